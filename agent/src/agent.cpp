@@ -1,0 +1,149 @@
+#include "agent.hpp"
+
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <list>
+
+#include "log.hpp"
+#include "services/info_service.hpp"
+#include "services/ping_service.hpp"
+#include "tether/common/unix_stream.hpp"
+#include "transport/port_events.hpp"
+#include "transport/virtio_port.hpp"
+
+namespace tether::agent {
+namespace {
+
+using stream_protocol = asio::local::stream_protocol;
+
+service_registry make_registry() {
+  service_registry r;
+  r.add(std::make_shared<ping_service>());
+  r.add(std::make_shared<info_service>());
+  return r;
+}
+
+log::level parse_level(const std::string& s) {
+  if (s == "error") return log::level::error;
+  if (s == "warning") return log::level::warning;
+  if (s == "notice") return log::level::notice;
+  if (s == "debug") return log::level::debug;
+  return log::level::info;
+}
+
+// Everything the agent runs, so shutdown can close it all.
+struct agent_state {
+  const agent_options& options;
+  service_registry registry = make_registry();
+  std::list<stream_protocol::acceptor> acceptors;
+  std::list<io::byte_stream*> streams;  // live unix connections
+  asio::cancellation_signal stop_ports;
+  bool stopping = false;
+};
+
+awaitable<void> serve_session(agent_state& st, io::byte_stream& stream) {
+  auto ex = co_await asio::this_coro::executor;
+  session s(ex, stream, st.registry, st.options.limits, agent_version());
+  co_await s.run();
+}
+
+awaitable<void> serve_unix_connection(agent_state& st, stream_protocol::socket sock,
+                                      std::string path) {
+  io::unix_stream stream(std::move(sock), path);
+  auto it = st.streams.insert(st.streams.end(), &stream);
+  co_await serve_session(st, stream);
+  st.streams.erase(it);
+}
+
+awaitable<void> accept_loop(agent_state& st, stream_protocol::acceptor& acc, std::string path) {
+  auto ex = co_await asio::this_coro::executor;
+  for (;;) {
+    boost::system::error_code ec;
+    auto sock = co_await acc.async_accept(asio::redirect_error(use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || st.stopping) co_return;
+    if (ec) {
+      log::warning("accept on {} failed: {}", path, ec.message());
+      continue;
+    }
+    asio::co_spawn(ex, serve_unix_connection(st, std::move(sock), path),
+                   [path](std::exception_ptr e) {
+                     if (!e) return;
+                     try { std::rethrow_exception(e); } catch (const std::exception& x) {
+                       log::error("connection on {} failed: {}", path, x.what());
+                     }
+                   });
+  }
+}
+
+}  // namespace
+
+int run_agent(const agent_options& options) {
+  log::set_max_level(parse_level(options.log_level));
+  asio::io_context ctx(1);
+  auto ex = ctx.get_executor();
+  agent_state st{options};
+  port_events events(ex);  // before any O_ASYNC open
+
+  std::size_t waiting_ready = options.ports.size();
+  auto ready = [&] {
+    if (waiting_ready > 0 && --waiting_ready > 0) return;
+    ::sd_notify(0, "READY=1");
+  };
+
+  for (const auto& path : options.listen_unix) {
+    ::unlink(path.c_str());
+    auto& acc = st.acceptors.emplace_back(ex);
+    boost::system::error_code ec;
+    acc.open(stream_protocol(), ec);
+    if (!ec) acc.bind(stream_protocol::endpoint(path), ec);
+    if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      log::error("cannot listen on {}: {}", path, ec.message());
+      return 1;
+    }
+    log::notice("listening on unix socket {}", path);
+    asio::co_spawn(ex, accept_loop(st, acc, path), asio::detached);
+  }
+  if (options.ports.empty()) ::sd_notify(0, "READY=1");
+
+  std::list<virtio_port> ports;
+  for (const auto& name : options.ports) {
+    auto& port = ports.emplace_back(ex, name, events, ready);
+    asio::co_spawn(ex, port.serve([&st](io::byte_stream& s) { return serve_session(st, s); }),
+                   asio::bind_cancellation_slot(st.stop_ports.slot(), [name](std::exception_ptr e) {
+                     if (!e) return;
+                     try { std::rethrow_exception(e); } catch (const boost::system::system_error& x) {
+                       if (x.code() != asio::error::operation_aborted)
+                         log::error("port {} stopped: {}", name, x.what());
+                     } catch (const std::exception& x) {
+                       log::error("port {} stopped: {}", name, x.what());
+                     }
+                   }));
+  }
+
+  asio::signal_set signals(ex, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    log::notice("signal {}: shutting down", sig);
+    ::sd_notify(0, "STOPPING=1");
+    st.stopping = true;
+    boost::system::error_code ignored;
+    for (auto& a : st.acceptors) a.close(ignored);
+    for (auto* s : st.streams) s->close();
+    st.stop_ports.emit(asio::cancellation_type::terminal);
+    events.stop();
+    // Sessions end as their streams close; do not wait forever for them.
+    auto guard = std::make_shared<asio::steady_timer>(ctx, 5s);
+    guard->async_wait([&ctx, guard](const boost::system::error_code& e) {
+      if (!e) ctx.stop();
+    });
+  });
+
+  ctx.run();
+  for (const auto& path : options.listen_unix) ::unlink(path.c_str());
+  return 0;
+}
+
+}  // namespace tether::agent

@@ -1,0 +1,40 @@
+// tether-agent's top level: options, transports, services, signals.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "session/session.hpp"
+
+namespace tether::agent {
+
+inline constexpr const char* default_port = "org.tether.agent.0";
+
+struct agent_options {
+  std::vector<std::string> ports;        // virtio port names or paths
+  std::vector<std::string> listen_unix;  // unix socket paths (development, tests)
+  session_limits limits;
+  std::string log_level = "info";
+};
+
+class usage_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Parses argv; throws usage_error with a message for the user. Returns
+// nullopt-like empty options with `exit_now` set for --help/--version.
+struct parse_result {
+  agent_options options;
+  bool exit_now = false;  // --help or --version printed
+};
+parse_result parse_args(int argc, char** argv);
+
+std::string usage_text();
+std::string agent_version();
+
+// Runs until SIGINT/SIGTERM. Returns the process exit status.
+int run_agent(const agent_options& options);
+
+}  // namespace tether::agent

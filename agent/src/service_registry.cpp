@@ -1,0 +1,52 @@
+#include <cerrno>
+
+#include "tether/agent/service.hpp"
+
+namespace tether::agent {
+
+v1::ErrorCode error_code_from_errno(int err) {
+  switch (err) {
+    case ENOENT: case ENOTDIR: case ESRCH: return v1::ERROR_CODE_NOT_FOUND;
+    case EACCES: case EPERM: case EROFS: return v1::ERROR_CODE_PERMISSION_DENIED;
+    case EEXIST: case ENOTEMPTY: return v1::ERROR_CODE_ALREADY_EXISTS;
+    case ENOSPC: case EDQUOT: case EMFILE: case ENFILE: case ENOMEM: case EAGAIN:
+      return v1::ERROR_CODE_RESOURCE_EXHAUSTED;
+    case EINVAL: case ENAMETOOLONG: case EISDIR: case ELOOP: case E2BIG:
+      return v1::ERROR_CODE_INVALID_ARGUMENT;
+    case ETIMEDOUT: return v1::ERROR_CODE_DEADLINE_EXCEEDED;
+    case ECANCELED: return v1::ERROR_CODE_CANCELLED;
+    case EBUSY: case EXDEV: return v1::ERROR_CODE_FAILED_PRECONDITION;
+    default: return v1::ERROR_CODE_IO_ERROR;
+  }
+}
+
+void service_registry::add(std::shared_ptr<service> svc, bool enabled) {
+  const std::string prefix = std::string(svc->name()) + ".";
+  if (enabled) {
+    svc->add_methods(*this);
+  } else {
+    disabled_.insert(prefix);
+  }
+  services_.push_back(std::move(svc));
+}
+
+void service_registry::add_method(std::string method, method_handler handler) {
+  methods_.insert_or_assign(std::move(method), std::move(handler));
+}
+
+service_registry::lookup service_registry::find(std::string_view method) const {
+  if (auto it = methods_.find(method); it != methods_.end()) return {&it->second, false};
+  const auto dot = method.find('.');
+  if (dot != std::string_view::npos && disabled_.contains(method.substr(0, dot + 1)))
+    return {nullptr, true};
+  return {};
+}
+
+std::vector<std::string> service_registry::enabled_services() const {
+  std::vector<std::string> out;
+  for (const auto& s : services_)
+    if (!disabled_.contains(std::string(s->name()) + ".")) out.emplace_back(s->name());
+  return out;
+}
+
+}  // namespace tether::agent

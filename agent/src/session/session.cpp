@@ -1,0 +1,436 @@
+#include "session/session.hpp"
+
+#include <sys/random.h>
+
+#include <algorithm>
+#include <deque>
+
+#include "log.hpp"
+#include "tether/common/flow_control.hpp"
+
+namespace tether::agent {
+
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+std::string random_bytes(std::size_t n) {
+  std::string s(n, '\0');
+  std::size_t got = 0;
+  while (got < n) {
+    ssize_t r = ::getrandom(s.data() + got, n - got, 0);
+    if (r > 0) got += static_cast<std::size_t>(r);
+  }
+  return s;
+}
+
+}  // namespace
+
+struct inbound_stream {
+  inbound_stream(const asio::any_io_executor& ex, std::uint64_t window)
+      : window(window), arrived(ex) {}
+  std::deque<std::string> chunks;
+  bool eof = false;
+  recv_window window;
+  async_event arrived;
+};
+
+struct call_state {
+  call_state(const asio::any_io_executor& ex, std::uint64_t id_, std::uint64_t gen,
+             std::uint64_t event_window)
+      : id(id_), generation(gen), events(ex, event_window) {}
+  std::uint64_t id;
+  std::uint64_t generation;
+  std::string method;
+  std::string payload;
+  asio::cancellation_signal cancel;
+  v1::ErrorCode cancel_reason = v1::ERROR_CODE_OK;
+  bool sent_bulk = false;
+  std::map<std::uint32_t, std::unique_ptr<inbound_stream>> in;
+  std::map<std::uint32_t, std::unique_ptr<send_window>> out;
+  send_window events;
+};
+
+class call_context_impl final : public call_context {
+ public:
+  call_context_impl(tether::agent::session& s, std::shared_ptr<call_state> c) : s_(s), c_(std::move(c)) {}
+
+  std::uint64_t id() const override { return c_->id; }
+  const std::string& method() const override { return c_->method; }
+  const std::string& payload() const override { return c_->payload; }
+  const session_info& session() const override { return s_.info_; }
+
+  awaitable<std::optional<std::string>> read(std::uint32_t stream) override {
+    auto& in = inbound(stream);
+    while (in.chunks.empty() && !in.eof) co_await in.arrived.wait();
+    if (in.chunks.empty()) co_return std::nullopt;
+    std::string chunk = std::move(in.chunks.front());
+    in.chunks.pop_front();
+    if (auto grant = in.window.on_consumed(chunk.size())) {
+      v1::Frame f;
+      auto* cr = f.mutable_credit();
+      cr->set_call_id(c_->id);
+      cr->set_stream(stream);
+      cr->set_bytes(*grant);
+      s_.send_for(*c_, f, frame_writer::lane::control);
+    }
+    co_return chunk;
+  }
+
+  awaitable<void> write(std::uint32_t stream, std::string_view data) override {
+    auto& win = outbound(stream);
+    const std::size_t chunk_max = std::min<std::size_t>(
+        wire::max_data_chunk, s_.peer_max_frame_ > 64 ? s_.peer_max_frame_ - 64 : 64);
+    while (!data.empty()) {
+      const std::size_t n = co_await win.acquire(std::min(data.size(), chunk_max));
+      v1::Frame f;
+      auto* d = f.mutable_data();
+      d->set_call_id(c_->id);
+      d->set_stream(stream);
+      d->set_data(data.data(), n);
+      s_.send_for(*c_, f, frame_writer::lane::bulk);
+      data.remove_prefix(n);
+    }
+  }
+
+  void close_write(std::uint32_t stream) override {
+    v1::Frame f;
+    auto* d = f.mutable_data();
+    d->set_call_id(c_->id);
+    d->set_stream(stream);
+    d->set_eof(true);
+    s_.send_for(*c_, f, frame_writer::lane::bulk);
+  }
+
+  awaitable<void> emit(std::string payload) override {
+    co_await c_->events.acquire(1);
+    send_event(std::move(payload));
+  }
+
+  bool try_emit(std::string& payload) override {
+    if (c_->events.try_acquire(1) == 0) return false;
+    send_event(std::move(payload));
+    return true;
+  }
+
+ private:
+  void send_event(std::string payload) {
+    v1::Frame f;
+    auto* e = f.mutable_event();
+    e->set_call_id(c_->id);
+    e->set_payload(std::move(payload));
+    s_.send_for(*c_, f, frame_writer::lane::bulk);
+  }
+
+  inbound_stream& inbound(std::uint32_t stream) {
+    if (stream >= s_.limits_.max_streams_per_call)
+      throw call_error(v1::ERROR_CODE_INVALID_ARGUMENT, "stream number out of range");
+    auto& p = c_->in[stream];
+    if (!p) p = std::make_unique<inbound_stream>(s_.ex_, s_.limits_.initial_stream_window);
+    return *p;
+  }
+
+  send_window& outbound(std::uint32_t stream) {
+    auto& p = c_->out[stream];
+    if (!p) p = std::make_unique<send_window>(s_.ex_, s_.peer_window_);
+    return *p;
+  }
+
+  tether::agent::session& s_;
+  std::shared_ptr<call_state> c_;
+};
+
+session::session(const asio::any_io_executor& ex, io::byte_stream& stream,
+                 const service_registry& registry, session_limits limits,
+                 std::string agent_version)
+    : ex_(ex),
+      stream_(stream),
+      registry_(registry),
+      limits_(limits),
+      decoder_({.max_frame_size = limits.max_frame_size}),
+      writer_(ex),
+      calls_changed_(ex) {
+  info_.agent_version = std::move(agent_version);
+  info_.services = registry.enabled_services();
+  info_.protocol_version = wire::protocol_version;
+}
+
+session::~session() = default;
+
+awaitable<void> session::run() {
+  // Asio's || waits for the first branch to *succeed*, so each loop reports
+  // its end by returning, never by throwing.
+  auto guarded = [this](awaitable<void> loop) -> awaitable<void> {
+    try {
+      co_await std::move(loop);
+    } catch (const boost::system::system_error& e) {
+      if (e.code() != asio::error::eof && e.code() != asio::error::operation_aborted)
+        log::info("session on {} ended: {}", stream_.describe(), e.code().message());
+    } catch (const std::exception& e) {
+      log::warning("session on {} failed: {}", stream_.describe(), e.what());
+    }
+  };
+  co_await (guarded(read_loop()) || guarded(writer_.run(stream_)));
+  writer_.stop();
+  cancel_all(v1::ERROR_CODE_CANCELLED);
+  // Calls reference this session: wait for all of them. Handlers honour
+  // cancellation, so this is quick; complain if one does not.
+  asio::steady_timer warn(ex_);
+  bool warned = false;
+  while (!calls_.empty()) {
+    warn.expires_after(5s);
+    auto r = co_await (calls_changed_.wait() || warn.async_wait(use_awaitable));
+    if (r.index() == 1 && !warned) {
+      warned = true;
+      log::warning("{} call(s) still running 5 s after the session ended", calls_.size());
+    }
+  }
+}
+
+awaitable<void> session::read_loop() {
+  for (;;) {
+    co_await writer_.wait_control_below(limits_.max_queued_control_bytes);
+    auto room = decoder_.prepare(256 * 1024);
+    const std::size_t n = co_await stream_.read_some(room);
+    decoder_.commit(n);
+    while (auto item = decoder_.next()) handle(*item);
+  }
+}
+
+void session::handle(wire::frame_decoder::item& item) {
+  using kind = wire::frame_decoder::item::kind;
+  if (item.what == kind::preamble) return;  // the Hello that follows decides
+  if (item.what == kind::error) {
+    if (!established_) return;  // nothing to say to a peer that has not said hello
+    switch (item.error) {
+      case wire::codec_error::frame_too_large:
+        send_error(v1::ERROR_CODE_FRAME_TOO_LARGE,
+                   "frame of " + std::to_string(item.length) + " bytes exceeds the agent's limit of " +
+                       std::to_string(limits_.max_frame_size) + " bytes; it was discarded");
+        return;
+      case wire::codec_error::malformed_frame:
+        send_error(v1::ERROR_CODE_PROTOCOL_ERROR, "malformed frame discarded");
+        return;
+      case wire::codec_error::bad_frame_magic:
+        send_error(v1::ERROR_CODE_PROTOCOL_ERROR,
+                   "lost frame synchronisation; send a preamble and Hello to resume");
+        return;
+    }
+    return;
+  }
+  auto& f = item.frame;
+  switch (f.body_case()) {
+    case v1::Frame::kHello: on_hello(f.hello()); break;
+    case v1::Frame::kRequest:
+      if (established_) on_request(*f.mutable_request());
+      break;
+    case v1::Frame::kData:
+      if (established_) on_data(*f.mutable_data());
+      break;
+    case v1::Frame::kCredit:
+      if (established_) on_credit(f.credit());
+      break;
+    case v1::Frame::kCancel:
+      if (auto it = calls_.find(f.cancel().call_id()); it != calls_.end()) {
+        it->second->cancel_reason = v1::ERROR_CODE_CANCELLED;
+        it->second->cancel.emit(asio::cancellation_type::terminal);
+      }
+      break;
+    case v1::Frame::kError:
+      log::info("host reported: {}", f.error().status().message());
+      break;
+    default:
+      if (established_) send_error(v1::ERROR_CODE_PROTOCOL_ERROR, "unexpected frame kind from host");
+      break;
+  }
+}
+
+void session::on_hello(const v1::Hello& hello) {
+  if (hello.role() != v1::Hello::ROLE_HOST) return;
+  if (hello.protocol_version() != wire::protocol_version) {
+    v1::Frame f;
+    auto* st = f.mutable_error()->mutable_status();
+    st->set_code(v1::ERROR_CODE_PROTOCOL_ERROR);
+    st->set_message("agent speaks protocol " + std::to_string(wire::protocol_version) +
+                    ", host asked for " + std::to_string(hello.protocol_version()));
+    std::string out;
+    wire::append_preamble(out);
+    wire::append_frame(out, f);
+    writer_.send_raw(std::move(out));
+    return;
+  }
+  if (established_) {
+    // A new host connection on the same port: the old one's work ends here.
+    log::info("new Hello on {}: restarting the session", stream_.describe());
+    cancel_all(v1::ERROR_CODE_CANCELLED);
+    writer_.clear();
+  }
+  ++generation_;
+  established_ = true;
+  peer_window_ = std::min<std::uint32_t>(hello.initial_stream_window(), 64u << 20);
+  peer_max_frame_ = hello.max_frame_size() ? hello.max_frame_size() : wire::default_max_frame_size;
+  info_.session_id = random_bytes(16);
+
+  v1::Frame f;
+  auto* h = f.mutable_hello();
+  h->set_protocol_version(wire::protocol_version);
+  h->set_role(v1::Hello::ROLE_AGENT);
+  h->set_session_id(info_.session_id);
+  h->set_nonce(hello.nonce());
+  h->set_software_version(info_.agent_version);
+  for (const auto& s : info_.services) h->add_capabilities(s);
+  h->set_max_frame_size(limits_.max_frame_size);
+  h->set_initial_stream_window(limits_.initial_stream_window);
+  h->set_max_concurrent_calls(limits_.max_concurrent_calls);
+  std::string out;
+  wire::append_preamble(out);
+  wire::append_frame(out, f);
+  writer_.send_raw(std::move(out));
+}
+
+void session::send_error(v1::ErrorCode code, const std::string& message, std::uint64_t call_id) {
+  v1::Frame f;
+  auto* e = f.mutable_error();
+  e->mutable_status()->set_code(code);
+  e->mutable_status()->set_message(message);
+  e->set_call_id(call_id);
+  writer_.send(f);
+}
+
+void session::on_request(v1::Request& req) {
+  const auto id = req.call_id();
+  auto respond_error = [&](v1::ErrorCode code, std::string msg) {
+    v1::Frame f;
+    auto* r = f.mutable_response();
+    r->set_call_id(id);
+    r->mutable_status()->set_code(code);
+    r->mutable_status()->set_message(std::move(msg));
+    writer_.send(f);
+  };
+  if (calls_.contains(id))
+    return respond_error(v1::ERROR_CODE_DUPLICATE_CALL_ID,
+                         "call id " + std::to_string(id) + " is already running");
+  if (calls_.size() >= limits_.max_concurrent_calls)
+    return respond_error(v1::ERROR_CODE_RESOURCE_EXHAUSTED,
+                         "too many concurrent calls (limit " +
+                             std::to_string(limits_.max_concurrent_calls) + ")");
+  auto found = registry_.find(req.method());
+  if (found.disabled)
+    return respond_error(v1::ERROR_CODE_DISABLED_BY_CONFIG,
+                         req.method() + " is disabled by the agent's configuration");
+  if (!found.handler)
+    return respond_error(v1::ERROR_CODE_UNKNOWN_METHOD, "unknown method '" + req.method() + "'");
+
+  auto call = std::make_shared<call_state>(ex_, id, generation_, limits_.initial_event_window);
+  call->method = std::move(*req.mutable_method());
+  call->payload = std::move(*req.mutable_payload());
+  calls_.emplace(id, call);
+  const auto timeout = std::chrono::milliseconds(req.timeout_ms());
+  auto& slot_signal = call->cancel;
+  auto body = [this, call, h = found.handler, timeout]() -> awaitable<void> {
+    if (timeout.count() == 0) {
+      co_await run_call(call, *h);
+      co_return;
+    }
+    asio::steady_timer deadline(ex_, timeout);
+    auto r = co_await (run_call(call, *h) || deadline.async_wait(use_awaitable));
+    (void)r;
+  };
+  asio::co_spawn(ex_, std::move(body),
+                 asio::bind_cancellation_slot(slot_signal.slot(), [this, call](std::exception_ptr) {
+                   if (auto it = calls_.find(call->id); it != calls_.end() && it->second == call)
+                     calls_.erase(it);
+                   calls_changed_.notify_all();
+                 }));
+}
+
+awaitable<void> session::run_call(std::shared_ptr<call_state> call, const method_handler& handler) {
+  v1::Frame f;
+  auto* resp = f.mutable_response();
+  resp->set_call_id(call->id);
+  try {
+    call_context_impl ctx(*this, call);
+    std::string payload = co_await handler(ctx);
+    resp->set_payload(std::move(payload));
+    resp->mutable_status()->set_code(v1::ERROR_CODE_OK);
+  } catch (const call_error& e) {
+    resp->mutable_status()->set_code(e.code());
+    resp->mutable_status()->set_message(e.what());
+  } catch (const boost::system::system_error& e) {
+    if (e.code() == asio::error::operation_aborted) {
+      const auto reason = call->cancel_reason != v1::ERROR_CODE_OK ? call->cancel_reason
+                                                                   : v1::ERROR_CODE_DEADLINE_EXCEEDED;
+      resp->mutable_status()->set_code(reason);
+      resp->mutable_status()->set_message(reason == v1::ERROR_CODE_CANCELLED
+                                              ? "call cancelled"
+                                              : "call exceeded its deadline");
+    } else {
+      resp->mutable_status()->set_code(v1::ERROR_CODE_IO_ERROR);
+      resp->mutable_status()->set_message(e.what());
+    }
+  } catch (const std::system_error& e) {
+    resp->mutable_status()->set_code(error_code_from_errno(e.code().value()));
+    resp->mutable_status()->set_message(e.what());
+  } catch (const std::exception& e) {
+    log::error("{} (call {}) failed: {}", call->method, call->id, e.what());
+    resp->mutable_status()->set_code(v1::ERROR_CODE_INTERNAL);
+    resp->mutable_status()->set_message(std::string("internal error: ") + e.what());
+  }
+  for (auto& [n, w] : call->out) w->close();
+  call->events.close();
+  // Data already queued in the bulk lane must reach the host before the end.
+  send_for(*call, f, call->sent_bulk ? frame_writer::lane::bulk : frame_writer::lane::control);
+}
+
+void session::send_for(call_state& call, const v1::Frame& frame, frame_writer::lane lane) {
+  if (call.generation != generation_) return;  // the host that asked is gone
+  if (lane == frame_writer::lane::bulk) call.sent_bulk = true;
+  writer_.send(frame, lane);
+}
+
+void session::on_data(v1::StreamData& data) {
+  auto it = calls_.find(data.call_id());
+  if (it == calls_.end()) return;  // call just ended; data in flight is dropped
+  auto& call = *it->second;
+  if (data.stream() >= limits_.max_streams_per_call) {
+    call.cancel_reason = v1::ERROR_CODE_PROTOCOL_ERROR;
+    call.cancel.emit(asio::cancellation_type::terminal);
+    return;
+  }
+  auto& p = call.in[data.stream()];
+  if (!p) p = std::make_unique<inbound_stream>(ex_, limits_.initial_stream_window);
+  if (!p->window.on_arrival(data.data().size())) {
+    log::warning("call {}: host overran its stream credit; cancelling the call", call.id);
+    call.cancel_reason = v1::ERROR_CODE_PROTOCOL_ERROR;
+    call.cancel.emit(asio::cancellation_type::terminal);
+    return;
+  }
+  if (!data.data().empty()) p->chunks.push_back(std::move(*data.mutable_data()));
+  if (data.eof()) p->eof = true;
+  p->arrived.notify_all();
+}
+
+void session::on_credit(const v1::Credit& credit) {
+  auto it = calls_.find(credit.call_id());
+  if (it == calls_.end()) return;
+  auto& call = *it->second;
+  if (credit.stream() == v1::EVENT_STREAM) {
+    call.events.grant(credit.bytes());
+    return;
+  }
+  if (credit.stream() >= limits_.max_streams_per_call) return;
+  auto& w = call.out[credit.stream()];
+  if (!w) w = std::make_unique<send_window>(ex_, peer_window_);
+  w->grant(credit.bytes());
+}
+
+void session::cancel_all(v1::ErrorCode reason) {
+  // Copy: emitting may complete calls and erase them.
+  auto calls = calls_;
+  for (auto& [id, c] : calls) {
+    c->cancel_reason = reason;
+    c->cancel.emit(asio::cancellation_type::terminal);
+  }
+}
+
+}  // namespace tether::agent

@@ -1,0 +1,76 @@
+// The agent's side of one host connection: handshake, call dispatch,
+// streams, credits, cancellation. Transport-agnostic (io::byte_stream) and
+// service-agnostic (service_registry).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "tether/agent/service.hpp"
+#include "tether/common/byte_stream.hpp"
+#include "tether/common/frame_writer.hpp"
+#include "tether/wire/codec.hpp"
+
+namespace tether::agent {
+
+struct session_limits {
+  std::uint32_t max_frame_size = wire::default_max_frame_size;
+  std::uint32_t max_concurrent_calls = 1024;
+  // Bytes the host may send on each stream before the agent grants more.
+  std::uint32_t initial_stream_window = 2u << 20;
+  // Events the host may be sent before it grants more.
+  std::uint32_t initial_event_window = 256;
+  // Control bytes queued for the host before the agent stops reading it.
+  std::size_t max_queued_control_bytes = 8u << 20;
+  // Stream numbers a call may use: 0 .. max_streams_per_call-1.
+  std::uint32_t max_streams_per_call = 8;
+};
+
+struct call_state;
+
+class session {
+ public:
+  session(const asio::any_io_executor& ex, io::byte_stream& stream,
+          const service_registry& registry, session_limits limits, std::string agent_version);
+  ~session();
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  // Serves until the stream ends or fails; returns once every call of the
+  // session has finished (calls are cancelled when the stream ends).
+  awaitable<void> run();
+
+  std::size_t active_calls() const noexcept { return calls_.size(); }
+
+ private:
+  friend class call_context_impl;
+
+  awaitable<void> read_loop();
+  void handle(wire::frame_decoder::item& item);
+  void on_hello(const v1::Hello& hello);
+  void on_request(v1::Request& req);
+  void on_data(v1::StreamData& data);
+  void on_credit(const v1::Credit& credit);
+  void send_error(v1::ErrorCode code, const std::string& message, std::uint64_t call_id = 0);
+  void cancel_all(v1::ErrorCode reason);
+  awaitable<void> run_call(std::shared_ptr<call_state> call, const method_handler& handler);
+  void send_for(call_state& call, const v1::Frame& frame, frame_writer::lane lane);
+
+  asio::any_io_executor ex_;
+  io::byte_stream& stream_;
+  const service_registry& registry_;
+  session_limits limits_;
+  wire::frame_decoder decoder_;
+  frame_writer writer_;
+  session_info info_;
+  bool established_ = false;
+  std::uint64_t generation_ = 0;  // bumped by each Hello: old calls go silent
+  std::uint32_t peer_window_ = 0;     // host's initial stream window
+  std::uint32_t peer_max_frame_ = 0;  // host's max frame size
+  std::map<std::uint64_t, std::shared_ptr<call_state>> calls_;
+  async_event calls_changed_;
+};
+
+}  // namespace tether::agent

@@ -1,0 +1,163 @@
+#include "transport/virtio_port.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "log.hpp"
+
+namespace tether::agent {
+namespace fs = std::filesystem;
+
+std::string resolve_virtio_port(const std::string& name_or_path) {
+  if (name_or_path.find('/') != std::string::npos)
+    return fs::exists(name_or_path) ? name_or_path : std::string();
+  const fs::path link = fs::path("/dev/virtio-ports") / name_or_path;
+  std::error_code ec;
+  if (fs::exists(link, ec)) return link.string();
+  for (const auto& e : fs::directory_iterator("/sys/class/virtio-ports", ec)) {
+    std::ifstream f(e.path() / "name");
+    std::string n;
+    std::getline(f, n);
+    if (n == name_or_path) {
+      const fs::path dev = fs::path("/dev") / e.path().filename();
+      if (fs::exists(dev, ec)) return dev.string();
+    }
+  }
+  return {};
+}
+
+namespace {
+
+// One open port fd as a byte_stream for the duration of a host connection.
+class port_stream final : public io::byte_stream {
+ public:
+  port_stream(asio::posix::stream_descriptor& sd, std::string path)
+      : sd_(sd), path_(std::move(path)) {}
+
+  awaitable<std::size_t> read_some(std::span<std::uint8_t> into) override {
+    for (;;) {
+      std::size_t total = 0;
+      // Many small reads per wake-up: each returns one receive buffer.
+      while (total < into.size()) {
+        const ssize_t n = ::read(sd_.native_handle(), into.data() + total, into.size() - total);
+        if (n > 0) {
+          total += static_cast<std::size_t>(n);
+          continue;
+        }
+        if (n == 0) {
+          if (total) break;
+          throw boost::system::system_error(asio::error::eof);  // host went away
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN) break;
+        if (total) break;  // report the error on the next call
+        throw boost::system::system_error(errno, boost::system::system_category(),
+                                          "read " + path_);
+      }
+      if (total) co_return total;
+      co_await sd_.async_wait(asio::posix::descriptor_base::wait_read, use_awaitable);
+    }
+  }
+
+  awaitable<void> write_all(std::span<const asio::const_buffer> bufs) override {
+    for (const auto& b : bufs) {
+      auto* p = static_cast<const char*>(b.data());
+      std::size_t left = b.size();
+      while (left) {
+        const ssize_t n = ::write(sd_.native_handle(), p, left);
+        if (n > 0) {
+          p += n;
+          left -= static_cast<std::size_t>(n);
+          continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno != EAGAIN)
+          throw boost::system::system_error(errno, boost::system::system_category(),
+                                            "write " + path_);
+        co_await sd_.async_wait(asio::posix::descriptor_base::wait_write, use_awaitable);
+      }
+    }
+  }
+
+  void close() override {
+    boost::system::error_code ec;
+    sd_.cancel(ec);  // the port stays open for the next host connection
+  }
+
+  std::string describe() const override { return path_; }
+
+ private:
+  asio::posix::stream_descriptor& sd_;
+  std::string path_;
+};
+
+enum class port_state { host_connected, host_away, gone };
+
+port_state probe(int fd, const std::string& sysfs) {
+  pollfd p{fd, POLLIN | POLLOUT, 0};
+  ::poll(&p, 1, 0);
+  struct stat st{};
+  if ((p.revents & POLLNVAL) || (!sysfs.empty() && ::stat(sysfs.c_str(), &st) != 0))
+    return port_state::gone;
+  return (p.revents & POLLHUP) ? port_state::host_away : port_state::host_connected;
+}
+
+}  // namespace
+
+virtio_port::virtio_port(const asio::any_io_executor& ex, std::string name_or_path,
+                         port_events& events, std::function<void()> on_first_open)
+    : ex_(ex), name_(std::move(name_or_path)), events_(events),
+      on_first_open_(std::move(on_first_open)) {}
+
+awaitable<void> virtio_port::serve(session_fn run_session) {
+  bool said_missing = false;
+  for (;;) {
+    const std::string path = resolve_virtio_port(name_);
+    if (path.empty()) {
+      if (!said_missing) log::notice("waiting for virtio port {} to appear", name_);
+      said_missing = true;
+      co_await events_.wait(30s);
+      continue;
+    }
+    said_missing = false;
+    const int fd = ::open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+      const int err = errno;
+      if (err == EBUSY)
+        log::error("{} is open in another process (another agent?); retrying in 5 s", path);
+      else
+        log::error("cannot open {}: {}; retrying in 5 s", path, std::strerror(err));
+      asio::steady_timer t(ex_, 5s);
+      co_await t.async_wait(use_awaitable);
+      continue;
+    }
+    // SIGIO on host connect/disconnect and unplug (port_events catches it).
+    ::fcntl(fd, F_SETOWN, ::getpid());
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_ASYNC);
+    const std::string sysfs = "/sys/class/virtio-ports/" + fs::canonical(path).filename().string();
+    asio::posix::stream_descriptor sd(ex_, fd);
+    log::notice("serving on {} ({})", path, name_);
+    if (on_first_open_) std::exchange(on_first_open_, nullptr)();
+
+    for (;;) {
+      const auto st = probe(fd, sysfs);
+      if (st == port_state::gone) break;
+      if (st == port_state::host_away) {
+        co_await events_.wait(60s);
+        continue;
+      }
+      port_stream stream(sd, path);
+      log::info("host connected on {}", path);
+      co_await run_session(stream);
+      log::info("host disconnected from {}", path);
+    }
+    log::notice("{} was unplugged; waiting for it to return", path);
+  }
+}
+
+}  // namespace tether::agent

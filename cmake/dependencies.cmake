@@ -1,0 +1,16 @@
+# All dependencies come from Debian 12 packages (scripts/install-deps.sh).
+# Boost 1.81 (libboost1.81-dev) is required, not 1.74: we rely on Asio's
+# per-operation cancellation, awaitable operators (timeouts as `op || timer`)
+# and as_tuple, none of which 1.74 has.
+find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS headers)
+find_package(Threads REQUIRED)
+find_package(Protobuf REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBUDEV REQUIRED IMPORTED_TARGET libudev)
+pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+
+add_library(tether_asio INTERFACE)
+target_link_libraries(tether_asio INTERFACE Boost::headers Threads::Threads)
+target_compile_definitions(tether_asio INTERFACE
+  BOOST_ASIO_NO_DEPRECATED
+  BOOST_ASIO_DISABLE_BOOST_COROUTINE)

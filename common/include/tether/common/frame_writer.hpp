@@ -1,0 +1,49 @@
+// The single writer of a connection (one per connection, as in Asio's
+// chat_server): producers enqueue encoded frames, run() drains them in
+// batches. Control frames (hello, responses, credits, cancels) go ahead of
+// bulk data so a long transfer never delays a ping by more than one batch.
+#pragma once
+
+#include <deque>
+#include <string>
+
+#include "tether/common/async_event.hpp"
+#include "tether/common/byte_stream.hpp"
+#include "tether/v1/frame.pb.h"
+
+namespace tether {
+
+class frame_writer {
+ public:
+  enum class lane { control, bulk };
+
+  frame_writer(const asio::any_io_executor& ex, std::size_t max_batch_bytes = 256 * 1024);
+
+  void send(const v1::Frame& frame, lane l = lane::control);
+  void send_raw(std::string bytes, lane l = lane::control);
+  // Frame kinds that carry payload data travel in the bulk lane.
+  static lane lane_for(const v1::Frame& frame);
+
+  std::size_t queued_bytes() const noexcept { return queued_; }
+  // Waits until fewer than `limit` control bytes are queued. Bulk data is
+  // already bounded by credits; control frames answer requests, so a reader
+  // that waits here stops a peer that floods requests but never reads.
+  awaitable<void> wait_control_below(std::size_t limit);
+
+  // Writes until stop() or a write error (thrown).
+  awaitable<void> run(io::byte_stream& stream);
+  void stop();
+  // Drops everything queued (a new session must not see the old one's frames).
+  void clear();
+
+ private:
+  std::deque<std::string> control_, bulk_;
+  std::size_t queued_ = 0;
+  std::size_t control_queued_ = 0;
+  std::size_t max_batch_;
+  bool stopped_ = false;
+  async_event has_data_;
+  async_event drained_;
+};
+
+}  // namespace tether

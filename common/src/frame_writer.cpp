@@ -1,0 +1,79 @@
+#include "tether/common/frame_writer.hpp"
+
+#include <vector>
+
+#include "tether/wire/codec.hpp"
+
+namespace tether {
+
+frame_writer::frame_writer(const asio::any_io_executor& ex, std::size_t max_batch_bytes)
+    : max_batch_(max_batch_bytes), has_data_(ex), drained_(ex) {}
+
+frame_writer::lane frame_writer::lane_for(const v1::Frame& frame) {
+  return frame.has_data() || frame.has_event() ? lane::bulk : lane::control;
+}
+
+void frame_writer::send(const v1::Frame& frame, lane l) {
+  std::string bytes;
+  wire::append_frame(bytes, frame);
+  send_raw(std::move(bytes), l);
+}
+
+void frame_writer::send_raw(std::string bytes, lane l) {
+  if (stopped_) return;
+  queued_ += bytes.size();
+  if (l == lane::control) control_queued_ += bytes.size();
+  (l == lane::control ? control_ : bulk_).push_back(std::move(bytes));
+  has_data_.notify_all();
+}
+
+awaitable<void> frame_writer::wait_control_below(std::size_t limit) {
+  while (control_queued_ >= limit && !stopped_) co_await drained_.wait();
+}
+
+void frame_writer::stop() {
+  stopped_ = true;
+  has_data_.notify_all();
+  drained_.notify_all();
+}
+
+void frame_writer::clear() {
+  control_.clear();
+  bulk_.clear();
+  queued_ = 0;
+  control_queued_ = 0;
+  drained_.notify_all();
+}
+
+awaitable<void> frame_writer::run(io::byte_stream& stream) {
+  std::vector<std::string> batch;
+  std::vector<asio::const_buffer> bufs;
+  while (!stopped_) {
+    if (control_.empty() && bulk_.empty()) {
+      co_await has_data_.wait();
+      continue;
+    }
+    // Control first, then bulk up to the batch size.
+    std::size_t bytes = 0;
+    batch.clear();
+    auto take = [&](std::deque<std::string>& q) {
+      std::size_t taken = 0;
+      while (!q.empty() && (batch.empty() || bytes + q.front().size() <= max_batch_)) {
+        bytes += q.front().size();
+        taken += q.front().size();
+        batch.push_back(std::move(q.front()));
+        q.pop_front();
+      }
+      return taken;
+    };
+    control_queued_ -= std::min(control_queued_, take(control_));
+    take(bulk_);
+    bufs.clear();
+    for (auto& b : batch) bufs.emplace_back(asio::buffer(b));
+    co_await stream.write_all(bufs);
+    queued_ -= std::min(queued_, bytes);
+    drained_.notify_all();
+  }
+}
+
+}  // namespace tether

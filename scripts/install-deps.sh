@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs everything tether needs on a fresh Debian 12 machine (run as root).
+# Build: compiler, CMake, Boost 1.81 (Asio with cancellation and awaitable
+# operators), protobuf, libudev, libsystemd, GoogleTest.
+# Guests: QEMU (TCG), the host's Debian kernel, busybox, udev, kmod,
+# mmdebstrap and e2fsprogs for the full guest, qemu-guest-agent for
+# side-by-side comparisons.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+build_pkgs=(
+  build-essential cmake pkg-config ninja-build
+  libboost1.81-dev
+  protobuf-compiler libprotobuf-dev
+  libudev-dev libsystemd-dev
+  libgtest-dev libgmock-dev
+)
+guest_pkgs=(
+  qemu-system-x86 qemu-utils
+  linux-image-amd64 busybox-static udev kmod cpio zstd
+  mmdebstrap e2fsprogs
+  qemu-guest-agent
+  python3
+)
+
+want=("${build_pkgs[@]}")
+[[ "${TETHER_SKIP_GUEST_DEPS:-0}" == 1 ]] || want+=("${guest_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}" >&2
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The kernel package ships modules under /lib/modules; guests need one of them.
+ls /boot/vmlinuz-* >/dev/null 2>&1 || { echo "install-deps: no kernel in /boot after install" >&2; exit 1; }
+echo "install-deps: ok" >&2
