@@ -39,8 +39,17 @@ struct agent_state {
   service_registry registry = make_registry();
   std::list<stream_protocol::acceptor> acceptors;
   std::list<io::byte_stream*> streams;  // live unix connections
-  asio::cancellation_signal stop_ports;
+  std::list<asio::cancellation_signal> stop_ports;  // one per port: a signal has one slot
   bool stopping = false;
+  // Tasks still running; at shutdown the guard timer is cancelled when the
+  // last one ends, so a clean exit takes no longer than the work needs.
+  int tasks = 0;
+  std::unique_ptr<asio::steady_timer> guard;
+
+  void task_started() { ++tasks; }
+  void task_ended() {
+    if (--tasks == 0 && stopping && guard) guard->cancel();
+  }
 };
 
 awaitable<void> serve_session(agent_state& st, io::byte_stream& stream) {
@@ -53,8 +62,10 @@ awaitable<void> serve_unix_connection(agent_state& st, stream_protocol::socket s
                                       std::string path) {
   io::unix_stream stream(std::move(sock), path);
   auto it = st.streams.insert(st.streams.end(), &stream);
+  st.task_started();
   co_await serve_session(st, stream);
   st.streams.erase(it);
+  st.task_ended();
 }
 
 awaitable<void> accept_loop(agent_state& st, stream_protocol::acceptor& acc, std::string path) {
@@ -111,8 +122,10 @@ int run_agent(const agent_options& options) {
   std::list<virtio_port> ports;
   for (const auto& name : options.ports) {
     auto& port = ports.emplace_back(ex, name, events, ready);
+    st.task_started();
     asio::co_spawn(ex, port.serve([&st](io::byte_stream& s) { return serve_session(st, s); }),
-                   asio::bind_cancellation_slot(st.stop_ports.slot(), [name](std::exception_ptr e) {
+                   asio::bind_cancellation_slot(st.stop_ports.emplace_back().slot(), [name, &st](std::exception_ptr e) {
+                     st.task_ended();
                      if (!e) return;
                      try { std::rethrow_exception(e); } catch (const boost::system::system_error& x) {
                        if (x.code() != asio::error::operation_aborted)
@@ -132,12 +145,16 @@ int run_agent(const agent_options& options) {
     boost::system::error_code ignored;
     for (auto& a : st.acceptors) a.close(ignored);
     for (auto* s : st.streams) s->close();
-    st.stop_ports.emit(asio::cancellation_type::terminal);
+    for (auto& s : st.stop_ports) s.emit(asio::cancellation_type::terminal);
     events.stop();
     // Sessions end as their streams close; do not wait forever for them.
-    auto guard = std::make_shared<asio::steady_timer>(ctx, 5s);
-    guard->async_wait([&ctx, guard](const boost::system::error_code& e) {
-      if (!e) ctx.stop();
+    if (st.tasks == 0) return;
+    st.guard = std::make_unique<asio::steady_timer>(ctx, 5s);
+    st.guard->async_wait([&ctx](const boost::system::error_code& e) {
+      if (!e) {
+        log::warning("work still running 5 s after the stop signal; exiting anyway");
+        ctx.stop();
+      }
     });
   });
 

@@ -1,0 +1,26 @@
+// Runs a coroutine on an io_context to completion for a test, with a hard
+// limit so a hang fails the test instead of blocking CI.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "tether/common/asio.hpp"
+
+namespace tether::test {
+
+template <class T>
+T run_for(asio::io_context& ctx, awaitable<T> op, std::chrono::seconds limit = std::chrono::seconds(30)) {
+  auto fut = asio::co_spawn(ctx, std::move(op), asio::use_future);
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (fut.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("test coroutine did not finish within its limit");
+    if (ctx.stopped()) ctx.restart();
+    ctx.run_one_for(std::chrono::milliseconds(100));
+  }
+  return fut.get();
+}
+
+}  // namespace tether::test

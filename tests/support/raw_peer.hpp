@@ -1,0 +1,35 @@
+// A hand-driven host end for protocol tests: raw bytes out, decoded frames in,
+// every read with a deadline.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "tether/wire/codec.hpp"
+
+namespace tether::test {
+
+class raw_peer {
+ public:
+  explicit raw_peer(const std::string& socket_path);
+  ~raw_peer();
+
+  void send(const std::string& bytes);
+  void send_frame(const v1::Frame& f);
+  // preamble + host Hello; returns the nonce used.
+  std::string send_hello();
+  // Next decoded item (preamble, frame or decode error), or nullopt on
+  // timeout or EOF.
+  std::optional<wire::frame_decoder::item> next(std::chrono::milliseconds within = std::chrono::seconds(5));
+  // Next frame, skipping preambles; nullopt on timeout.
+  std::optional<v1::Frame> next_frame(std::chrono::milliseconds within = std::chrono::seconds(5));
+
+ private:
+  int fd_ = -1;
+  wire::frame_decoder decoder_;
+};
+
+v1::Frame make_request(std::uint64_t id, const std::string& method, const std::string& payload = {});
+
+}  // namespace tether::test
