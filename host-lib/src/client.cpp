@@ -479,8 +479,10 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
         return;
       }
       case v1::Frame::kHello:
-        // The agent restarted its session under us: our calls are gone.
-        throw error(errc::connection_lost, "agent started a new session unexpectedly");
+        // The agent announced a new session (port re-plugged, agent
+        // restarted): ours is gone. Reconnect and handshake again.
+        throw error(errc::connection_lost,
+                    "the agent started a new session (agent restarted or port re-plugged)");
       default:
         throw error(errc::protocol_error, "agent sent an unexpected frame kind");
     }

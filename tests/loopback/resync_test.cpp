@@ -16,10 +16,21 @@ std::string ping_payload(const std::string& s) {
   return r.SerializeAsString();
 }
 
+// Every session opens with the agent's announcement: a Hello without nonce.
+void expect_announcement(test::raw_peer& p) {
+  auto f = p.next_frame();
+  ASSERT_TRUE(f.has_value()) << "no announcement";
+  ASSERT_TRUE(f->has_hello()) << f->DebugString();
+  EXPECT_EQ(f->hello().role(), v1::Hello::ROLE_AGENT);
+  EXPECT_TRUE(f->hello().nonce().empty());
+}
+
 class ARawHostConnection : public ::testing::Test {
  protected:
   test::agent_process agent{{"--max-frame-size", "65536"}};
   test::raw_peer peer{agent.socket_path()};
+
+  void SetUp() override { expect_announcement(peer); }
 
   void expect_hello_answer(const std::string& nonce) {
     auto f = peer.next_frame();
@@ -131,6 +142,7 @@ TEST_F(ARawHostConnection, IsRefusedMoreCallsThanTheLimit) {
   // Agent with a tiny limit and a host that floods requests without reading.
   test::agent_process limited{{"--max-calls", "1"}};
   test::raw_peer p{limited.socket_path()};
+  expect_announcement(p);
   p.send_hello();
   ASSERT_TRUE(p.next_frame()->has_hello());
   std::string burst;

@@ -170,6 +170,7 @@ awaitable<void> session::run() {
       log::warning("session on {} failed: {}", stream_.describe(), e.what());
     }
   };
+  announce();
   co_await (guarded(read_loop()) || guarded(writer_.run(stream_)));
   writer_.stop();
   cancel_all(v1::ERROR_CODE_CANCELLED);
@@ -282,6 +283,22 @@ void session::on_hello(const v1::Hello& hello) {
   h->set_max_frame_size(limits_.max_frame_size);
   h->set_initial_stream_window(limits_.initial_stream_window);
   h->set_max_concurrent_calls(limits_.max_concurrent_calls);
+  std::string out;
+  wire::append_preamble(out);
+  wire::append_frame(out, f);
+  writer_.send_raw(std::move(out));
+}
+
+void session::announce() {
+  // An unsolicited Hello (no nonce) tells a host that was already connected
+  // (port re-plugged, agent restarted) that its old session is gone, so it
+  // re-handshakes at once instead of waiting for its calls to time out. A
+  // host still handshaking ignores it: the nonce does not match its own.
+  v1::Frame f;
+  auto* h = f.mutable_hello();
+  h->set_protocol_version(wire::protocol_version);
+  h->set_role(v1::Hello::ROLE_AGENT);
+  h->set_software_version(info_.agent_version);
   std::string out;
   wire::append_preamble(out);
   wire::append_frame(out, f);

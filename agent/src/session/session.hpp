@@ -48,6 +48,7 @@ class session {
   friend class call_context_impl;
 
   awaitable<void> read_loop();
+  void announce();
   void handle(wire::frame_decoder::item& item);
   void on_hello(const v1::Hello& hello);
   void on_request(v1::Request& req);

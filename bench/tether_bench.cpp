@@ -1,0 +1,178 @@
+// tether-bench: tether vs qemu-guest-agent vs the raw virtio-serial channel,
+// measured side by side in one guest, in one run.
+//
+//   tether-bench [--rounds N] [--attach STATE_DIR] [--markdown FILE]
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <future>
+#include <iostream>
+
+#include "bench_table.hpp"
+#include "bench_vm.hpp"
+#include "support/qga_client.hpp"
+#include "tether/client.hpp"
+
+namespace tether::bench {
+namespace {
+
+using clock = std::chrono::steady_clock;
+double ms_since(clock::time_point t) { return std::chrono::duration<double, std::milli>(clock::now() - t).count(); }
+
+template <class T>
+T run(asio::io_context& ctx, awaitable<T> op) {
+  auto fut = asio::co_spawn(ctx, std::move(op), asio::use_future);
+  while (fut.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    if (ctx.stopped()) ctx.restart();
+    ctx.run_one();
+  }
+  return fut.get();
+}
+
+double median_of(std::vector<double> v) { return summarize(std::move(v)).median; }
+
+struct context {
+  bench_vm& vm;
+  int rounds;
+  asio::io_context ctx;
+  std::unique_ptr<client> guest;
+  std::unique_ptr<test::qga_client> qga;
+};
+
+row ping_row(context& c) {
+  constexpr int per_round = 200;
+  std::vector<double> t_rounds, q_rounds;
+  for (int r = 0; r < c.rounds; ++r) {
+    std::vector<double> t, q;
+    for (int i = 0; i < per_round; ++i) {
+      auto t0 = clock::now();
+      run(c.ctx, c.guest->ping());
+      t.push_back(ms_since(t0));
+    }
+    for (int i = 0; i < per_round; ++i) {
+      auto t0 = clock::now();
+      c.qga->execute("guest-ping");
+      q.push_back(ms_since(t0));
+    }
+    t_rounds.push_back(median_of(t));
+    q_rounds.push_back(median_of(q));
+  }
+  return {.metric = "ping round trip (median of 200 per round)", .unit = "ms",
+          .tether = summarize(t_rounds), .qemu_ga = summarize(q_rounds),
+          .note = "tether ping.Ping vs qemu-ga guest-ping"};
+}
+
+int connect_unix(const std::string& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+    throw std::runtime_error("connect " + path + ": " + std::strerror(errno));
+  return fd;
+}
+
+constexpr const char* raw_port = "/dev/virtio-ports/org.tether.raw.0";
+
+// Guest writes `bytes` into the spare port with dd; the host times the bytes
+// arriving on the chardev socket.
+double raw_guest_to_host(context& c, int fd, std::size_t bytes) {
+  const std::size_t bs = 32768;
+  c.qga->execute("guest-exec", "{\"path\":\"/bin/dd\",\"arg\":[\"if=/dev/zero\",\"of=" + std::string(raw_port) +
+                                   "\",\"bs=" + std::to_string(bs) + "\",\"count=" + std::to_string(bytes / bs) + "\"]}");
+  std::vector<char> buf(1 << 20);
+  std::size_t got = 0;
+  clock::time_point first{};
+  while (got < bytes) {
+    const ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n <= 0) throw std::runtime_error("raw channel closed");
+    if (got == 0) first = clock::now();
+    got += static_cast<std::size_t>(n);
+  }
+  return static_cast<double>(got) / 1e6 / (ms_since(first) / 1000.0);
+}
+
+// Host writes `bytes` into the chardev socket; a guest reader (head -c)
+// consumes them. Timed from the first write until the guest reader exits.
+double raw_host_to_guest(context& c, int fd, std::size_t bytes) {
+  auto started = c.qga->execute("guest-exec", "{\"path\":\"/bin/sh\",\"arg\":[\"-c\",\"head -c " +
+                                                  std::to_string(bytes) + " " + raw_port + " >/dev/null\"]}");
+  const auto pid = static_cast<long long>(started.struct_value().fields().at("pid").number_value());
+  std::vector<char> buf(1 << 20, 'r');
+  const auto t0 = clock::now();
+  std::size_t sent = 0;
+  while (sent < bytes) {
+    const ssize_t n = ::write(fd, buf.data(), std::min(buf.size(), bytes - sent));
+    if (n <= 0) throw std::runtime_error("raw channel write failed");
+    sent += static_cast<std::size_t>(n);
+  }
+  for (;;) {
+    auto st = c.qga->execute("guest-exec-status", "{\"pid\":" + std::to_string(pid) + "}");
+    if (st.struct_value().fields().at("exited").bool_value()) break;
+  }
+  return static_cast<double>(bytes) / 1e6 / (ms_since(t0) / 1000.0);
+}
+
+std::vector<row> raw_rows(context& c) {
+  const std::size_t bytes = 256u << 20;
+  const int fd = connect_unix(c.vm.socket("raw"));
+  std::vector<double> up, down;
+  for (int r = 0; r < c.rounds; ++r) {
+    down.push_back(raw_guest_to_host(c, fd, bytes));
+    up.push_back(raw_host_to_guest(c, fd, bytes));
+  }
+  ::close(fd);
+  return {{.metric = "raw channel guest→host (256 MiB, dd bs=32k)", .unit = "MB/s", .lower_is_better = false,
+           .raw = summarize(down), .note = "spare port org.tether.raw.0"},
+          {.metric = "raw channel host→guest (256 MiB, head -c)", .unit = "MB/s", .lower_is_better = false,
+           .raw = summarize(up), .note = "spare port org.tether.raw.0"}};
+}
+
+int main_impl(int argc, char** argv) {
+  int rounds = 5;
+  std::string attach, markdown;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--rounds" && i + 1 < argc) rounds = std::max(1, std::atoi(argv[++i]));
+    else if (a == "--attach" && i + 1 < argc) attach = argv[++i];
+    else if (a == "--markdown" && i + 1 < argc) markdown = argv[++i];
+    else {
+      std::cerr << "usage: tether-bench [--rounds N] [--attach STATE_DIR] [--markdown FILE]\n";
+      return 2;
+    }
+  }
+  std::cerr << "booting the benchmark guest...\n";
+  bench_vm vm(attach);
+  context c{vm, rounds};
+  c.guest = std::make_unique<client>(c.ctx.get_executor(),
+                                     client_options{.socket_path = vm.socket("tether"), .call_timeout = 120s});
+  c.qga = std::make_unique<test::qga_client>(vm.socket("qga"));
+  run(c.ctx, c.guest->connect());
+
+  std::vector<row> rows;
+  std::cerr << "measuring ping...\n";
+  rows.push_back(ping_row(c));
+  std::cerr << "measuring the raw channel...\n";
+  for (auto& r : raw_rows(c)) rows.push_back(std::move(r));
+
+  const std::string table = render(rows);
+  std::cout << table;
+  if (!markdown.empty()) std::ofstream(markdown) << table;
+  return 0;
+}
+
+}  // namespace
+}  // namespace tether::bench
+
+int main(int argc, char** argv) {
+  try {
+    return tether::bench::main_impl(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "tether-bench: " << e.what() << "\n";
+    return 1;
+  }
+}

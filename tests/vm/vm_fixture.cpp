@@ -1,0 +1,88 @@
+#include "vm_fixture.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <deque>
+#include <fstream>
+#include <iostream>
+#include <stdexcept>
+
+namespace tether::test {
+namespace {
+
+vm_guest* g_guest = nullptr;
+
+// Stops the guest after the last test, even when tests failed.
+class vm_environment : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    if (g_guest) g_guest->stop();
+  }
+};
+const auto* g_env = ::testing::AddGlobalTestEnvironment(new vm_environment);
+
+std::string sh_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
+vm_guest& vm_guest::shared() {
+  if (!g_guest) g_guest = new vm_guest();  // lives until exit; stop() by the environment
+  return *g_guest;
+}
+
+vm_guest::vm_guest() {
+  char tmpl[] = "/tmp/tether-vm-XXXXXX";
+  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+  dir_ = tmpl;
+  tether_ = dir_ + "/tether.sock";
+  qmp_ = dir_ + "/qmp.sock";
+  qga_ = dir_ + "/qga.sock";
+  raw_ = dir_ + "/raw.sock";
+  console_ = dir_ + "/console.log";
+  const std::string cmd = sh_quote(TETHER_SOURCE_DIR "/scripts/guest/start-vm.sh") +
+                          " --kernel " + sh_quote(TETHER_GUEST_KERNEL) + " --initrd " +
+                          sh_quote(TETHER_GUEST_INITRD) + " --state " + sh_quote(dir_) +
+                          " --wait-ready 180 >" + sh_quote(dir_ + "/start.log") + " 2>&1";
+  const int rc = std::system(cmd.c_str());
+  running_ = true;
+  if (rc != 0) {
+    std::ifstream log(dir_ + "/start.log");
+    std::string text((std::istreambuf_iterator<char>(log)), {});
+    throw std::runtime_error("booting the test guest failed (" + cmd + "):\n" + text +
+                             "\nconsole:\n" + console_tail(60));
+  }
+}
+
+std::string vm_guest::console_tail(int lines) const {
+  std::ifstream f(console_);
+  std::deque<std::string> tail;
+  for (std::string line; std::getline(f, line);) {
+    tail.push_back(line);
+    if (static_cast<int>(tail.size()) > lines) tail.pop_front();
+  }
+  std::string out;
+  for (auto& l : tail) out += l + "\n";
+  return out;
+}
+
+void vm_guest::stop() {
+  if (!running_) return;
+  running_ = false;
+  const std::string cmd = sh_quote(TETHER_SOURCE_DIR "/scripts/guest/stop-vm.sh") + " --state " +
+                          sh_quote(dir_) + " >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) std::cerr << "warning: stop-vm.sh failed for " << dir_ << "\n";
+  if (!std::getenv("TETHER_KEEP_VM_STATE")) std::system(("rm -rf " + sh_quote(dir_)).c_str());
+}
+
+void vm_test::TearDown() {
+  if (HasFailure())
+    std::cerr << "---- guest console (last 40 lines of " << guest.state_dir() << "/console.log) ----\n"
+              << guest.console_tail(40) << "---- end of console ----\n";
+}
+
+}  // namespace tether::test

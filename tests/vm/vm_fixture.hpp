@@ -1,0 +1,39 @@
+// One real guest per VM test binary: booted on first use with the project's
+// scripts (scripts/guest/start-vm.sh), shared by every test of the binary,
+// stopped when the binary exits. Tests wait on conditions, never on sleeps.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace tether::test {
+
+class vm_guest {
+ public:
+  // The binary's guest, booted on first call. Throws (failing the test
+  // loudly) if QEMU, the kernel or the guest image is missing.
+  static vm_guest& shared();
+
+  const std::string& state_dir() const { return dir_; }
+  const std::string& tether_socket() const { return tether_; }
+  const std::string& qmp_socket() const { return qmp_; }
+  const std::string& qga_socket() const { return qga_; }
+  const std::string& raw_socket() const { return raw_; }
+  std::string console_tail(int lines = 40) const;
+  void stop();
+
+ private:
+  vm_guest();
+  std::string dir_, tether_, qmp_, qga_, raw_, console_;
+  bool running_ = false;
+};
+
+// Base for VM tests: prints the guest console tail when a test failed.
+class vm_test : public ::testing::Test {
+ protected:
+  vm_guest& guest = vm_guest::shared();
+  void TearDown() override;
+};
+
+}  // namespace tether::test
