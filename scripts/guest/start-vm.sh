@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Starts a test guest under QEMU, daemonized, with everything a test needs in
+# one state directory:
+#   qmp.sock      QMP monitor
+#   tether.sock   chardev of virtio-serial port org.tether.agent.0 (id tetherport)
+#   qga.sock      chardev of org.qemu.guest_agent.0 (qemu-ga, for comparisons)
+#   raw.sock      chardev of org.tether.raw.0 (spare port: raw channel speed)
+#   console.log   serial console;  qemu.pid
+#
+#   start-vm.sh --kernel F --initrd F --state DIR [--append "..."] [--mem MB]
+#               [--smp N] [--disk IMG] [--allow-reboot] [--wait-ready SECONDS]
+#
+# Uses KVM only when the CPU has vmx/svm and /dev/kvm works; TCG otherwise.
+# --wait-ready waits for "TETHER-GUEST-READY" on the console and fails with
+# the console tail if QEMU exits or the deadline passes.
+set -euo pipefail
+
+kernel="" initrd="" state="" append="" mem=512 smp=2 disk="" wait_ready="" reboot=(-no-reboot)
+while (($#)); do
+  case "$1" in
+    --kernel) kernel=$2; shift 2 ;;
+    --initrd) initrd=$2; shift 2 ;;
+    --state) state=$2; shift 2 ;;
+    --append) append=$2; shift 2 ;;
+    --mem) mem=$2; shift 2 ;;
+    --smp) smp=$2; shift 2 ;;
+    --disk) disk=$2; shift 2 ;;
+    --allow-reboot) reboot=(); shift ;;
+    --wait-ready) wait_ready=$2; shift 2 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    *) echo "start-vm: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+[[ -n "$kernel" && -n "$initrd" && -n "$state" ]] || { echo "start-vm: --kernel, --initrd and --state are required" >&2; exit 2; }
+command -v qemu-system-x86_64 >/dev/null || { echo "start-vm: qemu-system-x86_64 not found; run scripts/install-deps.sh" >&2; exit 1; }
+[[ -f "$kernel" ]] || { echo "start-vm: kernel '$kernel' not found" >&2; exit 1; }
+[[ -f "$initrd" ]] || { echo "start-vm: initrd '$initrd' not found" >&2; exit 1; }
+mkdir -p "$state"
+rm -f "$state"/{qmp,tether,qga,raw}.sock "$state/console.log" "$state/qemu.pid"
+
+accel=tcg
+if grep -qE 'vmx|svm' /proc/cpuinfo && [[ -w /dev/kvm ]]; then accel="kvm:tcg"; fi
+
+port() {  # chardev socket + virtserialport
+  echo -chardev "socket,id=$1,path=$state/$2.sock,server=on,wait=off" \
+       -device "virtserialport,bus=vser0.0,chardev=$1,name=$3,id=$4"
+}
+disk_args=()
+[[ -n "$disk" ]] && disk_args=(-drive "if=none,id=rootdisk,file=$disk,format=raw,cache=unsafe" -device virtio-blk-pci,drive=rootdisk)
+
+# shellcheck disable=SC2046
+qemu-system-x86_64 \
+  -M pc -accel "$accel" -m "$mem" -smp "$smp" \
+  -nodefaults -no-user-config -display none "${reboot[@]}" \
+  -kernel "$kernel" -initrd "$initrd" \
+  -append "console=ttyS0 quiet panic=-1 $append" \
+  -serial "file:$state/console.log" \
+  -qmp "unix:$state/qmp.sock,server=on,wait=off" \
+  -device virtio-serial-pci,id=vser0 \
+  $(port tether0 tether org.tether.agent.0 tetherport) \
+  $(port qga0 qga org.qemu.guest_agent.0 qgaport) \
+  $(port raw0 raw org.tether.raw.0 rawport) \
+  "${disk_args[@]}" \
+  -pidfile "$state/qemu.pid" -daemonize
+
+[[ -z "$wait_ready" ]] && exit 0
+deadline=$((SECONDS + wait_ready))
+pid=$(cat "$state/qemu.pid")
+while ! grep -q "TETHER-GUEST-READY" "$state/console.log" 2>/dev/null; do
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "start-vm: QEMU exited before the guest was ready; console:" >&2
+    tail -n 40 "$state/console.log" >&2 || true
+    exit 1
+  fi
+  if ((SECONDS >= deadline)); then
+    echo "start-vm: guest not ready within ${wait_ready}s; console:" >&2
+    tail -n 40 "$state/console.log" >&2 || true
+    exit 1
+  fi
+  sleep 0.2  # polling a log file: there is nothing to wait on
+done
+echo "start-vm: guest ready (state in $state)" >&2
