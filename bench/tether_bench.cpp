@@ -16,6 +16,7 @@
 #include "bench_vm.hpp"
 #include "support/qga_client.hpp"
 #include "tether/client.hpp"
+#include "tether/common/asio.hpp"
 
 namespace tether::bench {
 namespace {

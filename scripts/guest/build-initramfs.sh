@@ -50,6 +50,7 @@ fi
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc/udev,proc,sys,dev,run,tmp,root,home/tester,var/log,etc/tether}
+ln -s ../run "$root/var/run"  # qemu-ga's default pidfile lives there
 
 # Copies an ELF (or script) and, for an ELF, every shared library it needs
 # at the same path inside the guest.
@@ -140,9 +141,10 @@ agent_args=$(sed -n 's/.*tether\.agent_args="\([^"]*\)".*/\1/p' /proc/cmdline)
 # Respawn loops (in the guest, as systemd's Restart= would): a crash shows
 # on the console and the service comes back.
 ( while true; do
-    qemu-ga -m virtio-serial -p /dev/virtio-ports/org.qemu.guest_agent.0 >/dev/null 2>&1
+    qemu-ga -m virtio-serial -p /dev/virtio-ports/org.qemu.guest_agent.0
+    echo "qemu-ga exited with status $?; restarting"
     sleep 1
-  done ) &
+  done ) > /dev/console 2>&1 &
 ( while true; do
     /usr/bin/tether-agent $agent_args
     echo "tether-agent exited with status $?; restarting"
@@ -159,5 +161,6 @@ cp "$kernel" "$out/vmlinuz"
 # Uncompressed: under TCG, decompressing costs more than loading the bytes.
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) > "$out/initrd.img.tmp"
 mv "$out/initrd.img.tmp" "$out/initrd.img"
+echo "$kver" > "$out/kernel-release"
 echo "$inputs" > "$out/inputs.sha256"
 echo "build-initramfs: wrote $out/initrd.img ($(du -h "$out/initrd.img" | cut -f1)) for kernel $kver" >&2

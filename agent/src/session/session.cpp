@@ -36,9 +36,7 @@ struct inbound_stream {
 };
 
 struct call_state {
-  call_state(const asio::any_io_executor& ex, std::uint64_t id_, std::uint64_t gen,
-             std::uint64_t event_window)
-      : id(id_), generation(gen), events(ex, event_window) {}
+  call_state(std::uint64_t id_, std::uint64_t gen) : id(id_), generation(gen) {}
   std::uint64_t id;
   std::uint64_t generation;
   std::string method;
@@ -48,7 +46,13 @@ struct call_state {
   bool sent_bulk = false;
   std::map<std::uint32_t, std::unique_ptr<inbound_stream>> in;
   std::map<std::uint32_t, std::unique_ptr<send_window>> out;
-  send_window events;
+  // Created on first use: most calls never emit events, and a window owns a
+  // timer, which costs on every call.
+  std::unique_ptr<send_window> events;
+  std::uint64_t early_event_credit = 0;  // granted before first use
+  // Entry in session::deadlines_ while the call runs with a deadline.
+  std::optional<std::multimap<std::chrono::steady_clock::time_point,
+                              std::weak_ptr<call_state>>::iterator> deadline;
 };
 
 class call_context_impl final : public call_context {
@@ -103,12 +107,12 @@ class call_context_impl final : public call_context {
   }
 
   awaitable<void> emit(std::string payload) override {
-    co_await c_->events.acquire(1);
+    co_await event_window().acquire(1);
     send_event(std::move(payload));
   }
 
   bool try_emit(std::string& payload) override {
-    if (c_->events.try_acquire(1) == 0) return false;
+    if (event_window().try_acquire(1) == 0) return false;
     send_event(std::move(payload));
     return true;
   }
@@ -120,6 +124,14 @@ class call_context_impl final : public call_context {
     e->set_call_id(c_->id);
     e->set_payload(std::move(payload));
     s_.send_for(*c_, f, frame_writer::lane::bulk);
+  }
+
+  send_window& event_window() {
+    if (!c_->events) {
+      c_->events = std::make_unique<send_window>(s_.ex_, s_.limits_.initial_event_window);
+      c_->events->grant(std::exchange(c_->early_event_credit, 0));
+    }
+    return *c_->events;
   }
 
   inbound_stream& inbound(std::uint32_t stream) {
@@ -149,7 +161,8 @@ session::session(const asio::any_io_executor& ex, io::byte_stream& stream,
       limits_(limits),
       decoder_({.max_frame_size = limits.max_frame_size}),
       writer_(ex),
-      calls_changed_(ex) {
+      calls_changed_(ex),
+      deadline_timer_(ex) {
   info_.agent_version = std::move(agent_version);
   info_.services = registry.enabled_services();
   info_.protocol_version = wire::protocol_version;
@@ -173,6 +186,7 @@ awaitable<void> session::run() {
   announce();
   co_await (guarded(read_loop()) || guarded(writer_.run(stream_)));
   writer_.stop();
+  deadline_timer_.cancel();
   cancel_all(v1::ERROR_CODE_CANCELLED);
   // Calls reference this session: wait for all of them. Handlers honour
   // cancellation, so this is quick; complain if one does not.
@@ -338,23 +352,15 @@ void session::on_request(v1::Request& req) {
   if (!found.handler)
     return respond_error(v1::ERROR_CODE_UNKNOWN_METHOD, "unknown method '" + req.method() + "'");
 
-  auto call = std::make_shared<call_state>(ex_, id, generation_, limits_.initial_event_window);
+  auto call = std::make_shared<call_state>(id, generation_);
   call->method = std::move(*req.mutable_method());
   call->payload = std::move(*req.mutable_payload());
   calls_.emplace(id, call);
-  const auto timeout = std::chrono::milliseconds(req.timeout_ms());
-  auto& slot_signal = call->cancel;
-  auto body = [this, call, h = found.handler, timeout]() -> awaitable<void> {
-    if (timeout.count() == 0) {
-      co_await run_call(call, *h);
-      co_return;
-    }
-    asio::steady_timer deadline(ex_, timeout);
-    auto r = co_await (run_call(call, *h) || deadline.async_wait(use_awaitable));
-    (void)r;
-  };
-  asio::co_spawn(ex_, std::move(body),
-                 asio::bind_cancellation_slot(slot_signal.slot(), [this, call](std::exception_ptr) {
+  if (req.timeout_ms() > 0)
+    call->deadline = add_deadline(call, std::chrono::steady_clock::now() +
+                                            std::chrono::milliseconds(req.timeout_ms()));
+  asio::co_spawn(ex_, run_call(call, *found.handler),
+                 asio::bind_cancellation_slot(call->cancel.slot(), [this, call](std::exception_ptr) {
                    if (auto it = calls_.find(call->id); it != calls_.end() && it->second == call)
                      calls_.erase(it);
                    calls_changed_.notify_all();
@@ -376,7 +382,7 @@ awaitable<void> session::run_call(std::shared_ptr<call_state> call, const method
   } catch (const boost::system::system_error& e) {
     if (e.code() == asio::error::operation_aborted) {
       const auto reason = call->cancel_reason != v1::ERROR_CODE_OK ? call->cancel_reason
-                                                                   : v1::ERROR_CODE_DEADLINE_EXCEEDED;
+                                                                   : v1::ERROR_CODE_CANCELLED;
       resp->mutable_status()->set_code(reason);
       resp->mutable_status()->set_message(reason == v1::ERROR_CODE_CANCELLED
                                               ? "call cancelled"
@@ -394,7 +400,8 @@ awaitable<void> session::run_call(std::shared_ptr<call_state> call, const method
     resp->mutable_status()->set_message(std::string("internal error: ") + e.what());
   }
   for (auto& [n, w] : call->out) w->close();
-  call->events.close();
+  if (call->events) call->events->close();
+  if (call->deadline) deadlines_.erase(*std::exchange(call->deadline, std::nullopt));
   // Data already queued in the bulk lane must reach the host before the end.
   send_for(*call, f, call->sent_bulk ? frame_writer::lane::bulk : frame_writer::lane::control);
 }
@@ -432,13 +439,52 @@ void session::on_credit(const v1::Credit& credit) {
   if (it == calls_.end()) return;
   auto& call = *it->second;
   if (credit.stream() == v1::EVENT_STREAM) {
-    call.events.grant(credit.bytes());
+    if (call.events)
+      call.events->grant(credit.bytes());
+    else
+      call.early_event_credit = std::min<std::uint64_t>(call.early_event_credit + credit.bytes(), UINT32_MAX);
     return;
   }
   if (credit.stream() >= limits_.max_streams_per_call) return;
   auto& w = call.out[credit.stream()];
   if (!w) w = std::make_unique<send_window>(ex_, peer_window_);
   w->grant(credit.bytes());
+}
+
+// One timer for all call deadlines, re-armed only when a nearer deadline
+// arrives: a per-call timer would cost two timerfd syscalls on every call.
+session::deadline_map::iterator session::add_deadline(const std::shared_ptr<call_state>& call,
+                                                      std::chrono::steady_clock::time_point when) {
+  auto it = deadlines_.emplace(when, call);
+  if (!deadline_armed_ || when < deadline_timer_.expiry()) {
+    deadline_armed_ = true;
+    deadline_timer_.expires_at(when);
+    deadline_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;  // re-armed (a newer wait is pending) or session ended
+      deadline_armed_ = false;
+      expire_deadlines();
+    });
+  }
+  return it;
+}
+
+void session::expire_deadlines() {
+  const auto now = std::chrono::steady_clock::now();
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+    auto c = deadlines_.begin()->second.lock();
+    deadlines_.erase(deadlines_.begin());
+    if (!c) continue;
+    c->deadline.reset();
+    c->cancel_reason = v1::ERROR_CODE_DEADLINE_EXCEEDED;
+    c->cancel.emit(asio::cancellation_type::terminal);
+  }
+  if (!deadlines_.empty()) {
+    auto next = deadlines_.begin();
+    auto call = next->second.lock();
+    deadlines_.erase(next);
+    if (call) call->deadline = add_deadline(call, next->first);
+    else expire_deadlines();
+  }
 }
 
 void session::cancel_all(v1::ErrorCode reason) {

@@ -56,6 +56,10 @@ class session {
   void on_credit(const v1::Credit& credit);
   void send_error(v1::ErrorCode code, const std::string& message, std::uint64_t call_id = 0);
   void cancel_all(v1::ErrorCode reason);
+  using deadline_map = std::multimap<std::chrono::steady_clock::time_point, std::weak_ptr<call_state>>;
+  deadline_map::iterator add_deadline(const std::shared_ptr<call_state>& call,
+                                      std::chrono::steady_clock::time_point when);
+  void expire_deadlines();
   awaitable<void> run_call(std::shared_ptr<call_state> call, const method_handler& handler);
   void send_for(call_state& call, const v1::Frame& frame, frame_writer::lane lane);
 
@@ -72,6 +76,9 @@ class session {
   std::uint32_t peer_max_frame_ = 0;  // host's max frame size
   std::map<std::uint64_t, std::shared_ptr<call_state>> calls_;
   async_event calls_changed_;
+  deadline_map deadlines_;
+  asio::steady_timer deadline_timer_;
+  bool deadline_armed_ = false;
 };
 
 }  // namespace tether::agent
