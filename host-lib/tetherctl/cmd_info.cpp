@@ -27,7 +27,7 @@ awaitable<int> run_info(context& ctx) {
     google::protobuf::util::JsonPrintOptions o;
     o.preserve_proto_field_names = true;
     o.always_print_primitive_fields = true;
-    r.set_session_id(hex(r.session_id()));  // bytes would print as base64
+    // bytes fields (session_id) print as base64, as proto3 JSON defines.
     (void)google::protobuf::util::MessageToJsonString(r, &out, o);
     std::cout << out << "\n";
     co_return exit_ok;
