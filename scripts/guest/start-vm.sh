@@ -8,14 +8,17 @@
 #   console.log   serial console;  qemu.pid
 #
 #   start-vm.sh --kernel F --initrd F --state DIR [--append "..."] [--mem MB]
-#               [--smp N] [--disk IMG] [--allow-reboot] [--wait-ready SECONDS]
+#               [--smp N] [--disk IMG [--disk-snapshot]] [--allow-reboot]
+#               [--wait-ready SECONDS]
 #
+# --disk-snapshot keeps the image unchanged (writes go to a throwaway
+# overlay that lives as long as QEMU, across guest reboots).
 # Uses KVM only when the CPU has vmx/svm and /dev/kvm works; TCG otherwise.
 # --wait-ready waits for "TETHER-GUEST-READY" on the console and fails with
 # the console tail if QEMU exits or the deadline passes.
 set -euo pipefail
 
-kernel="" initrd="" state="" append="" mem=512 smp=2 disk="" wait_ready="" reboot=(-no-reboot)
+kernel="" initrd="" state="" append="" mem=512 smp=2 disk="" snapshot="" wait_ready="" reboot=(-no-reboot)
 while (($#)); do
   case "$1" in
     --kernel) kernel=$2; shift 2 ;;
@@ -25,9 +28,10 @@ while (($#)); do
     --mem) mem=$2; shift 2 ;;
     --smp) smp=$2; shift 2 ;;
     --disk) disk=$2; shift 2 ;;
+    --disk-snapshot) snapshot=",snapshot=on"; shift ;;
     --allow-reboot) reboot=(); shift ;;
     --wait-ready) wait_ready=$2; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "start-vm: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -46,7 +50,7 @@ port() {  # chardev socket + virtserialport
        -device "virtserialport,bus=vser0.0,chardev=$1,name=$3,id=$4"
 }
 disk_args=()
-[[ -n "$disk" ]] && disk_args=(-drive "if=none,id=rootdisk,file=$disk,format=raw,cache=unsafe" -device virtio-blk-pci,drive=rootdisk)
+[[ -n "$disk" ]] && disk_args=(-drive "if=none,id=rootdisk,file=$disk,format=raw,cache=unsafe$snapshot" -device virtio-blk-pci,drive=rootdisk)
 
 # shellcheck disable=SC2046
 qemu-system-x86_64 \

@@ -44,10 +44,14 @@ vm_guest::vm_guest() {
   qga_ = dir_ + "/qga.sock";
   raw_ = dir_ + "/raw.sock";
   console_ = dir_ + "/console.log";
-  const std::string cmd = sh_quote(TETHER_SOURCE_DIR "/scripts/guest/start-vm.sh") +
-                          " --kernel " + sh_quote(TETHER_GUEST_KERNEL) + " --initrd " +
-                          sh_quote(TETHER_GUEST_INITRD) + " --state " + sh_quote(dir_) +
-                          " --wait-ready 180 >" + sh_quote(dir_ + "/start.log") + " 2>&1";
+  // Which guest: set per test binary (tests/vm/CMakeLists.txt).
+  std::string cmd = sh_quote(TETHER_SOURCE_DIR "/scripts/guest/start-vm.sh") + " --kernel " +
+                    sh_quote(TETHER_GUEST_KERNEL) + " --initrd " + sh_quote(TETHER_GUEST_INITRD) +
+                    " --state " + sh_quote(dir_) + " --mem " TETHER_GUEST_MEM " --wait-ready 300";
+  if (std::string(TETHER_GUEST_DISK).size())
+    cmd += " --disk " + sh_quote(TETHER_GUEST_DISK) + " --disk-snapshot --allow-reboot";
+  if (std::string(TETHER_GUEST_APPEND).size()) cmd += " --append " + sh_quote(TETHER_GUEST_APPEND);
+  cmd += " >" + sh_quote(dir_ + "/start.log") + " 2>&1";
   const int rc = std::system(cmd.c_str());
   running_ = true;
   if (rc != 0) {

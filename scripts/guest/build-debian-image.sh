@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Builds the FULL test guest: Debian 12 with systemd as PID 1 (mmdebstrap
+# from the host's apt sources), booted with the host's kernel and initrd, with
+# tether installed from a `cmake --install` tree — so the udev rule and the
+# unit start the agent exactly as on a real machine.
+#
+#   build-debian-image.sh --install-tree DIR --out DIR
+#
+# Writes DIR/rootfs.img (ext4, sparse), DIR/vmlinuz, DIR/initrd.img and
+# DIR/kernel-release. Boot it with:
+#   start-vm.sh --kernel DIR/vmlinuz --initrd DIR/initrd.img --disk DIR/rootfs.img \
+#               --append "root=/dev/vda rw" --mem 1024 --wait-ready 300
+# The base system is cached by its package list (DIR/base.tar); the image by
+# all inputs: a rebuild with nothing changed returns at once.
+set -euo pipefail
+
+tree="" out=""
+while (($#)); do
+  case "$1" in
+    --install-tree) tree=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) echo "build-debian-image: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+[[ -n "$tree" && -n "$out" ]] || { echo "build-debian-image: --install-tree and --out are required" >&2; exit 2; }
+[[ -x "$tree/usr/sbin/tether-agent" ]] || { echo "build-debian-image: $tree has no usr/sbin/tether-agent (cmake --install with --prefix /usr?)" >&2; exit 1; }
+for tool in mmdebstrap mkfs.ext4 depmod; do
+  command -v "$tool" >/dev/null || { echo "build-debian-image: $tool missing; run scripts/install-deps.sh" >&2; exit 1; }
+done
+kernel=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n1 || true)
+[[ -n "$kernel" ]] || { echo "build-debian-image: no /boot/vmlinuz-*; run scripts/install-deps.sh" >&2; exit 1; }
+kver=${kernel#/boot/vmlinuz-}
+initrd=/boot/initrd.img-$kver
+[[ -f "$initrd" ]] || { echo "build-debian-image: $initrd missing" >&2; exit 1; }
+mkdir -p "$out"
+
+# Base system: systemd, udev, D-Bus (logind/power), qemu-ga for comparisons,
+# and the agent's runtime libraries.
+packages=systemd,systemd-sysv,udev,dbus,kmod,qemu-guest-agent,libprotobuf32,libudev1,libsystemd0,procps
+base_key=$(echo "bookworm minbase $packages" | sha256sum | cut -d' ' -f1)
+if [[ ! -f "$out/base.tar" || "$(cat "$out/base.key" 2>/dev/null)" != "$base_key" ]]; then
+  echo "build-debian-image: mmdebstrap bookworm (about a minute)..." >&2
+  rm -rf "$out/base-new.tar"
+  # (mmdebstrap picks the output format from the file name's extension)
+  mmdebstrap --quiet --variant=minbase --include="$packages" bookworm "$out/base-new.tar"
+  mv "$out/base-new.tar" "$out/base.tar"
+  echo "$base_key" > "$out/base.key"
+fi
+
+inputs=$( { echo "$base_key $kver"; sha256sum "$0" "$kernel" "$initrd";
+            (cd "$tree" && find . -type f -print0 | sort -z | xargs -0 sha256sum); } | sha256sum | cut -d' ' -f1)
+if [[ -f "$out/inputs.sha256" && "$(cat "$out/inputs.sha256")" == "$inputs" && -f "$out/rootfs.img" ]]; then
+  echo "build-debian-image: $out is up to date (cached)" >&2
+  exit 0
+fi
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+tar -C "$root" -xf "$out/base.tar"
+
+# The host's kernel boots the guest: give it the modules udev will load
+# (virtio console, block, net) and their dependencies.
+for m in virtio_pci virtio_console virtio_blk virtio_net; do
+  modprobe -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1=="insmod"{print $2}'
+done | sort -u | while read -r ko; do
+  mkdir -p "$root$(dirname "$ko")"
+  cp "$ko" "$root$ko"
+done
+cp /lib/modules/"$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/" 2>/dev/null || true
+depmod -b "$root" "$kver"
+
+# Merged /usr: /lib is a symlink in the image; keep it one.
+(cd "$tree" && tar -cf - .) | tar -C "$root" -xf - --keep-directory-symlink
+
+echo tether-debian > "$root/etc/hostname"
+echo "/dev/vda / ext4 defaults 0 1" > "$root/etc/fstab"
+: > "$root/etc/machine-id"  # systemd makes one at first boot
+chroot "$root" passwd -d root >/dev/null
+chroot "$root" useradd -m -u 1000 -s /bin/sh tester
+mkdir -p "$root/etc/tether/host-halt.d"
+# Marks the end of boot on the serial console for start-vm.sh --wait-ready.
+cat > "$root/etc/systemd/system/tether-ready.service" <<'UNIT'
+[Unit]
+Description=Report boot completion on the serial console (tether tests)
+After=multi-user.target
+
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'echo TETHER-GUEST-READY > /dev/ttyS0'
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
+ln -sf ../tether-ready.service "$root/etc/systemd/system/multi-user.target.wants/tether-ready.service"
+
+rm -f "$out/rootfs.img"
+truncate -s 2G "$out/rootfs.img"
+mkfs.ext4 -q -F -L tether-root -d "$root" "$out/rootfs.img"
+cp "$kernel" "$out/vmlinuz"
+cp "$initrd" "$out/initrd.img"
+echo "$kver" > "$out/kernel-release"
+echo "$inputs" > "$out/inputs.sha256"
+echo "build-debian-image: wrote $out/rootfs.img for kernel $kver" >&2
