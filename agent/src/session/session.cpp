@@ -480,9 +480,10 @@ void session::expire_deadlines() {
   }
   if (!deadlines_.empty()) {
     auto next = deadlines_.begin();
+    const auto when = next->first;  // read before erase frees the node
     auto call = next->second.lock();
     deadlines_.erase(next);
-    if (call) call->deadline = add_deadline(call, next->first);
+    if (call) call->deadline = add_deadline(call, when);
     else expire_deadlines();
   }
 }
