@@ -7,8 +7,10 @@
 #include <list>
 
 #include "log.hpp"
+#include "services/devices_service.hpp"
 #include "services/info_service.hpp"
 #include "services/ping_service.hpp"
+#include "services/stats_service.hpp"
 #include "tether/common/unix_stream.hpp"
 #include "transport/port_events.hpp"
 #include "transport/virtio_port.hpp"
@@ -18,10 +20,12 @@ namespace {
 
 using stream_protocol = asio::local::stream_protocol;
 
-service_registry make_registry() {
+service_registry make_registry(std::shared_ptr<devices_service> devices) {
   service_registry r;
   r.add(std::make_shared<ping_service>());
   r.add(std::make_shared<info_service>());
+  r.add(std::make_shared<stats_service>());
+  r.add(std::move(devices));
   return r;
 }
 
@@ -36,7 +40,10 @@ log::level parse_level(const std::string& s) {
 // Everything the agent runs, so shutdown can close it all.
 struct agent_state {
   const agent_options& options;
-  service_registry registry = make_registry();
+  asio::any_io_executor ex;
+  // Listens to udev from agent start, so its replay ring covers the agent's life.
+  std::shared_ptr<devices_service> devices = std::make_shared<devices_service>(ex, options.devices);
+  service_registry registry = make_registry(devices);
   std::list<stream_protocol::acceptor> acceptors;
   std::list<io::byte_stream*> streams;  // live unix connections
   std::list<asio::cancellation_signal> stop_ports;  // one per port: a signal has one slot
@@ -94,7 +101,7 @@ int run_agent(const agent_options& options) {
   log::set_max_level(parse_level(options.log_level));
   asio::io_context ctx(1);
   auto ex = ctx.get_executor();
-  agent_state st{options};
+  agent_state st{options, ex};
   port_events events(ex);  // before any O_ASYNC open
 
   std::size_t waiting_ready = options.ports.size();
@@ -147,6 +154,7 @@ int run_agent(const agent_options& options) {
     for (auto* s : st.streams) s->close();
     for (auto& s : st.stop_ports) s.emit(asio::cancellation_type::terminal);
     events.stop();
+    st.devices->stop();
     // Sessions end as their streams close; do not wait forever for them.
     if (st.tasks == 0) return;
     st.guard = std::make_unique<asio::steady_timer>(ctx, 5s);

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "devices/device_hub.hpp"
 #include "session/session.hpp"
 
 namespace tether::agent {
@@ -15,6 +16,7 @@ struct agent_options {
   std::vector<std::string> ports;        // virtio port names or paths
   std::vector<std::string> listen_unix;  // unix socket paths (development, tests)
   session_limits limits;
+  devices::hub_options devices;  // udev monitor: replay ring, reorder window
   std::string log_level = "info";
 };
 

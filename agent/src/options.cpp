@@ -37,6 +37,16 @@ Options:
   --max-calls N           concurrent calls per session (default 1024)
   --stream-window BYTES   per-stream flow-control window granted to the host
                           (default 2097152)
+  --event-window N        events a subscription may push before the host
+                          grants more (default 256); the host must use the
+                          same window (libtether: client_options.event_window)
+  --udev-ring-size N      udev events kept for subscribers to replay after a
+                          host reconnect (default 4096)
+  --udev-reorder-ms MS    how long a udev event may wait for a missing lower
+                          sequence number before subscribers get it anyway
+                          (default 500)
+  --udev-control PATH     file whose existence means systemd-udevd runs
+                          (default /run/udev/control; for tests)
   --log-level LEVEL       error, warning, notice, info (default) or debug
   --version               print the version and exit
   --help                  print this help and exit
@@ -81,9 +91,17 @@ parse_result parse_args(int argc, char** argv) {
           static_cast<std::uint32_t>(parse_number(a, need(), 4096, 64u << 20));
     } else if (a == "--max-calls") {
       o.limits.max_concurrent_calls = static_cast<std::uint32_t>(parse_number(a, need(), 1, 1u << 20));
+    } else if (a == "--event-window") {
+      o.limits.initial_event_window = static_cast<std::uint32_t>(parse_number(a, need(), 1, 1u << 20));
     } else if (a == "--stream-window") {
       o.limits.initial_stream_window =
           static_cast<std::uint32_t>(parse_number(a, need(), 4096, 256u << 20));
+    } else if (a == "--udev-ring-size") {
+      o.devices.ring_capacity = static_cast<std::size_t>(parse_number(a, need(), 16, 1u << 20));
+    } else if (a == "--udev-reorder-ms") {
+      o.devices.reorder_window = std::chrono::milliseconds(parse_number(a, need(), 0, 60'000));
+    } else if (a == "--udev-control") {
+      o.devices.udev_control_path = need();
     } else if (a == "--log-level") {
       o.log_level = need();
       if (o.log_level != "error" && o.log_level != "warning" && o.log_level != "notice" &&

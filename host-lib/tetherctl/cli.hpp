@@ -44,6 +44,9 @@ struct command {
   std::string name;
   std::string synopsis;  // one line for --help
   std::function<awaitable<int>(context&)> run;
+  // False for commands that do not talk to the agent (e.g. qmp): no
+  // --socket needed.
+  bool needs_socket = true;
 };
 
 // Commands register themselves from their own files.

@@ -59,7 +59,8 @@ int run(int argc, char** argv) {
   for (const auto& c : commands())
     if (c.name == name) cmd = &c;
   if (!cmd) throw usage_error("unknown command '" + name + "'");
-  if (g.socket.empty()) throw usage_error("no socket: pass --socket PATH or set TETHER_SOCKET");
+  if (g.socket.empty() && cmd->needs_socket)
+    throw usage_error("no socket: pass --socket PATH or set TETHER_SOCKET");
 
   asio::io_context ctx(1);
   tether::client client(ctx.get_executor(),

@@ -5,7 +5,9 @@
 #include <fstream>
 #include <iostream>
 
+#include "support/agent_process.hpp"
 #include "support/async.hpp"
+#include "support/socket_proxy.hpp"
 #include "tether/client.hpp"
 #include "tether/devices.hpp"
 #include "tether/qmp.hpp"
@@ -41,10 +43,9 @@ class HotplugInTheGuest : public test::vm_test {
     return o;
   }
 
-  void SetUp() override {
-    run_for(ctx, qemu.connect(), 120s);
-    run_for(ctx, tether_client.connect(), 120s);
-  }
+  // tether_client connects on first use: the chardev serves one host at a
+  // time, and one test goes through its own relay instead.
+  void SetUp() override { run_for(ctx, qemu.connect(), 120s); }
   void TearDown() override {
     qemu.close();  // QEMU's QMP socket serves one client at a time
     test::vm_test::TearDown();
@@ -233,6 +234,42 @@ TEST_F(HotplugInTheGuest, AResumedSubscriptionReplaysWhatHappenedWhileItWasAway)
     saw_remove = ev.device().action() == "remove";
   }
   EXPECT_TRUE(saw_remove);
+  std::filesystem::remove(disk.image_path);
+}
+
+TEST_F(HotplugInTheGuest, ASubscriptionSurvivesAHostReconnectAndGetsWhatItMissed) {
+  test::temp_dir dir;
+  const std::string relay_path = dir.path() + "/relay.sock";
+  test::socket_proxy relay(ctx, relay_path, guest.tether_socket());
+  client via_relay(ctx.get_executor(), {.socket_path = relay_path, .call_timeout = 120s});
+  const std::string id = "reconnectdisk";
+  const auto disk = new_disk(id);
+  const auto f = disk_with_serial(id);
+
+  auto sub = run_for(ctx, devices::subscribe(via_relay, f), 120s);
+  relay.cut();  // the host connection drops, as when QEMU's chardev is reset
+  run_for(ctx, qemu.add_disk(disk), 120s);  // meanwhile the disk comes
+
+  // The subscription reconnects, resumes after what it last received and
+  // gets the add from the agent's ring (or live): exactly once.
+  auto ev = run_for(ctx, sub->next(), 120s);
+  ASSERT_TRUE(ev.has_device()) << ev.ShortDebugString();
+  EXPECT_EQ(ev.device().action(), "add");
+  EXPECT_EQ(ev.device().properties().at("ID_SERIAL"), id);
+  EXPECT_EQ(sub->resumes(), 1u);
+  EXPECT_GE(relay.connections(), 2);
+
+  run_for(ctx, [&]() -> awaitable<void> {
+    co_await (devices::wait_gone(via_relay, f, udev_timeout) && qemu.remove_device(id, udev_timeout));
+  }(), 180s);
+  auto removed = run_for(ctx, sub->next(), 120s);
+  ASSERT_TRUE(removed.has_device()) << removed.ShortDebugString();
+  // Anything between (a change event) is fine; a second add is not.
+  while (removed.device().action() != "remove") {
+    EXPECT_NE(removed.device().action(), "add") << "the add was delivered twice";
+    removed = run_for(ctx, sub->next(), 120s);
+  }
+  EXPECT_GT(removed.device().seqnum(), ev.device().seqnum());
   std::filesystem::remove(disk.image_path);
 }
 

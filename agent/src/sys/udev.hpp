@@ -27,4 +27,11 @@ inline context_ptr make_context() {
 
 inline std::string str(const char* s) { return s ? std::string(s) : std::string(); }
 
+// Calls fn(name, value) for every entry of a libudev list (value may be "").
+template <class F>
+void for_each_entry(::udev_list_entry* first, F&& fn) {
+  for (auto* e = first; e; e = ::udev_list_entry_get_next(e))
+    fn(str(::udev_list_entry_get_name(e)), str(::udev_list_entry_get_value(e)));
+}
+
 }  // namespace tether::agent::udev

@@ -1,0 +1,312 @@
+// tetherctl stats [--watch MS] [--count N] [--json] [--per-cpu] [--all-devices]
+#include <google/protobuf/util/json_util.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdarg>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <sstream>
+
+#include "cli.hpp"
+#include "tether/stats.hpp"
+
+namespace tetherctl {
+namespace {
+
+using tether::v1::StatsSample;
+using std::chrono::milliseconds;
+
+struct stats_args {
+  std::optional<milliseconds> watch;
+  long long count = 0;  // 0: until interrupted
+  bool json = false;
+  bool per_cpu = false;
+  bool all_devices = false;
+};
+
+[[gnu::format(printf, 1, 2)]] std::string fmt(const char* f, ...) {
+  char buf[256];
+  va_list ap;
+  va_start(ap, f);
+  std::vsnprintf(buf, sizeof buf, f, ap);
+  va_end(ap);
+  return buf;
+}
+
+std::string bytes(double b) {
+  static const char* unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  int u = 0;
+  while (b >= 1024 && u < 5) {
+    b /= 1024;
+    ++u;
+  }
+  return u == 0 ? fmt("%.0f B", b) : fmt("%.1f %s", b, unit[u]);
+}
+
+std::string rate(bool has, double bytes_per_s) { return has ? bytes(bytes_per_s) + "/s" : "-"; }
+std::string num_rate(bool has, double v) { return has ? fmt("%.0f", v) : "-"; }
+std::string pct(double v) { return fmt("%.1f%%", v); }
+
+std::string duration(double secs) {
+  const auto s = static_cast<long long>(secs);
+  if (s >= 86400) return fmt("%lldd %02lldh%02lldm", s / 86400, s / 3600 % 24, s / 60 % 60);
+  return fmt("%lldh%02lldm%02llds", s / 3600, s / 60 % 60, s % 60);
+}
+
+std::string pad(std::string s, std::size_t w) {
+  if (s.size() < w) s.append(w - s.size(), ' ');
+  return s;
+}
+std::string rpad(std::string s, std::size_t w) {
+  if (s.size() < w) s.insert(0, w - s.size(), ' ');
+  return s;
+}
+
+std::string psi_cell(const tether::v1::Pressure& p, bool full) {
+  if (full ? !p.has_full() : !p.has_some()) return pad("-", 20);
+  const auto& l = full ? p.full() : p.some();
+  return pad(fmt("%.2f %.2f %.2f", l.avg10(), l.avg60(), l.avg300()), 20);
+}
+
+// The human view of one sample, as lines.
+std::string render(const StatsSample& s, const stats_args& a, bool watching) {
+  std::ostringstream o;
+  const std::time_t t = static_cast<std::time_t>(s.realtime_ns() / 1'000'000'000);
+  char when[64];
+  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&t));
+  o << "Guest " << when << "   up " << duration(s.uptime_seconds()) << "   processes " << s.process_count();
+  if (watching) {
+    o << "   sample #" << s.sequence();
+    if (s.skipped()) o << " (skipped " << s.skipped() << ")";
+  }
+  o << "\n\n";
+
+  const auto& cpu = s.cpu();
+  o << "CPU     " << cpu.online_cpus() << " online";
+  if (cpu.total().has_percent()) {
+    const auto& p = cpu.total().percent();
+    o << "   busy " << pct(p.busy()) << "  user " << pct(p.user()) << "  nice " << pct(p.nice())
+      << "  system " << pct(p.system()) << "  irq " << pct(p.irq() + p.softirq()) << "  iowait "
+      << pct(p.iowait()) << "  steal " << pct(p.steal()) << "  idle " << pct(p.idle());
+  } else {
+    o << "   (no rates: first sample)";
+  }
+  o << "\n";
+  if (!a.per_cpu && cpu.per_cpu_size() > 0 && cpu.per_cpu(0).has_percent()) {
+    o << "        busy per CPU:";
+    for (const auto& c : cpu.per_cpu())
+      o << " " << c.cpu() << ":" << (c.has_percent() ? fmt("%.0f%%", c.percent().busy()) : std::string("-"));
+    o << "\n";
+  }
+  o << "        context switches " << num_rate(cpu.has_context_switches_per_second(), cpu.context_switches_per_second())
+    << "/s  interrupts " << num_rate(cpu.has_interrupts_per_second(), cpu.interrupts_per_second())
+    << "/s  forks " << num_rate(cpu.has_forks_per_second(), cpu.forks_per_second()) << "/s  running "
+    << cpu.procs_running() << "  blocked " << cpu.procs_blocked() << "\n";
+  if (a.per_cpu) {
+    o << "        " << pad("CPU", 6) << rpad("BUSY", 8) << rpad("USER", 8) << rpad("SYSTEM", 8)
+      << rpad("IOWAIT", 8) << rpad("STEAL", 8) << rpad("IDLE", 8) << "\n";
+    for (const auto& c : cpu.per_cpu()) {
+      o << "        " << pad("cpu" + std::to_string(c.cpu()), 6);
+      if (c.has_percent()) {
+        const auto& p = c.percent();
+        o << rpad(pct(p.busy()), 8) << rpad(pct(p.user() + p.nice()), 8)
+          << rpad(pct(p.system() + p.irq() + p.softirq()), 8) << rpad(pct(p.iowait()), 8)
+          << rpad(pct(p.steal()), 8) << rpad(pct(p.idle()), 8);
+      } else {
+        o << rpad("-", 8);
+      }
+      o << "\n";
+    }
+  }
+
+  const auto& m = s.memory();
+  const double used_pct = m.total_bytes() ? 100.0 * static_cast<double>(m.used_bytes()) / static_cast<double>(m.total_bytes()) : 0;
+  o << "Memory  total " << bytes(static_cast<double>(m.total_bytes())) << "  used "
+    << bytes(static_cast<double>(m.used_bytes())) << " (" << pct(used_pct) << ")  available "
+    << (m.has_available_bytes() ? bytes(static_cast<double>(m.available_bytes())) : std::string("-"))
+    << "  free " << bytes(static_cast<double>(m.free_bytes())) << "  buffers "
+    << bytes(static_cast<double>(m.buffers_bytes())) << "  cached " << bytes(static_cast<double>(m.cached_bytes()))
+    << "  dirty " << bytes(static_cast<double>(m.dirty_bytes())) << "\n";
+  const auto swap_used = m.swap_total_bytes() > m.swap_free_bytes() ? m.swap_total_bytes() - m.swap_free_bytes() : 0;
+  o << "Swap    total " << bytes(static_cast<double>(m.swap_total_bytes())) << "  used "
+    << bytes(static_cast<double>(swap_used)) << "\n";
+  const auto& l = s.load();
+  o << "Load    " << fmt("%.2f %.2f %.2f", l.load1(), l.load5(), l.load15()) << "   tasks "
+    << l.running_tasks() << " running / " << l.total_tasks() << " total\n";
+  if (s.has_pressure()) {
+    const auto& p = s.pressure();
+    o << "PSI     " << pad("(avg10 avg60 avg300 %)", 14) << "  " << pad("some", 20) << pad("full", 20) << "\n";
+    auto row = [&](const char* name, bool has, const tether::v1::Pressure& x) {
+      if (!has) return;
+      o << "  " << pad(name, 30) << psi_cell(x, false) << psi_cell(x, true) << "\n";
+    };
+    row("cpu", p.has_cpu(), p.cpu());
+    row("memory", p.has_memory(), p.memory());
+    row("io", p.has_io(), p.io());
+  } else {
+    o << "PSI     not available in this kernel\n";
+  }
+
+  o << "\n" << pad("DISK", 14) << rpad("READ/s", 13) << rpad("WRITE/s", 13) << rpad("R/s", 8)
+    << rpad("W/s", 8) << rpad("BUSY", 8) << rpad("INFLIGHT", 10) << rpad("READ", 12) << rpad("WRITTEN", 12) << "\n";
+  for (const auto& d : s.disks()) {
+    o << pad(d.name(), 14) << rpad(rate(d.has_read_bytes_per_second(), d.read_bytes_per_second()), 13)
+      << rpad(rate(d.has_write_bytes_per_second(), d.write_bytes_per_second()), 13)
+      << rpad(num_rate(d.has_reads_per_second(), d.reads_per_second()), 8)
+      << rpad(num_rate(d.has_writes_per_second(), d.writes_per_second()), 8)
+      << rpad(d.has_busy_percent() ? pct(d.busy_percent()) : std::string("-"), 8)
+      << rpad(std::to_string(d.ios_in_progress()), 10)
+      << rpad(bytes(static_cast<double>(d.sectors_read()) * 512), 12)
+      << rpad(bytes(static_cast<double>(d.sectors_written()) * 512), 12) << "\n";
+  }
+
+  o << "\n" << pad("FILESYSTEM", 26) << pad("TYPE", 10) << rpad("SIZE", 11) << rpad("USED", 11)
+    << rpad("AVAIL", 11) << rpad("USE%", 7) << rpad("INODES%", 9) << "  DEVICE\n";
+  for (const auto& f : s.filesystems()) {
+    const double use = f.total_bytes() ? 100.0 * static_cast<double>(f.used_bytes()) / static_cast<double>(f.total_bytes()) : 0;
+    const std::string ino = f.total_inodes() ? pct(100.0 * static_cast<double>(f.used_inodes()) / static_cast<double>(f.total_inodes())) : "-";
+    o << pad(f.mount_point(), 25) << " " << pad(f.fs_type(), 10) << rpad(bytes(static_cast<double>(f.total_bytes())), 11)
+      << rpad(bytes(static_cast<double>(f.used_bytes())), 11) << rpad(bytes(static_cast<double>(f.available_bytes())), 11)
+      << rpad(pct(use), 7) << rpad(ino, 9) << "  " << f.device() << (f.read_only() ? " (ro)" : "") << "\n";
+  }
+
+  o << "\n" << pad("INTERFACE", 14) << pad("STATE", 9) << rpad("RX/s", 13) << rpad("TX/s", 13)
+    << rpad("RX", 11) << rpad("TX", 11) << rpad("ERRS", 6) << rpad("DROPS", 7) << "  ADDRESSES\n";
+  for (const auto& n : s.interfaces()) {
+    std::string addrs = n.mac() == "00:00:00:00:00:00" ? "" : n.mac();
+    for (const auto& ad : n.addresses())
+      addrs += (addrs.empty() ? "" : " ") + ad.address() + "/" + std::to_string(ad.prefix_length());
+    o << pad(n.name(), 14) << pad(n.oper_state().empty() ? "-" : n.oper_state(), 9)
+      << rpad(rate(n.has_rx_bytes_per_second(), n.rx_bytes_per_second()), 13)
+      << rpad(rate(n.has_tx_bytes_per_second(), n.tx_bytes_per_second()), 13)
+      << rpad(bytes(static_cast<double>(n.rx_bytes())), 11) << rpad(bytes(static_cast<double>(n.tx_bytes())), 11)
+      << rpad(std::to_string(n.rx_errors() + n.tx_errors()), 6)
+      << rpad(std::to_string(n.rx_dropped() + n.tx_dropped()), 7) << "  " << addrs << "\n";
+  }
+  if (s.errors_size() > 0) {
+    o << "\n";
+    for (const auto& e : s.errors()) o << "note: " << e << "\n";
+  }
+  return o.str();
+}
+
+std::string to_json(const StatsSample& s) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions o;
+  o.preserve_proto_field_names = true;
+  o.always_print_primitive_fields = true;
+  (void)google::protobuf::util::MessageToJsonString(s, &out, o);
+  return out;
+}
+
+void print(const StatsSample& s, const stats_args& a, bool watching, bool tty) {
+  if (a.json) {
+    std::cout << to_json(s) << "\n" << std::flush;
+    return;
+  }
+  std::string frame = render(s, a, watching);
+  if (watching && tty) {
+    // Redraw in place: home, each line cleared to its end, rest of screen cleared.
+    std::string out = "\x1b[H";
+    std::size_t start = 0;
+    for (std::size_t nl; (nl = frame.find('\n', start)) != std::string::npos; start = nl + 1)
+      out += frame.substr(start, nl - start) + "\x1b[K\n";
+    out += "\x1b[J";
+    std::cout << out << std::flush;
+  } else {
+    std::cout << frame << (watching ? "\n" : "") << std::flush;
+  }
+}
+
+stats_args parse(context& ctx) {
+  stats_args a;
+  a.json = ctx.global.json;
+  for (std::size_t i = 0; i < ctx.args.size(); ++i) {
+    const auto& arg = ctx.args[i];
+    if (is_flag(arg, "--watch")) {
+      a.watch = milliseconds(parse_int("--watch", flag_value(ctx.args, i), tether::stats::min_interval.count(),
+                                       tether::stats::max_interval.count()));
+    } else if (is_flag(arg, "--count")) {
+      a.count = parse_int("--count", flag_value(ctx.args, i), 1, 1'000'000'000);
+    } else if (arg == "--json") {
+      a.json = true;
+    } else if (arg == "--per-cpu") {
+      a.per_cpu = true;
+    } else if (arg == "--all-devices") {
+      a.all_devices = true;
+    } else {
+      throw usage_error("stats: unexpected argument '" + arg + "'");
+    }
+  }
+  if (a.count && !a.watch) throw usage_error("stats: --count needs --watch");
+  return a;
+}
+
+awaitable<int> run_stats(context& ctx) {
+  const auto a = parse(ctx);
+  if (!a.watch) {
+    // Sample twice 250 ms apart (or reuse a recent agent sample) so that
+    // CPU percentages and rates are shown.
+    auto s = co_await tether::stats::get(ctx.client, {.rate_interval = milliseconds(250),
+                                                      .include_idle_devices = a.all_devices,
+                                                      .call = {ctx.global.timeout}});
+    print(s, a, false, false);
+    co_return exit_ok;
+  }
+
+  auto ex = co_await asio::this_coro::executor;
+  const bool tty = ::isatty(STDOUT_FILENO) == 1;
+  auto sub = co_await tether::stats::subscribe(
+      ctx.client, *a.watch,
+      {.include_idle_devices = a.all_devices,
+       .max_samples = static_cast<std::uint32_t>(a.count),
+       .auto_resume = true,
+       .start_timeout = ctx.global.timeout});
+
+  // SIGINT/SIGTERM end the watch: cancel the call (the agent answers at
+  // once); if it does not within 2 s, drop the connection.
+  bool interrupted = false;
+  asio::signal_set signals(ex, SIGINT, SIGTERM);
+  asio::steady_timer give_up(ex);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    interrupted = true;
+    sub.cancel();
+    give_up.expires_after(std::chrono::seconds(2));
+    give_up.async_wait([&](const boost::system::error_code& e) {
+      if (!e) ctx.client.close();
+    });
+  });
+  struct cleanup {
+    asio::signal_set& s;
+    asio::steady_timer& t;
+    ~cleanup() {
+      boost::system::error_code ignored;
+      s.cancel(ignored);
+      t.cancel();
+    }
+  } done{signals, give_up};
+
+  if (tty && !a.json) std::cout << "\x1b[2J" << std::flush;
+  for (;;) {
+    std::optional<StatsSample> s;
+    try {
+      s = co_await sub.next();
+    } catch (const tether::error& e) {
+      if (!interrupted) throw;
+    }
+    if (!s) break;
+    print(*s, a, true, tty);
+  }
+  co_return exit_ok;
+}
+
+const register_command reg{{"stats",
+                            "stats [--watch MS [--count N]] [--json] [--per-cpu] [--all-devices]\n"
+                            "                                       CPU, memory, load, PSI, disks, filesystems, network",
+                            run_stats}};
+
+}  // namespace
+}  // namespace tetherctl
