@@ -42,8 +42,11 @@ devices::device_info snapshot(::udev_device* d) {
                  [&](std::string name, std::string value) {
                    info.properties.insert_or_assign(std::move(name), std::move(value));
                  });
-  for_each_entry(::udev_device_get_tags_list_entry(d),
-                 [&](std::string name, const std::string&) { info.tags.push_back(std::move(name)); });
+  // libudev 252 lists an empty tag for monitor-received devices (":systemd:"
+  // splits into "", "systemd"): keep real tags only.
+  for_each_entry(::udev_device_get_tags_list_entry(d), [&](std::string name, const std::string&) {
+    if (!name.empty()) info.tags.push_back(std::move(name));
+  });
 
   if (auto it = info.properties.find("USEC_INITIALIZED"); it != info.properties.end())
     info.usec_initialized = parse_u64(it->second);
