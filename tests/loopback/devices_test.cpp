@@ -4,6 +4,8 @@
 // Device behaviour itself is proven against a real udevd in tests/vm.
 #include <gtest/gtest.h>
 
+#include "support/tetherctl_runner.hpp"
+
 #include <cstdio>
 #include <sys/wait.h>
 
@@ -128,20 +130,6 @@ TEST(TheDevicesApi, TurnsAFilterIntoItsWireForm) {
 }
 
 // tetherctl's device commands, as a user runs them.
-struct result {
-  int status;
-  std::string out;
-};
-
-result run(const std::string& args) {
-  const std::string cmd = std::string(TETHERCTL_BINARY) + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int st = ::pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
 
 class TetherctlDevices : public ::testing::Test {
  protected:
@@ -151,28 +139,28 @@ class TetherctlDevices : public ::testing::Test {
 
 TEST_F(TetherctlDevices, ReportsAMissingUdevdAsAGuestErrorForEveryCommand) {
   for (const char* cmd : {"devices", "wait-device --subsystem block --timeout 600", "events --subsystem block"}) {
-    auto r = run(sock() + cmd);
+    auto r = test::run_tetherctl(sock() + cmd);
     EXPECT_EQ(r.status, 1) << cmd << ": " << r.out;
     EXPECT_NE(r.out.find("systemd-udevd is not running"), std::string::npos) << cmd << ": " << r.out;
   }
 }
 
 TEST_F(TetherctlDevices, RejectsMalformedFiltersAsUsageErrors) {
-  EXPECT_EQ(run(sock() + "devices --property ID_SERIAL").status, 2);
-  EXPECT_EQ(run(sock() + "devices --attr =x").status, 2);
-  EXPECT_EQ(run(sock() + "wait-device --timeout soon").status, 2);
-  EXPECT_EQ(run(sock() + "events --resume-after -1").status, 2);
-  EXPECT_EQ(run(sock() + "devices --frobnicate").status, 2);
+  EXPECT_EQ(test::run_tetherctl(sock() + "devices --property ID_SERIAL").status, 2);
+  EXPECT_EQ(test::run_tetherctl(sock() + "devices --attr =x").status, 2);
+  EXPECT_EQ(test::run_tetherctl(sock() + "wait-device --timeout soon").status, 2);
+  EXPECT_EQ(test::run_tetherctl(sock() + "events --resume-after -1").status, 2);
+  EXPECT_EQ(test::run_tetherctl(sock() + "devices --frobnicate").status, 2);
 }
 
 TEST_F(TetherctlDevices, PassesAttributeFiltersToTheAgentWhichRefusesUnsafeOnes) {
-  auto r = run(sock() + "devices --attr ../../etc/shadow=root*");
+  auto r = test::run_tetherctl(sock() + "devices --attr ../../etc/shadow=root*");
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_NE(r.out.find("relative path"), std::string::npos) << r.out;
 }
 
 TEST(TetherctlDevicesHelp, DescribesTheFilterFlags) {
-  auto r = run("--help");
+  auto r = test::run_tetherctl("--help");
   EXPECT_EQ(r.status, 0);
   for (const char* s : {"wait-device", "events", "--property K=GLOB", "--attr K=GLOB", "qmp --qmp PATH"})
     EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;

@@ -3,6 +3,8 @@
 #include <google/protobuf/util/json_util.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include "support/tetherctl_runner.hpp"
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -486,20 +488,6 @@ TEST_F(AStatsAgent, MeasuresTheAgentsCpuCostOfA100msSubscription) {
 
 // --- tetherctl stats --------------------------------------------------------
 
-struct result {
-  int status;
-  std::string out;
-};
-
-result run_ctl(const std::string& args) {
-  const std::string cmd = std::string(TETHERCTL_BINARY) + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int st = ::pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
 
 class TetherctlStats : public ::testing::Test {
  protected:
@@ -508,14 +496,14 @@ class TetherctlStats : public ::testing::Test {
 };
 
 TEST_F(TetherctlStats, PrintsATableOfEverySection) {
-  auto r = run_ctl(sock() + "stats");
+  auto r = test::run_tetherctl(sock() + "stats");
   EXPECT_EQ(r.status, 0) << r.out;
   for (const char* part : {"CPU ", "busy ", "Memory ", "Swap ", "Load ", "PSI ", "DISK", "FILESYSTEM", "INTERFACE", "lo "})
     EXPECT_NE(r.out.find(part), std::string::npos) << part << " missing in:\n" << r.out;
 }
 
 TEST_F(TetherctlStats, PrintsOneParsableJsonObject) {
-  auto r = run_ctl(sock() + "stats --json");
+  auto r = test::run_tetherctl(sock() + "stats --json");
   ASSERT_EQ(r.status, 0) << r.out;
   ASSERT_FALSE(r.out.empty());
   EXPECT_EQ(r.out.front(), '{');
@@ -528,7 +516,7 @@ TEST_F(TetherctlStats, PrintsOneParsableJsonObject) {
 }
 
 TEST_F(TetherctlStats, WatchesWithOneJsonLinePerSample) {
-  auto r = run_ctl("--json " + sock() + "stats --watch 100 --count 3");
+  auto r = test::run_tetherctl("--json " + sock() + "stats --watch 100 --count 3");
   ASSERT_EQ(r.status, 0) << r.out;
   std::istringstream in(r.out);
   std::string line;
@@ -542,9 +530,9 @@ TEST_F(TetherctlStats, WatchesWithOneJsonLinePerSample) {
 }
 
 TEST_F(TetherctlStats, RejectsBadArguments) {
-  EXPECT_EQ(run_ctl(sock() + "stats --watch 10").status, 2);
-  EXPECT_EQ(run_ctl(sock() + "stats --count 3").status, 2);
-  EXPECT_EQ(run_ctl(sock() + "stats --bogus").status, 2);
+  EXPECT_EQ(test::run_tetherctl(sock() + "stats --watch 10").status, 2);
+  EXPECT_EQ(test::run_tetherctl(sock() + "stats --count 3").status, 2);
+  EXPECT_EQ(test::run_tetherctl(sock() + "stats --bogus").status, 2);
 }
 
 TEST_F(TetherctlStats, StopsWatchingCleanlyOnSigint) {
