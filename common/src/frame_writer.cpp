@@ -31,6 +31,10 @@ awaitable<void> frame_writer::wait_control_below(std::size_t limit) {
   while (control_queued_ >= limit && !stopped_) co_await drained_.wait();
 }
 
+awaitable<void> frame_writer::wait_queued_below(std::size_t limit) {
+  while (queued_ >= limit && !stopped_) co_await drained_.wait();
+}
+
 void frame_writer::stop() {
   stopped_ = true;
   has_data_.notify_all();

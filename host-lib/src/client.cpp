@@ -233,12 +233,10 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     return *w;
   }
 
+  // Credits bound each stream; with many streams at once, also keep the
+  // connection's queue bounded by letting the writer drain.
   awaitable<void> writer_wait(pending_call&) {
-    if (writer_ && writer_->queued_bytes() > (4u << 20)) {
-      // Rare: many streams at once. Yield to the writer.
-      asio::steady_timer t(ex_, 1ms);
-      co_await t.async_wait(use_awaitable);
-    }
+    if (writer_) co_await writer_->wait_queued_below(4u << 20);
   }
 
   void send_for(pending_call& c, const v1::Frame& f, frame_writer::lane lane) {

@@ -29,6 +29,9 @@ class frame_writer {
   // already bounded by credits; control frames answer requests, so a reader
   // that waits here stops a peer that floods requests but never reads.
   awaitable<void> wait_control_below(std::size_t limit);
+  // Waits until fewer than `limit` bytes of any kind are queued (a sender of
+  // many streams at once lets the writer catch up).
+  awaitable<void> wait_queued_below(std::size_t limit);
 
   // Writes until stop() or a write error (thrown).
   awaitable<void> run(io::byte_stream& stream);
