@@ -46,6 +46,21 @@ TEST_F(AnInstalledAgent, LogsToTheJournalWithPriorities) {
   EXPECT_NE(notices.find("serving on /dev/virtio-ports/org.tether.agent.0"), std::string::npos) << notices;
 }
 
+TEST_F(AnInstalledAgent, AnswersTheFirstCallOfEachNewHostInQuickSuccession) {
+  // Each client connects right after the previous one closed: the agent must
+  // not end the new host's session on the old host's disconnect notice.
+  run_for(ctx, agent.ping(), 180s);
+  agent.close();
+  std::set<std::string> sessions;
+  for (int i = 0; i < 30; ++i) {
+    client c(ctx.get_executor(), {.socket_path = guest.tether_socket(), .call_timeout = 60s});
+    sessions.insert(run_for(ctx, c.info()).session_id());
+    c.close();
+    ctx.poll();
+  }
+  EXPECT_EQ(sessions.size(), 30u);
+}
+
 TEST_F(AnInstalledAgent, IsRestartedBySystemdAfterACrash) {
   const auto first = run_for(ctx, agent.info(), 180s).agent_pid();
   guest_sh("kill -9 " + std::to_string(first));

@@ -34,10 +34,26 @@ std::string resolve_virtio_port(const std::string& name_or_path) {
 namespace {
 
 // One open port fd as a byte_stream for the duration of a host connection.
+enum class port_state { host_connected, host_away, gone };
+
+port_state probe(int fd, const std::string& sysfs) {
+  pollfd p{fd, POLLIN | POLLOUT, 0};
+  ::poll(&p, 1, 0);
+  struct stat st{};
+  if ((p.revents & POLLNVAL) || (!sysfs.empty() && ::stat(sysfs.c_str(), &st) != 0))
+    return port_state::gone;
+  return (p.revents & POLLHUP) ? port_state::host_away : port_state::host_connected;
+}
+
+// How long a "no host" read waits for the host's connect notice before the
+// session ends (see port_stream::read_some).
+constexpr auto host_notice_grace = std::chrono::milliseconds(100);
+
 class port_stream final : public io::byte_stream {
  public:
-  port_stream(asio::posix::stream_descriptor& sd, std::string path)
-      : sd_(sd), path_(std::move(path)) {}
+  port_stream(asio::posix::stream_descriptor& sd, std::string path, std::string sysfs,
+              port_events& events)
+      : sd_(sd), path_(std::move(path)), sysfs_(std::move(sysfs)), events_(events) {}
 
   awaitable<std::size_t> read_some(std::span<std::uint8_t> into) override {
     for (;;) {
@@ -51,6 +67,12 @@ class port_stream final : public io::byte_stream {
         }
         if (n == 0) {
           if (total) break;
+          // "No host" — or not yet: the host's data and its open/close
+          // notices travel on different virtqueues, so a reconnecting host's
+          // bytes can be read before the guest has processed its "open".
+          // Ending the session then would discard a handshake just answered.
+          const bool back = co_await host_returns();
+          if (back) continue;
           throw boost::system::system_error(asio::error::eof);  // host went away
         }
         if (errno == EINTR) continue;
@@ -92,20 +114,24 @@ class port_stream final : public io::byte_stream {
   std::string describe() const override { return path_; }
 
  private:
+  // True if the host shows up as connected within the grace period.
+  awaitable<bool> host_returns() {
+    const auto until = std::chrono::steady_clock::now() + host_notice_grace;
+    for (;;) {
+      const auto st = probe(sd_.native_handle(), sysfs_);
+      if (st == port_state::host_connected) co_return true;
+      if (st == port_state::gone) co_return false;
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= until) co_return false;
+      co_await events_.wait(until - now);  // SIGIO arrives with the notice
+    }
+  }
+
   asio::posix::stream_descriptor& sd_;
   std::string path_;
+  std::string sysfs_;
+  port_events& events_;
 };
-
-enum class port_state { host_connected, host_away, gone };
-
-port_state probe(int fd, const std::string& sysfs) {
-  pollfd p{fd, POLLIN | POLLOUT, 0};
-  ::poll(&p, 1, 0);
-  struct stat st{};
-  if ((p.revents & POLLNVAL) || (!sysfs.empty() && ::stat(sysfs.c_str(), &st) != 0))
-    return port_state::gone;
-  return (p.revents & POLLHUP) ? port_state::host_away : port_state::host_connected;
-}
 
 }  // namespace
 
@@ -151,7 +177,7 @@ awaitable<void> virtio_port::serve(session_fn run_session) {
         co_await events_.wait(60s);
         continue;
       }
-      port_stream stream(sd, path);
+      port_stream stream(sd, path, sysfs, events_);
       log::info("host connected on {}", path);
       co_await run_session(stream);
       log::info("host disconnected from {}", path);
