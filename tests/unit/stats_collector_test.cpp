@@ -324,6 +324,16 @@ TEST(ComputeRates, GivesCpuSharesThatAddUpToAHundred) {
   EXPECT_DOUBLE_EQ(p.user() + p.nice() + p.system() + p.idle() + p.iowait() + p.irq() + p.softirq() + p.steal(), 100);
 }
 
+TEST(ComputeRates, SaysExactlyAHundredForAFullyBusyCpu) {
+  auto a = sample_at(0), b = sample_at(1'000'000'000);
+  times(*a.mutable_cpu()->mutable_total(), 0, 0, 0, 0);
+  times(*b.mutable_cpu()->mutable_total(), 0, 0, 0, 0, 97);  // all steal
+  compute_rates(a, b);
+  EXPECT_EQ(b.cpu().total().percent().steal(), 100.0);
+  EXPECT_EQ(b.cpu().total().percent().busy(), 100.0);
+  EXPECT_EQ(b.cpu().total().percent().idle(), 0.0);
+}
+
 TEST(ComputeRates, TreatsACounterGoingBackwardsAsNoChange) {
   // iowait is known to decrease on some kernels.
   auto a = sample_at(0), b = sample_at(100'000'000);

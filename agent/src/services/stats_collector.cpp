@@ -611,17 +611,20 @@ void cpu_percent(const v1::CpuTimes& p, const v1::CpuTimes& c, v1::Cpu& out) {
   std::uint64_t total = 0;
   for (auto v : d) total += v;
   if (total == 0) return;  // no tick elapsed: nothing to say
-  const double k = 100.0 / static_cast<double>(total);
+  // 100 * d / total (not d * (100 / total)): exact 100 when d == total.
+  auto share = [total](std::uint64_t v) {
+    return std::clamp(100.0 * static_cast<double>(v) / static_cast<double>(total), 0.0, 100.0);
+  };
   auto* pc = out.mutable_percent();
-  pc->set_user(d[0] * k);
-  pc->set_nice(d[1] * k);
-  pc->set_system(d[2] * k);
-  pc->set_idle(d[3] * k);
-  pc->set_iowait(d[4] * k);
-  pc->set_irq(d[5] * k);
-  pc->set_softirq(d[6] * k);
-  pc->set_steal(d[7] * k);
-  pc->set_busy(std::clamp(100.0 - (d[3] + d[4]) * k, 0.0, 100.0));
+  pc->set_user(share(d[0]));
+  pc->set_nice(share(d[1]));
+  pc->set_system(share(d[2]));
+  pc->set_idle(share(d[3]));
+  pc->set_iowait(share(d[4]));
+  pc->set_irq(share(d[5]));
+  pc->set_softirq(share(d[6]));
+  pc->set_steal(share(d[7]));
+  pc->set_busy(share(total - d[3] - d[4]));
 }
 
 template <class T, class Key>
