@@ -25,7 +25,7 @@ std::string usage() {
   s +=
       "\n"
       "Exit status: 0 success, 1 the guest answered with an error, 2 usage error,\n"
-      "3 connection failure or timeout (for exec: the command's own exit status).\n";
+      "3 connection failure or timeout.\n";
   return s;
 }
 
