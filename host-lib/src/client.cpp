@@ -201,20 +201,19 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   void abandon(pending_call& c, errc why, const std::string& msg) {
     if (c.done) return;
     finish_call(c, error(why, msg));
-    if (c.conn == conn_gen_ && established_) {
-      v1::Frame f;
-      f.mutable_cancel()->set_call_id(c.id);
-      writer_->send(f);
-    }
+    send_cancel(c);
   }
 
   void cancel(pending_call& c) {
-    if (c.done) return;
-    if (c.conn == conn_gen_ && established_) {
-      v1::Frame f;
-      f.mutable_cancel()->set_call_id(c.id);
-      writer_->send(f);
-    }
+    if (!c.done) send_cancel(c);
+  }
+
+  // Tells the agent to stop the call, if it was sent on this connection.
+  void send_cancel(const pending_call& c) {
+    if (c.conn != conn_gen_ || !established_) return;
+    v1::Frame f;
+    f.mutable_cancel()->set_call_id(c.id);
+    writer_->send(f);
   }
 
   void close() {
