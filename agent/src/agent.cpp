@@ -8,6 +8,7 @@
 
 #include "log.hpp"
 #include "services/devices_service.hpp"
+#include "services/exec_service.hpp"
 #include "services/info_service.hpp"
 #include "services/ping_service.hpp"
 #include "services/stats_service.hpp"
@@ -20,12 +21,14 @@ namespace {
 
 using stream_protocol = asio::local::stream_protocol;
 
-service_registry make_registry(std::shared_ptr<devices_service> devices) {
+service_registry make_registry(std::shared_ptr<devices_service> devices,
+                               std::shared_ptr<exec_service> exec) {
   service_registry r;
   r.add(std::make_shared<ping_service>());
   r.add(std::make_shared<info_service>());
   r.add(std::make_shared<stats_service>());
   r.add(std::move(devices));
+  r.add(std::move(exec));
   return r;
 }
 
@@ -43,7 +46,8 @@ struct agent_state {
   asio::any_io_executor ex;
   // Listens to udev from agent start, so its replay ring covers the agent's life.
   std::shared_ptr<devices_service> devices = std::make_shared<devices_service>(ex, options.devices);
-  service_registry registry = make_registry(devices);
+  std::shared_ptr<exec_service> exec = std::make_shared<exec_service>();
+  service_registry registry = make_registry(devices, exec);
   std::list<stream_protocol::acceptor> acceptors;
   std::list<io::byte_stream*> streams;  // live unix connections
   std::list<asio::cancellation_signal> stop_ports;  // one per port: a signal has one slot
@@ -99,6 +103,9 @@ awaitable<void> accept_loop(agent_state& st, stream_protocol::acceptor& acc, std
 
 int run_agent(const agent_options& options) {
   log::set_max_level(parse_level(options.log_level));
+  // Writes to a pipe whose reader is gone (a command that closed stdin)
+  // must fail with EPIPE, not kill the agent.
+  std::signal(SIGPIPE, SIG_IGN);
   asio::io_context ctx(1);
   auto ex = ctx.get_executor();
   agent_state st{options, ex};
@@ -155,6 +162,7 @@ int run_agent(const agent_options& options) {
     for (auto& s : st.stop_ports) s.emit(asio::cancellation_type::terminal);
     events.stop();
     st.devices->stop();
+    st.exec->stop();
     // Sessions end as their streams close; do not wait forever for them.
     if (st.tasks == 0) return;
     st.guard = std::make_unique<asio::steady_timer>(ctx, 5s);
