@@ -18,6 +18,7 @@
 #include "tether/client.hpp"
 #include "tether/common/asio.hpp"
 #include "tether/devices.hpp"
+#include "tether/exec.hpp"
 #include "tether/qmp.hpp"
 
 #include <filesystem>
@@ -69,6 +70,34 @@ row ping_row(context& c) {
   return {.metric = "ping round trip (median of 200 per round)", .unit = "ms",
           .tether = summarize(t_rounds), .qemu_ga = summarize(q_rounds),
           .note = "tether ping.Ping vs qemu-ga guest-ping"};
+}
+
+// Start a process, wait for its exit status: what harnesses do most.
+row exec_row(context& c) {
+  constexpr int per_round = 20;
+  std::vector<double> t_rounds, q_rounds;
+  const exec::options true_cmd{.argv = {"/bin/true"}};
+  for (int r = 0; r < c.rounds; ++r) {
+    std::vector<double> t, q;
+    for (int i = 0; i < per_round; ++i) {
+      auto t0 = clock::now();
+      auto res = run(c.ctx, exec::run(*c.guest, true_cmd));
+      t.push_back(ms_since(t0));
+      if (res.result.exit_code != 0) throw std::runtime_error("tether: /bin/true failed");
+    }
+    for (int i = 0; i < per_round; ++i) {
+      auto t0 = clock::now();
+      // qemu-ga's best case: guest-exec, then guest-exec-status every 1 ms.
+      auto res = c.qga->exec({"/bin/true"});
+      q.push_back(ms_since(t0));
+      if (res.exit_code != 0) throw std::runtime_error("qemu-ga: /bin/true failed");
+    }
+    t_rounds.push_back(median_of(t));
+    q_rounds.push_back(median_of(q));
+  }
+  return {.metric = "exec /bin/true round trip (median of 20 per round)", .unit = "ms",
+          .tether = summarize(t_rounds), .qemu_ga = summarize(q_rounds),
+          .note = "exec.Run to exit status vs guest-exec + guest-exec-status polled every 1 ms"};
 }
 
 int connect_unix(const std::string& path) {
@@ -201,6 +230,8 @@ int main_impl(int argc, char** argv) {
   std::vector<row> rows;
   std::cerr << "measuring ping...\n";
   rows.push_back(ping_row(c));
+  std::cerr << "measuring exec...\n";
+  rows.push_back(exec_row(c));
   std::cerr << "measuring the raw channel...\n";
   for (auto& r : raw_rows(c)) rows.push_back(std::move(r));
   std::cerr << "measuring hotplug...\n";
