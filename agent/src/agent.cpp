@@ -9,6 +9,7 @@
 #include "log.hpp"
 #include "services/devices_service.hpp"
 #include "services/exec_service.hpp"
+#include "services/files_service.hpp"
 #include "services/info_service.hpp"
 #include "services/ping_service.hpp"
 #include "services/stats_service.hpp"
@@ -29,6 +30,7 @@ service_registry make_registry(std::shared_ptr<devices_service> devices,
   r.add(std::make_shared<stats_service>());
   r.add(std::move(devices));
   r.add(std::move(exec));
+  r.add(std::make_shared<files_service>());
   return r;
 }
 
