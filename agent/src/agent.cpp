@@ -22,7 +22,7 @@ namespace {
 
 using stream_protocol = asio::local::stream_protocol;
 
-service_registry make_registry(std::shared_ptr<devices_service> devices,
+service_registry make_registry(const agent_options& options, std::shared_ptr<devices_service> devices,
                                std::shared_ptr<exec_service> exec) {
   service_registry r;
   r.add(std::make_shared<ping_service>());
@@ -30,7 +30,7 @@ service_registry make_registry(std::shared_ptr<devices_service> devices,
   r.add(std::make_shared<stats_service>());
   r.add(std::move(devices));
   r.add(std::move(exec));
-  r.add(std::make_shared<files_service>());
+  r.add(std::make_shared<files_service>(options.files_roots));
   return r;
 }
 
@@ -48,8 +48,9 @@ struct agent_state {
   asio::any_io_executor ex;
   // Listens to udev from agent start, so its replay ring covers the agent's life.
   std::shared_ptr<devices_service> devices = std::make_shared<devices_service>(ex, options.devices);
-  std::shared_ptr<exec_service> exec = std::make_shared<exec_service>();
-  service_registry registry = make_registry(devices, exec);
+  std::shared_ptr<exec_service> exec =
+      std::make_shared<exec_service>(exec::exec_policy{.allowed_users = options.exec_users});
+  service_registry registry = make_registry(options, devices, exec);
   std::list<stream_protocol::acceptor> acceptors;
   std::list<io::byte_stream*> streams;  // live unix connections
   std::list<asio::cancellation_signal> stop_ports;  // one per port: a signal has one slot

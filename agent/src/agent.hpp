@@ -18,6 +18,8 @@ struct agent_options {
   session_limits limits;
   devices::hub_options devices;  // udev monitor: replay ring, reorder window
   std::string log_level = "info";
+  std::vector<std::string> files_roots;  // directories file calls may touch (empty: all)
+  std::vector<std::string> exec_users;   // users commands may run as (empty: any)
 };
 
 class usage_error : public std::runtime_error {

@@ -47,6 +47,10 @@ Options:
                           (default 500)
   --udev-control PATH     file whose existence means systemd-udevd runs
                           (default /run/udev/control; for tests)
+  --files-root DIR        file calls may only touch paths under DIR
+                          (repeatable; default: everything)
+  --exec-user USER        commands may only run as USER (repeatable;
+                          default: any user)
   --log-level LEVEL       error, warning, notice, info (default) or debug
   --version               print the version and exit
   --help                  print this help and exit
@@ -100,6 +104,10 @@ parse_result parse_args(int argc, char** argv) {
       o.devices.ring_capacity = static_cast<std::size_t>(parse_number(a, need(), 16, 1u << 20));
     } else if (a == "--udev-reorder-ms") {
       o.devices.reorder_window = std::chrono::milliseconds(parse_number(a, need(), 0, 60'000));
+    } else if (a == "--files-root") {
+      o.files_roots.push_back(need());
+    } else if (a == "--exec-user") {
+      o.exec_users.push_back(need());
     } else if (a == "--udev-control") {
       o.devices.udev_control_path = need();
     } else if (a == "--log-level") {
