@@ -49,7 +49,11 @@ atomic_file::~atomic_file() {
 
 void atomic_file::reserve(std::uint64_t size) {
   if (size == 0) return;
-  if (::fallocate(fd_.get(), 0, 0, static_cast<off_t>(size)) != 0 && errno != EOPNOTSUPP && errno != ENOSYS)
+  int rc;
+  // SIGIO (virtio port notices) interrupts a long fallocate: retry.
+  do rc = ::fallocate(fd_.get(), 0, 0, static_cast<off_t>(size));
+  while (rc != 0 && errno == EINTR);
+  if (rc != 0 && errno != EOPNOTSUPP && errno != ENOSYS)
     throw_errno("cannot reserve " + std::to_string(size) + " bytes in '" + dir_ + "'");
 }
 

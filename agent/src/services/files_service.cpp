@@ -25,7 +25,10 @@ struct files_service::worker {
 
 namespace {
 
-constexpr std::size_t read_chunk = 256 * 1024;
+// Hashing a chunk holds the loop (milliseconds per 64 KiB in an emulated
+// guest), so chunks stay small and the transfer yields after each one:
+// other calls of the session (ping, exec) get their turn.
+constexpr std::size_t read_chunk = 64 * 1024;
 
 [[noreturn]] void fail_errno(int err, const std::string& what) {
   throw call_error(error_code_from_errno(err), what + ": " + std::strerror(err));
@@ -128,6 +131,7 @@ awaitable<std::string> files_service::upload(call_context& call) {
     }
     hash.update(*chunk);
     bytes += chunk->size();
+    co_await asio::post(co_await asio::this_coro::executor, use_awaitable);
   }
   std::string expected;
   for (;;) {
@@ -216,6 +220,7 @@ awaitable<std::string> files_service::download(call_context& call) {
     co_await call.write(0, data);
     sent += static_cast<std::size_t>(n);
     pos += static_cast<std::size_t>(n);
+    co_await asio::post(co_await asio::this_coro::executor, use_awaitable);
   }
   call.close_write(0);
 
