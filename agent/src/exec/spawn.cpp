@@ -37,7 +37,8 @@ void set_nonblocking(int fd) {
   if (fl < 0 || ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) throw_errno("fcntl(O_NONBLOCK)");
 }
 
-// Child side after fork: only async-signal-safe system calls from here on.
+// Child side after vfork: it shares the agent's memory until exec, so only
+// plain system calls from here on, no allocation, no glibc thread state.
 [[noreturn]] void fail(int status_fd, spawn_step step) {
   const spawn_failure f{step, errno};
   [[maybe_unused]] auto n = ::write(status_fd, &f, sizeof f);
@@ -57,11 +58,13 @@ void set_nonblocking(int fd) {
   if (tty_slave >= 0 && ::ioctl(tty_slave, TIOCSCTTY, 0) < 0) fail(status_fd, step_tty);
   if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) fail(status_fd, step_stdio);
 
+  // Raw system calls: glibc's wrappers would broadcast the change to the
+  // agent's threads, whose memory this vfork child shares.
   if (spec.creds) {
     const auto& c = *spec.creds;
-    if (::setgroups(c.groups.size(), c.groups.data()) < 0) fail(status_fd, step_groups);
-    if (::setresgid(c.gid, c.gid, c.gid) < 0) fail(status_fd, step_gid);
-    if (::setresuid(c.uid, c.uid, c.uid) < 0) fail(status_fd, step_uid);
+    if (::syscall(SYS_setgroups, c.groups.size(), c.groups.data()) < 0) fail(status_fd, step_groups);
+    if (::syscall(SYS_setresgid, c.gid, c.gid, c.gid) < 0) fail(status_fd, step_gid);
+    if (::syscall(SYS_setresuid, c.uid, c.uid, c.uid) < 0) fail(status_fd, step_uid);
   }
   // After the credential change, which clears it.
   if (spec.die_with_agent) {
@@ -156,8 +159,10 @@ spawned spawn(const spawn_spec& spec) {
   auto argv = c_strings(spec.argv);
   auto envp = c_strings(spec.env);
   const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) throw_errno("fork");
+  // vfork: no copy of the agent's page tables (costly in an emulated
+  // guest); the agent waits the few system calls until the child execs.
+  const pid_t pid = ::vfork();
+  if (pid < 0) throw_errno("vfork");
   if (pid == 0)
     run_child(spec, parent, child_in.get(), child_out.get(), child_err.get(), tty_slave.get(),
               status.write.get(), argv.data(), envp.data());
