@@ -83,11 +83,16 @@ void files_service::add_methods(service_registry& registry) {
   registry.add_method("files.Symlink", [this](call_context& c) { return symlink(c); });
 }
 
+namespace {
+// A plain function, not a capturing lambda: a coroutine's parameters live in
+// its frame, a lambda's captures do not.
+awaitable<int> run_job(std::shared_ptr<std::function<int()>> job) { co_return (*job)(); }
+}  // namespace
+
 awaitable<int> files_service::off_loop(std::function<int()> job) {
   // co_spawn onto the worker, completion back on the caller's executor.
   auto shared = std::make_shared<std::function<int()>>(std::move(job));
-  co_return co_await asio::co_spawn(
-      worker_->pool, [shared]() -> awaitable<int> { co_return (*shared)(); }, use_awaitable);
+  co_return co_await asio::co_spawn(worker_->pool, run_job(std::move(shared)), use_awaitable);
 }
 
 awaitable<std::string> files_service::upload(call_context& call) {
