@@ -12,6 +12,7 @@
 #include "services/files_service.hpp"
 #include "services/info_service.hpp"
 #include "services/ping_service.hpp"
+#include "services/power_service.hpp"
 #include "services/stats_service.hpp"
 #include "tether/common/unix_stream.hpp"
 #include "transport/port_events.hpp"
@@ -31,6 +32,7 @@ service_registry make_registry(const agent_options& options, std::shared_ptr<dev
   r.add(std::move(devices));
   r.add(std::move(exec));
   r.add(std::make_shared<files_service>(options.files_roots));
+  r.add(std::make_shared<power_service>(options.power));
   return r;
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "devices/device_hub.hpp"
+#include "services/power_service.hpp"
 #include "session/session.hpp"
 
 namespace tether::agent {
@@ -20,6 +21,7 @@ struct agent_options {
   std::string log_level = "info";
   std::vector<std::string> files_roots;  // directories file calls may touch (empty: all)
   std::vector<std::string> exec_users;   // users commands may run as (empty: any)
+  power_options power;                   // host-halt hook directory, method, simulation
 };
 
 class usage_error : public std::runtime_error {

@@ -51,6 +51,12 @@ Options:
                           (repeatable; default: everything)
   --exec-user USER        commands may only run as USER (repeatable;
                           default: any user)
+  --host-halt-dir DIR     hooks run before a host-halt power-off
+                          (default /etc/tether/host-halt.d)
+  --power-method M        auto (default: systemd when it is PID 1, else the
+                          kernel's reboot(2)), logind, systemd or kernel
+  --power-simulate        power requests stop the agent instead of the
+                          machine (tests, demos)
   --log-level LEVEL       error, warning, notice, info (default) or debug
   --version               print the version and exit
   --help                  print this help and exit
@@ -108,6 +114,14 @@ parse_result parse_args(int argc, char** argv) {
       o.files_roots.push_back(need());
     } else if (a == "--exec-user") {
       o.exec_users.push_back(need());
+    } else if (a == "--host-halt-dir") {
+      o.power.host_halt_dir = need();
+    } else if (a == "--power-method") {
+      const auto m = power::parse_method_choice(need());
+      if (!m) throw usage_error("--power-method must be auto, logind, systemd or kernel");
+      o.power.method = *m;
+    } else if (a == "--power-simulate") {
+      o.power.simulate = true;
     } else if (a == "--udev-control") {
       o.devices.udev_control_path = need();
     } else if (a == "--log-level") {

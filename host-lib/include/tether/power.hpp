@@ -1,0 +1,158 @@
+// Power a guest off, reboot, halt or suspend it through its agent, and wait
+// until it is down (or, for a reboot, back); shut many guests down at once
+// when the host halts.
+//
+//   auto r = co_await tether::power::request(guest, tether::power::action::reboot,
+//                                            {.wait = true, .wait_timeout = 300s});
+//   // r.reply.method(): how the guest did it (logind, systemd, kernel)
+//   // r.boot_id: the boot the agent serves in now
+//
+//   auto guests = tether::power::load_guests("/etc/tether/guests.d");
+//   auto results = co_await tether::power::shutdown_all(ex, guests.guests, {.deadline = 120s});
+//
+// The agent answers a request before it acts (and, for a host halt, before
+// its hooks run), so request() without wait returns as soon as the guest has
+// accepted. Messages are those of proto/tether/v1/power.proto.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "tether/client.hpp"
+#include "tether/v1/power.pb.h"
+
+namespace tether::power {
+
+enum class action { poweroff, reboot, halt, suspend };
+
+// "poweroff", "reboot", "halt", "suspend".
+const char* to_string(action a) noexcept;
+std::optional<action> parse_action(std::string_view s) noexcept;
+v1::PowerAction to_proto(action a) noexcept;
+
+// Longest hook time limit the agent accepts.
+inline constexpr milliseconds max_hook_timeout{600'000};
+
+struct options {
+  // The host is shutting down: the guest runs its host-halt hooks
+  // (/etc/tether/host-halt.d) before the action.
+  bool host_halt = false;
+  // Time limit of each hook. 0: the agent's default (30 s).
+  milliseconds hook_timeout{0};
+  // Wait until the guest is down (poweroff, halt, suspend) or back (reboot);
+  // see request().
+  bool wait = false;
+  // With wait: how long, from the request on.
+  milliseconds wait_timeout{300'000};
+  // With wait: called with the agent's answer as soon as it arrives, before
+  // the wait.
+  std::function<void(const v1::PowerReply&)> on_accepted;
+  // With wait: each event the agent reports on the way down (hooks started
+  // and finished, action started).
+  std::function<void(const v1::PowerEvent&)> on_event;
+  // Deadline of the request call (0: the client's call_timeout).
+  call_options call{};
+};
+
+struct outcome {
+  v1::PowerReply reply;  // the agent's answer
+  // With wait: the guest went down (for reboot: went down and came back).
+  bool done = false;
+  // With wait: from sending the request until down (or back).
+  milliseconds elapsed{0};
+  // reboot with wait: the boot id the agent reports after the reboot.
+  std::string boot_id;
+};
+
+// Asks the guest to carry out `a` and returns its answer. Throws
+// tether::error: invalid_argument (hook_timeout out of range), a remote error
+// (FAILED_PRECONDITION when the guest cannot do it, e.g. suspend without a
+// sleep state or another action in progress; PERMISSION_DENIED; UNAVAILABLE),
+// or connectivity errors.
+//
+// With wait, it then follows the guest (a power.Watch call opened before the
+// request, so nothing is missed):
+//   poweroff  until QEMU closes the agent's socket (the connection ends and
+//             the socket no longer accepts connections);
+//   reboot    until the agent serves again in a new boot (boot id differs);
+//   halt,     until, after the agent started the action, it stops answering
+//   suspend   (a halted guest's QEMU keeps the socket open; a suspended one
+//             answers nothing until woken up).
+// A failed action (the agent reports it could not start it) throws a remote
+// UNAVAILABLE error with the agent's reason; running out of wait_timeout
+// throws errc::timeout.
+boost::asio::awaitable<outcome> request(client& guest, action a, options opts = {});
+
+// --- Many guests at host shutdown -------------------------------------------
+
+// One guest of the host, from a file DIR/NAME.conf:
+//   # comment
+//   name = web1                              (optional; default: NAME)
+//   socket = /run/vms/web1/tether.sock       (required: QEMU chardev socket of
+//                                             the org.tether.agent.0 port)
+//   qmp = /run/vms/web1/qmp.sock             (optional: QEMU's QMP socket, for
+//                                             the ACPI fallback and to see QEMU
+//                                             shut down)
+struct guest_config {
+  std::string name;
+  std::string socket;
+  std::string qmp;
+  std::string file;  // where it was read from
+};
+
+struct guest_list {
+  std::vector<guest_config> guests;  // in file name order
+  // Files that could not be used, as "FILE:LINE: what is wrong".
+  std::vector<std::string> errors;
+};
+
+// Reads DIR/*.conf (other names are ignored). A missing directory has no
+// guests; an unreadable one throws tether::error(invalid_argument).
+guest_list load_guests(const std::string& dir);
+// Parses one file's text (for tests and tools).
+std::optional<guest_config> parse_guest(const std::string& text, const std::string& file,
+                                        std::vector<std::string>& errors);
+
+struct guest_result {
+  std::string name;
+  enum class how {
+    agent,        // its agent accepted the host-halt power-off
+    acpi,         // ACPI power button through QMP (agent did not accept)
+    not_running,  // neither socket accepts connections: already off
+    none,         // nothing could be asked (no agent, no QMP)
+  };
+  how via = how::none;
+  bool down = false;
+  milliseconds elapsed{0};
+  // One line for a log: what was done and why ("agent: poweroff via logind,
+  // 2 hooks; down after 14.2 s", "agent did not answer (...); ACPI ...").
+  std::string detail;
+};
+
+struct shutdown_options {
+  // All guests must be down by then.
+  milliseconds deadline{120'000};
+  // A guest whose agent has not accepted the host-halt power-off within this
+  // time gets an ACPI power button press through QMP instead.
+  milliseconds agent_timeout{10'000};
+  // Passed on to each guest's hooks (0: the agent's default).
+  milliseconds hook_timeout{0};
+  // Called as each guest's result is known.
+  std::function<void(const guest_result&)> on_result;
+};
+
+// Powers every guest off in parallel (on `ex`, one client per guest) and
+// waits until each is down or the deadline passed. Never throws for a
+// guest's failure: see each result's `down`.
+boost::asio::awaitable<std::vector<guest_result>> shutdown_all(boost::asio::any_io_executor ex,
+                                                               std::vector<guest_config> guests,
+                                                               shutdown_options opts = {});
+
+}  // namespace tether::power
