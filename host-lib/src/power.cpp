@@ -86,6 +86,19 @@ awaitable<std::unique_ptr<call_stream>> open_watch(client& guest, clock::time_po
   }
 }
 
+// Returns when the watch call ends, for whatever reason (the session
+// dropped). Never throws but for cancellation: a branch of ||.
+awaitable<void> watch_ends(call_stream& watch) {
+  try {
+    for (;;) {
+      auto item = co_await watch.next();
+      if (!item) co_return;
+    }
+  } catch (const error& e) {
+    if (e.code() == make_error_code(errc::cancelled)) throw;
+  }
+}
+
 enum class follow_end { down, back, action_failed, timed_out, failed };
 
 struct follow_result {
@@ -133,11 +146,9 @@ awaitable<follow_result> follow(client& guest, std::unique_ptr<call_stream> watc
           if (a == action::halt || a == action::suspend) break;
         }
       }
-      watch.reset();
-
       if (!lost) {
         // 2a. halt, suspend: the agent stops answering (QEMU keeps the
-        // socket open, so the session does not drop).
+        // socket open, so the session does not drop), or the session drops.
         for (;;) {
           bool silent = false;
           try {
@@ -152,9 +163,15 @@ awaitable<follow_result> follow(client& guest, std::unique_ptr<call_stream> watc
             co_return out;
           }
           if (clock::now() + milliseconds(1000) >= deadline) throw error(errc::timeout, "deadline passed");
-          co_await sleep_for(milliseconds(1000));
+          asio::steady_timer pause(co_await asio::this_coro::executor, milliseconds(1000));
+          auto r = co_await (watch_ends(*watch) || pause.async_wait(use_awaitable));
+          if (r.index() == 0) {
+            out.end = follow_end::down;
+            co_return out;
+          }
         }
       }
+      watch.reset();
 
       // 2b. The session dropped.
       if (a == action::halt || a == action::suspend) {

@@ -34,11 +34,8 @@ v1::PowerEvent event(v1::PowerEvent::Kind kind, v1::PowerAction action) {
   return e;
 }
 
-// Sleeps until SIGTERM/SIGINT: the agent is being stopped.
-awaitable<void> stop_signal() {
-  asio::signal_set s(co_await asio::this_coro::executor, SIGTERM, SIGINT);
-  co_await s.async_wait(use_awaitable);
-}
+// Returns when SIGTERM/SIGINT arrived: the agent is being stopped.
+awaitable<void> stop_signal(std::shared_ptr<asio::signal_set> s) { co_await s->async_wait(use_awaitable); }
 
 }  // namespace
 
@@ -119,7 +116,10 @@ awaitable<std::string> power_service::request(call_context& call) {
   accepted.set_host_halt(req.host_halt());
   publish(std::move(accepted));
   release.armed = false;
-  asio::co_spawn(ex, carry_out(plan, std::move(hooks), req.host_halt(), hook_timeout),
+  // Listening from now on: a stop signal that comes before carry_out runs
+  // must not be missed (asio queues it for this set).
+  auto stop = std::make_shared<asio::signal_set>(ex, SIGTERM, SIGINT);
+  asio::co_spawn(ex, carry_out(plan, std::move(hooks), req.host_halt(), hook_timeout, std::move(stop)),
                  [this, action](std::exception_ptr e) {
                    if (!e) return;
                    in_progress_ = v1::POWER_ACTION_UNSPECIFIED;
@@ -170,20 +170,44 @@ awaitable<void> power_service::run_hooks(const power::hook_list& hooks, v1::Powe
 }
 
 awaitable<void> power_service::carry_out(power::plan plan, power::hook_list hooks, bool host_halt,
-                                         milliseconds hook_timeout) {
+                                         milliseconds hook_timeout, std::shared_ptr<asio::signal_set> stop) {
+  // If the agent is stopped meanwhile (someone else shuts the guest down, or
+  // the action itself got under way), whatever is left ends with it:
+  // running hooks are killed, so the agent exits at once.
+  bool action_started = false;
+  auto r = co_await (guarded_steps(plan, hooks, host_halt, hook_timeout, action_started) || stop_signal(stop));
+  if (r.index() == 1 && !action_started)
+    log::warning("power: the agent is stopping; {} abandoned{}", power::action_name(plan.action),
+                 host_halt && !hooks.run.empty() ? " (host-halt hooks interrupted)" : "");
+}
+
+awaitable<void> power_service::guarded_steps(const power::plan& plan, const power::hook_list& hooks,
+                                             bool host_halt, milliseconds hook_timeout, bool& action_started) {
+  // Asio's || waits for the first branch that SUCCEEDS: a failure must end
+  // this branch normally, or carry_out would wait for a stop signal.
+  try {
+    co_await steps(plan, hooks, host_halt, hook_timeout, action_started);
+  } catch (const std::exception& e) {
+    if (auto* se = dynamic_cast<const boost::system::system_error*>(&e);
+        se && se->code() == asio::error::operation_aborted)
+      throw;
+    log::error("power: {} failed: {}", power::action_name(plan.action), e.what());
+    auto failed = event(v1::PowerEvent::KIND_ACTION_FAILED, plan.action);
+    failed.set_method(plan.method);
+    failed.set_message(e.what());
+    publish(std::move(failed));
+    in_progress_ = v1::POWER_ACTION_UNSPECIFIED;
+  }
+}
+
+awaitable<void> power_service::steps(const power::plan& plan, const power::hook_list& hooks, bool host_halt,
+                                     milliseconds hook_timeout, bool& action_started) {
   auto ex = co_await asio::this_coro::executor;
   asio::steady_timer grace(ex, reply_grace);
   co_await grace.async_wait(use_awaitable);
 
-  if (host_halt && !hooks.run.empty()) {
-    // Hooks can take long; if the agent is stopped meanwhile (someone else
-    // shuts the guest down), they are ended with it.
-    auto r = co_await (run_hooks(hooks, plan.action, hook_timeout) || stop_signal());
-    if (r.index() == 1) {
-      log::warning("power: the agent is stopping; host-halt hooks interrupted");
-      co_return;
-    }
-  }
+  if (host_halt && !hooks.run.empty()) co_await run_hooks(hooks, plan.action, hook_timeout);
+  action_started = true;
 
   auto started = event(v1::PowerEvent::KIND_ACTION_STARTED, plan.action);
   started.set_method(plan.method);
@@ -209,20 +233,7 @@ awaitable<void> power_service::carry_out(power::plan plan, power::hook_list hook
     grace.expires_after(reply_grace);
     co_await grace.async_wait(use_awaitable);
   }
-  try {
-    co_await power::execute(plan, action_options_, worker_);
-  } catch (const std::exception& e) {
-    if (auto* se = dynamic_cast<const boost::system::system_error*>(&e);
-        se && se->code() == asio::error::operation_aborted)
-      throw;
-    log::error("power: {}", e.what());
-    auto failed = event(v1::PowerEvent::KIND_ACTION_FAILED, plan.action);
-    failed.set_method(plan.method);
-    failed.set_message(e.what());
-    publish(std::move(failed));
-    in_progress_ = v1::POWER_ACTION_UNSPECIFIED;
-    co_return;
-  }
+  co_await power::execute(plan, action_options_, worker_);  // failures: see guarded_steps
   // A suspended guest comes back and may be asked again.
   if (plan.action == v1::POWER_ACTION_SUSPEND) in_progress_ = v1::POWER_ACTION_UNSPECIFIED;
 }

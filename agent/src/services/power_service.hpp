@@ -49,7 +49,11 @@ class power_service final : public service {
   awaitable<std::string> watch(call_context& call);
   // After the answer: hooks (host halt), then the action.
   awaitable<void> carry_out(power::plan plan, power::hook_list hooks, bool host_halt,
-                            std::chrono::milliseconds hook_timeout);
+                            std::chrono::milliseconds hook_timeout, std::shared_ptr<asio::signal_set> stop);
+  awaitable<void> guarded_steps(const power::plan& plan, const power::hook_list& hooks, bool host_halt,
+                                std::chrono::milliseconds hook_timeout, bool& action_started);
+  awaitable<void> steps(const power::plan& plan, const power::hook_list& hooks, bool host_halt,
+                        std::chrono::milliseconds hook_timeout, bool& action_started);
   awaitable<void> run_hooks(const power::hook_list& hooks, v1::PowerAction action,
                             std::chrono::milliseconds hook_timeout);
   void publish(v1::PowerEvent e);
