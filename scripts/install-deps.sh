@@ -14,6 +14,7 @@ build_pkgs=(
   protobuf-compiler libprotobuf-dev
   libudev-dev libsystemd-dev
   libgtest-dev libgmock-dev
+  dbus-daemon  # loopback tests: a private bus for the agent's D-Bus paths
 )
 guest_pkgs=(
   qemu-system-x86 qemu-utils

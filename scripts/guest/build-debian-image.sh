@@ -60,8 +60,8 @@ trap 'rm -rf "$root"' EXIT
 tar -C "$root" -xf "$out/base.tar"
 
 # The host's kernel boots the guest: give it the modules udev will load
-# (virtio console, block, net) and their dependencies.
-for m in virtio_pci virtio_console virtio_blk virtio_net; do
+# (virtio console, block, net; ACPI button for QMP system_powerdown) and their dependencies.
+for m in virtio_pci virtio_console virtio_blk virtio_net button; do
   modprobe -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1=="insmod"{print $2}'
 done | sort -u | while read -r ko; do
   mkdir -p "$root$(dirname "$ko")"

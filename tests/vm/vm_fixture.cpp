@@ -35,7 +35,11 @@ vm_guest& vm_guest::shared() {
   return *g_guest;
 }
 
-vm_guest::vm_guest() {
+std::unique_ptr<vm_guest> vm_guest::boot_another(const std::string& extra_append) {
+  return std::unique_ptr<vm_guest>(new vm_guest(extra_append));
+}
+
+vm_guest::vm_guest(const std::string& extra_append) {
   char tmpl[] = "/tmp/tether-vm-XXXXXX";
   if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
@@ -50,7 +54,8 @@ vm_guest::vm_guest() {
                     " --state " + sh_quote(dir_) + " --mem " TETHER_GUEST_MEM " --wait-ready 300";
   if (std::string(TETHER_GUEST_DISK).size())
     cmd += " --disk " + sh_quote(TETHER_GUEST_DISK) + " --disk-snapshot --allow-reboot";
-  if (std::string(TETHER_GUEST_APPEND).size()) cmd += " --append " + sh_quote(TETHER_GUEST_APPEND);
+  const std::string append = std::string(TETHER_GUEST_APPEND) + (extra_append.empty() ? "" : " " + extra_append);
+  if (!append.empty()) cmd += " --append " + sh_quote(append);
   cmd += " >" + sh_quote(dir_ + "/start.log") + " 2>&1";
   const int rc = std::system(cmd.c_str());
   running_ = true;

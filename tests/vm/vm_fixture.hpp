@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 
 namespace tether::test {
@@ -14,6 +15,10 @@ class vm_guest {
   // The binary's guest, booted on first call. Throws (failing the test
   // loudly) if QEMU, the kernel or the guest image is missing.
   static vm_guest& shared();
+  // One more guest of the same image, with `extra_append` on the kernel
+  // command line; stopped when destroyed.
+  static std::unique_ptr<vm_guest> boot_another(const std::string& extra_append);
+  ~vm_guest() { stop(); }
 
   const std::string& state_dir() const { return dir_; }
   const std::string& tether_socket() const { return tether_; }
@@ -24,7 +29,7 @@ class vm_guest {
   void stop();
 
  private:
-  vm_guest();
+  explicit vm_guest(const std::string& extra_append = "");
   std::string dir_, tether_, qmp_, qga_, raw_, console_;
   bool running_ = false;
 };
