@@ -312,8 +312,14 @@ std::optional<guest_config> parse_guest(const std::string& text, const std::stri
   };
   while (std::getline(in, line)) {
     ++n;
+    // Comments: whole lines, or from a '#' after a blank to the end.
+    for (std::size_t h = line.find('#'); h != std::string::npos; h = line.find('#', h + 1))
+      if (h == 0 || line[h - 1] == ' ' || line[h - 1] == '\t') {
+        line.resize(h);
+        break;
+      }
     line = trim(line);
-    if (line.empty() || line[0] == '#') continue;
+    if (line.empty()) continue;
     const auto eq = line.find('=');
     if (eq == std::string::npos) {
       bad("expected KEY = VALUE, got '" + line + "'");

@@ -346,12 +346,12 @@ TEST_F(APowerRequest, SaysWhenNeitherTheSystemBusNorSystemdsPrivateSocketAnswers
 
 TEST(AGuestFile, NamesItsSocketsAndDefaultsTheNameToTheFileName) {
   std::vector<std::string> errors;
-  auto g = power::parse_guest("# web server\n\n  socket = /run/vm/web/tether.sock\nqmp=/run/vm/web/qmp.sock\n",
+  auto g = power::parse_guest("# web server\n\n  socket = /run/vm/web/tether.sock  # the chardev\nqmp=/run/vm/web/qmp#1.sock\n",
                               "/etc/tether/guests.d/web1.conf", errors);
   ASSERT_TRUE(g) << (errors.empty() ? "" : errors[0]);
   EXPECT_EQ(g->name, "web1");
   EXPECT_EQ(g->socket, "/run/vm/web/tether.sock");
-  EXPECT_EQ(g->qmp, "/run/vm/web/qmp.sock");
+  EXPECT_EQ(g->qmp, "/run/vm/web/qmp#1.sock");
   g = power::parse_guest("name = db\nsocket=/s\n", "/x/other.conf", errors);
   ASSERT_TRUE(g);
   EXPECT_EQ(g->name, "db");

@@ -115,6 +115,7 @@ TEST_F(ADebianGuest, RebootsAndItsAgentServesAgainInTheNextBoot) {
 
 TEST_F(ADebianGuest, PowersOffForAHostHaltAfterItsHookAndTheHostShutdownUnit) {
   run_for(ctx, agent.ping(), 300s);
+  agent.close();  // QEMU's chardev serves one host at a time: tetherctl's turn
   // Journal messages (the agent's log: hook output) also go to the serial
   // console, so they are seen after the guest is gone.
   guest_sh(

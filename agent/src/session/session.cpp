@@ -190,6 +190,9 @@ awaitable<void> session::run() {
   cancel_all(v1::ERROR_CODE_CANCELLED);
   // Calls reference this session: wait for all of them. Handlers honour
   // cancellation, so this is quick; complain if one does not.
+  // Also when this session itself was cancelled (agent stop with a host
+  // connected): the waits must not throw then, or the calls outlive it.
+  co_await asio::this_coro::throw_if_cancelled(false);
   asio::steady_timer warn(ex_);
   bool warned = false;
   while (!calls_.empty()) {
@@ -200,6 +203,7 @@ awaitable<void> session::run() {
       log::warning("{} call(s) still running 5 s after the session ended", calls_.size());
     }
   }
+  co_await asio::this_coro::throw_if_cancelled(true);
 }
 
 awaitable<void> session::read_loop() {

@@ -92,7 +92,8 @@ boost::asio::awaitable<outcome> request(client& guest, action a, options opts = 
 
 // --- Many guests at host shutdown -------------------------------------------
 
-// One guest of the host, from a file DIR/NAME.conf:
+// One guest of the host, from a file DIR/NAME.conf ('#' after a blank or at
+// the start of a line begins a comment):
 //   # comment
 //   name = web1                              (optional; default: NAME)
 //   socket = /run/vms/web1/tether.sock       (required: QEMU chardev socket of
