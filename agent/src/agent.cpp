@@ -20,12 +20,21 @@ namespace {
 
 using stream_protocol = asio::local::stream_protocol;
 
-service_registry make_registry(std::shared_ptr<devices_service> devices) {
+// Services the config disables are never made, only registered by name so
+// their calls get DISABLED_BY_CONFIG with the setting to change.
+service_registry make_registry(const agent_config& cfg, std::shared_ptr<devices_service> devices) {
   service_registry r;
-  r.add(std::make_shared<ping_service>());
-  r.add(std::make_shared<info_service>());
-  r.add(std::make_shared<stats_service>());
-  r.add(std::move(devices));
+  auto add = [&](std::string_view name, auto make) {
+    if (cfg.service_enabled(name)) {
+      r.add(make());
+    } else {
+      r.add_disabled(name, cfg.disabled_reason(name));
+    }
+  };
+  add("ping", [] { return std::make_shared<ping_service>(); });
+  add("info", [] { return std::make_shared<info_service>(); });
+  add("stats", [] { return std::make_shared<stats_service>(); });
+  add("devices", [&] { return std::move(devices); });
   return r;
 }
 
@@ -42,8 +51,10 @@ struct agent_state {
   const agent_options& options;
   asio::any_io_executor ex;
   // Listens to udev from agent start, so its replay ring covers the agent's life.
-  std::shared_ptr<devices_service> devices = std::make_shared<devices_service>(ex, options.devices);
-  service_registry registry = make_registry(devices);
+  std::shared_ptr<devices_service> devices = options.config.service_enabled("devices")
+                                                ? std::make_shared<devices_service>(ex, options.devices)
+                                                : nullptr;
+  service_registry registry = make_registry(options.config, devices);
   std::list<stream_protocol::acceptor> acceptors;
   std::list<io::byte_stream*> streams;  // live unix connections
   std::list<asio::cancellation_signal> stop_ports;  // one per port: a signal has one slot
@@ -99,6 +110,10 @@ awaitable<void> accept_loop(agent_state& st, stream_protocol::acceptor& acc, std
 
 int run_agent(const agent_options& options) {
   log::set_max_level(parse_level(options.log_level));
+  if (!options.config.source.empty()) log::info("configuration from {}", options.config.source);
+  for (const auto& name : known_services)
+    if (!options.config.service_enabled(name))
+      log::notice("service {} disabled: {}", name, options.config.disabled_reason(name));
   asio::io_context ctx(1);
   auto ex = ctx.get_executor();
   agent_state st{options, ex};
@@ -154,7 +169,7 @@ int run_agent(const agent_options& options) {
     for (auto* s : st.streams) s->close();
     for (auto& s : st.stop_ports) s.emit(asio::cancellation_type::terminal);
     events.stop();
-    st.devices->stop();
+    if (st.devices) st.devices->stop();
     // Sessions end as their streams close; do not wait forever for them.
     if (st.tasks == 0) return;
     st.guard = std::make_unique<asio::steady_timer>(ctx, 5s);

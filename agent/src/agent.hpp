@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "config/agent_config.hpp"
 #include "devices/device_hub.hpp"
 #include "session/session.hpp"
 
@@ -18,6 +19,7 @@ struct agent_options {
   session_limits limits;
   devices::hub_options devices;  // udev monitor: replay ring, reorder window
   std::string log_level = "info";
+  agent_config config;  // policy from the config file (services, files, exec)
 };
 
 class usage_error : public std::runtime_error {
