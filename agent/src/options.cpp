@@ -11,13 +11,13 @@ namespace tether::agent {
 std::string agent_version() { return TETHER_VERSION; }
 
 std::string usage_text() {
-  return R"(Usage: tether-agent [OPTIONS]
+  std::string text = R"(Usage: tether-agent [OPTIONS]
 
 Serves tether RPCs (ping, info, ...) to the host over a virtio-serial port.
 Normally started by systemd when the port org.tether.agent.0 appears.
 
 Options:
-  --config PATH           agent config file (default /etc/tether/agent.conf;
+  --config PATH           agent config file (default @CONFIG@;
                           the default may be missing, an explicit one may
                           not). Flags below override its values.
   --check-config          check the config file and the other flags, print
@@ -48,12 +48,14 @@ Options:
 
 The config file chooses the services served, the directories file calls
 may touch, whether and as whom exec runs commands, and the limits above
-(see the comments in /etc/tether/agent.conf).
+(see the comments in the default file).
 
 The agent waits without using CPU while no host is connected, survives the
 port being unplugged and plugged back, and starts a fresh session (cancelling
 the old one's work) on every new host connection.
 )";
+  text.replace(text.find("@CONFIG@"), 8, default_config_path());
+  return text;
 }
 
 namespace {
@@ -112,7 +114,7 @@ parse_result parse_args(int argc, char** argv) {
   }
 
   // Defaults, then the config file, then the flags.
-  const auto path = config_path.value_or(default_config_path);
+  const auto path = config_path.value_or(default_config_path());
   const bool loaded = load_config_file(path, config_path.has_value(), o);
 
   for (const auto& [flag, value] : flags) {

@@ -149,6 +149,8 @@ bool is_section(std::string_view name) {
 
 }  // namespace
 
+std::string default_config_path() { return TETHER_DEFAULT_CONFIG; }
+
 bool is_known_service(std::string_view name) {
   return std::find(std::begin(known_services), std::end(known_services), name) != std::end(known_services);
 }

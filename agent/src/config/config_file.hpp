@@ -14,7 +14,9 @@
 
 namespace tether::agent {
 
-inline constexpr const char* default_config_path = "/etc/tether/agent.conf";
+// SYSCONFDIR/tether/agent.conf of the build (/etc/tether/agent.conf when
+// installed under /usr), where the package puts the default file.
+std::string default_config_path();
 
 // A config file error. what() is "PATH:LINE: what is wrong" (or "PATH: ..."
 // for errors about the whole file). A usage_error: the agent exits with 2,
