@@ -201,6 +201,10 @@ TEST(ConfigFile, ReadsAFileAndTellsAMissingOptionalFileFromAMissingRequiredOne) 
     EXPECT_EQ(std::string(e.what()), missing + ": cannot open config file: No such file or directory");
   }
   EXPECT_THROW(load_config_file("/tmp", true, untouched), config_error);
+  EXPECT_THROW(load_config_file("/dev/zero", true, untouched), config_error);
+  // /dev/null is an empty config (tests use it to ignore /etc).
+  EXPECT_TRUE(load_config_file("/dev/null", true, untouched));
+  EXPECT_EQ(untouched.config.source, "/dev/null");
 }
 
 TEST(ConfigFile, RefusesAFileLargerThanOneMebibyte) {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -267,7 +268,10 @@ bool load_config_file(const std::string& path, bool required, agent_options& int
   int err = 0;
   if (::fstat(fd, &st) != 0) {
     err = errno;
+  } else if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) {
+    // /dev/null: an empty config, so tests need not depend on /etc.
   } else if (!S_ISREG(st.st_mode)) {
+    // Not a FIFO or device a read could block on.
     ::close(fd);
     throw config_error(path + ": not a regular file");
   } else {

@@ -47,9 +47,10 @@ bool is_log_level(std::string_view s);
 // becomes into.config.source. Throws config_error.
 void apply_config(std::string_view text, const std::string& path, agent_options& into);
 
-// Reads `path` and applies it. If `required` is false and the file does not
-// exist, `into` is left unchanged and false is returned. Throws config_error
-// for any other problem (unreadable, too large, invalid contents).
+// Reads `path` (a regular file, or /dev/null for an empty config) and applies
+// it. If `required` is false and the file does not exist, `into` is left
+// unchanged and false is returned. Throws config_error for any other problem
+// (unreadable, too large, invalid contents).
 bool load_config_file(const std::string& path, bool required, agent_options& into);
 
 }  // namespace tether::agent
