@@ -7,7 +7,8 @@
 #                 library, CMake package and pkg-config files
 # A new file goes into a package by giving its install() rule that COMPONENT;
 # a rule without one stops the configure step below, so nothing is silently
-# left out. Maintainer scripts are in packaging/debian/<component>/.
+# left out. Files under /etc become conffiles (cmake/deb-conffiles.cmake).
+# Maintainer scripts are in packaging/debian/<component>/.
 # Included last from the top-level CMakeLists.txt, after every install().
 
 set(TETHER_PACKAGE_COMPONENTS)
@@ -43,6 +44,8 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # tether-agent_0.1.0-1_amd64.deb
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)   # Depends on the libraries the ELF files need
 set(CPACK_DEBIAN_ENABLE_COMPONENT_DEPENDS ON)  # dev: tether-host (= same version)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+# Files under /etc become conffiles (of whichever package ships them).
+set(CPACK_PRE_BUILD_SCRIPTS ${PROJECT_SOURCE_DIR}/cmake/deb-conffiles.cmake)
 
 set(_deb ${PROJECT_SOURCE_DIR}/packaging/debian)
 
@@ -51,11 +54,7 @@ set(CPACK_DEBIAN_AGENT_PACKAGE_SECTION admin)
 # The agent runs without them (e.g. in an initramfs), but its unit and rule
 # are what start it on a normal system.
 set(CPACK_DEBIAN_AGENT_PACKAGE_RECOMMENDS "systemd, udev")
-file(WRITE ${PROJECT_BINARY_DIR}/packaging/agent/conffiles
-     "${CMAKE_INSTALL_FULL_SYSCONFDIR}/tether/agent.conf\n")
-set(CPACK_DEBIAN_AGENT_PACKAGE_CONTROL_EXTRA
-    ${_deb}/agent/postinst ${_deb}/agent/prerm ${_deb}/agent/postrm
-    ${PROJECT_BINARY_DIR}/packaging/agent/conffiles)
+set(CPACK_DEBIAN_AGENT_PACKAGE_CONTROL_EXTRA ${_deb}/agent/postinst ${_deb}/agent/prerm ${_deb}/agent/postrm)
 
 set(CPACK_DEBIAN_HOST_PACKAGE_NAME tether-host)
 set(CPACK_DEBIAN_HOST_PACKAGE_SECTION net)

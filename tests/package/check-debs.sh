@@ -93,12 +93,15 @@ expect_dep dev "tether-host (= $version)"
 expect_dep dev "libprotobuf-dev"
 expect_dep dev "libboost1.81-dev"
 
-# Conffiles: the default config, and nothing under /etc escapes dpkg's
-# conffile handling.
-conffiles=$(cat "$work/agent.ctrl/conffiles" 2>/dev/null || true)
-etc_files=$(awk '$1=="f" && $2 ~ /^\.\/etc\// {print substr($2,2)}' "$work/agent.list")
-if [[ "$conffiles" == "/etc/tether/agent.conf" && "$etc_files" == "$conffiles" ]]; then pass "conffiles: $conffiles"
-else fail "conffiles '$conffiles', files under /etc: '$etc_files'"; fi
+# Conffiles: every file a package puts under /etc is one (so dpkg keeps an
+# admin's edits), and the agent's default config is among them.
+for p in agent host dev; do
+  conffiles=$(sort "$work/$p.ctrl/conffiles" 2>/dev/null || true)
+  etc_files=$(awk '$1=="f" && $2 ~ /^\.\/etc\// {print substr($2,2)}' "$work/$p.list" | sort)
+  if [[ "$etc_files" == "$conffiles" ]]; then pass "tether-$p conffiles: ${conffiles:-none}"
+  else fail "tether-$p conffiles '$conffiles' differ from its files under /etc '$etc_files'"; fi
+done
+grep -qx /etc/tether/agent.conf "$work/agent.ctrl/conffiles" 2>/dev/null || fail "/etc/tether/agent.conf is not a conffile"
 
 # Maintainer scripts: present, executable, valid sh.
 for s in agent/postinst agent/prerm agent/postrm host/postinst host/postrm; do
