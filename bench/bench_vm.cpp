@@ -18,7 +18,7 @@ bench_vm::bench_vm(const std::string& attach_state_dir) {
   owned_ = true;
   const std::string cmd = std::string("'" TETHER_SOURCE_DIR "/scripts/guest/start-vm.sh' --kernel '") +
                           TETHER_GUEST_KERNEL + "' --initrd '" + TETHER_GUEST_INITRD + "' --state '" + dir_ +
-                          "' --wait-ready 180";
+                          "' --mem 1024 --wait-ready 180";
   if (std::system(cmd.c_str()) != 0) throw std::runtime_error("booting the benchmark guest failed: " + cmd);
 }
 

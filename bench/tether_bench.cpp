@@ -18,6 +18,8 @@
 #include "tether/client.hpp"
 #include "tether/common/asio.hpp"
 #include "tether/devices.hpp"
+#include "tether/exec.hpp"
+#include "tether/files.hpp"
 #include "tether/qmp.hpp"
 
 #include <filesystem>
@@ -69,6 +71,34 @@ row ping_row(context& c) {
   return {.metric = "ping round trip (median of 200 per round)", .unit = "ms",
           .tether = summarize(t_rounds), .qemu_ga = summarize(q_rounds),
           .note = "tether ping.Ping vs qemu-ga guest-ping"};
+}
+
+// Start a process, wait for its exit status: what harnesses do most.
+row exec_row(context& c) {
+  constexpr int per_round = 20;
+  std::vector<double> t_rounds, q_rounds;
+  const exec::options true_cmd{.argv = {"/bin/true"}};
+  for (int r = 0; r < c.rounds; ++r) {
+    std::vector<double> t, q;
+    for (int i = 0; i < per_round; ++i) {
+      auto t0 = clock::now();
+      auto res = run(c.ctx, exec::run(*c.guest, true_cmd));
+      t.push_back(ms_since(t0));
+      if (res.result.exit_code != 0) throw std::runtime_error("tether: /bin/true failed");
+    }
+    for (int i = 0; i < per_round; ++i) {
+      auto t0 = clock::now();
+      // qemu-ga's best case: guest-exec, then guest-exec-status every 1 ms.
+      auto res = c.qga->exec({"/bin/true"});
+      q.push_back(ms_since(t0));
+      if (res.exit_code != 0) throw std::runtime_error("qemu-ga: /bin/true failed");
+    }
+    t_rounds.push_back(median_of(t));
+    q_rounds.push_back(median_of(q));
+  }
+  return {.metric = "exec /bin/true round trip (median of 20 per round)", .unit = "ms",
+          .tether = summarize(t_rounds), .qemu_ga = summarize(q_rounds),
+          .note = "exec.Run to exit status vs guest-exec + guest-exec-status polled every 1 ms"};
 }
 
 int connect_unix(const std::string& path) {
@@ -137,6 +167,127 @@ std::vector<row> raw_rows(context& c) {
            .raw = summarize(up), .note = "spare port org.tether.raw.0"}};
 }
 
+std::string b64_encode(std::string_view in) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned v = (std::uint8_t(in[i]) << 16) | (std::uint8_t(in[i + 1]) << 8) | std::uint8_t(in[i + 2]);
+    out += t[v >> 18]; out += t[(v >> 12) & 63]; out += t[(v >> 6) & 63]; out += t[v & 63];
+  }
+  if (i < in.size()) {
+    unsigned v = std::uint8_t(in[i]) << 16;
+    if (i + 1 < in.size()) v |= std::uint8_t(in[i + 1]) << 8;
+    out += t[v >> 18]; out += t[(v >> 12) & 63];
+    out += i + 1 < in.size() ? t[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::size_t b64_decoded_size(const std::string& in) {
+  std::size_t pad = 0;
+  if (!in.empty() && in.back() == '=') ++pad;
+  if (in.size() > 1 && in[in.size() - 2] == '=') ++pad;
+  return in.size() / 4 * 3 - pad;
+}
+
+long long qga_number(const google::protobuf::Value& v, const std::string& key) {
+  return static_cast<long long>(v.struct_value().fields().at(key).number_value());
+}
+
+// qemu-ga file transfer as harnesses do it: guest-file-read/-write with
+// base64 chunks, one round trip each (4 MiB is qemu-ga's read limit; 1 MiB
+// chunks keep its JSON parser happy).
+double qga_transfer(context& c, const std::string& path, std::size_t bytes, bool upload) {
+  const auto t0 = clock::now();
+  auto opened = c.qga->execute("guest-file-open", "{\"path\":\"" + path + "\",\"mode\":\"" + (upload ? "w" : "r") + "\"}");
+  const auto handle = std::to_string(static_cast<long long>(opened.number_value()));
+  const std::size_t chunk = 1u << 20;
+  const std::string data = b64_encode(std::string(chunk, 'q'));
+  std::size_t moved = 0;
+  while (moved < bytes) {
+    if (upload) {
+      c.qga->execute("guest-file-write", "{\"handle\":" + handle + ",\"buf-b64\":\"" + data + "\"}");
+      moved += chunk;
+    } else {
+      auto r = c.qga->execute("guest-file-read", "{\"handle\":" + handle + ",\"count\":" + std::to_string(chunk) + "}");
+      const auto& f = r.struct_value().fields();
+      moved += b64_decoded_size(f.at("buf-b64").string_value());
+      if (f.at("eof").bool_value()) break;
+    }
+  }
+  c.qga->execute("guest-file-close", "{\"handle\":" + handle + "}");
+  return static_cast<double>(moved) / 1e6 / (ms_since(t0) / 1000.0);
+}
+
+// The agent's peak resident memory (VmHWM), read through qemu-ga.
+double agent_peak_rss_mib(context& c) {
+  auto r = c.qga->exec({"/bin/sh", "-c", "grep VmHWM /proc/$(pidof tether-agent)/status"});
+  std::istringstream in(r.out);
+  std::string key;
+  double kib = 0;
+  in >> key >> kib;
+  return kib / 1024;
+}
+
+std::vector<row> files_rows(context& c, const summary& raw_down, const summary& raw_up) {
+  const std::size_t tether_bytes = 64u << 20, qga_bytes = 8u << 20;
+  run(c.ctx, exec::run(*c.guest, {.argv = {"dd", "if=/dev/zero", "of=/root/bench-dl.bin", "bs=1M", "count=256"}}));
+  std::vector<double> t_down, t_up, q_down, q_up;
+  const std::string payload(tether_bytes, 'u');
+  for (int r = 0; r < c.rounds; ++r) {
+    auto t0 = clock::now();
+    run(c.ctx, files::download_bytes(*c.guest, "/root/bench-dl.bin", {.length = tether_bytes}));
+    t_down.push_back(static_cast<double>(tether_bytes) / 1e6 / (ms_since(t0) / 1000.0));
+    t0 = clock::now();
+    run(c.ctx, files::upload_bytes(*c.guest, payload, "/root/bench-ul.bin", {.overwrite = true}));
+    t_up.push_back(static_cast<double>(tether_bytes) / 1e6 / (ms_since(t0) / 1000.0));
+    q_down.push_back(qga_transfer(c, "/root/bench-dl.bin", qga_bytes, false));
+    q_up.push_back(qga_transfer(c, "/root/bench-ul-qga.bin", qga_bytes, true));
+  }
+
+  // Ping on the same connection while 256 MiB come down, against idle ping.
+  std::vector<double> idle, busy;
+  for (int i = 0; i < 50; ++i) {
+    auto t0 = clock::now();
+    run(c.ctx, c.guest->ping());
+    idle.push_back(ms_since(t0));
+  }
+  run(c.ctx, [&]() -> awaitable<void> {
+    bool done = false;
+    auto fetch = [&]() -> awaitable<void> {
+      co_await files::download_bytes(*c.guest, "/root/bench-dl.bin");
+      done = true;
+    };
+    auto pinger = [&]() -> awaitable<void> {
+      asio::steady_timer t(co_await asio::this_coro::executor);
+      while (!done) {
+        auto t0 = clock::now();
+        co_await c.guest->ping();
+        busy.push_back(ms_since(t0));
+        t.expires_after(std::chrono::milliseconds(10));
+        co_await t.async_wait(use_awaitable);
+      }
+    };
+    using namespace asio::experimental::awaitable_operators;
+    co_await (fetch() && pinger());
+  }());
+  const double rss = agent_peak_rss_mib(c);
+  run(c.ctx, exec::run(*c.guest, {.argv = {"rm", "-f", "/root/bench-dl.bin", "/root/bench-ul.bin", "/root/bench-ul-qga.bin"}}));
+
+  return {{.metric = "download guest→host (64 MiB; qemu-ga 8 MiB)", .unit = "MB/s", .lower_is_better = false,
+           .tether = summarize(t_down), .qemu_ga = summarize(q_down), .raw = raw_down,
+           .note = "files.Download (SHA-256 both ends) vs guest-file-read 1 MiB base64 chunks"},
+          {.metric = "upload host→guest (64 MiB; qemu-ga 8 MiB)", .unit = "MB/s", .lower_is_better = false,
+           .tether = summarize(t_up), .qemu_ga = summarize(q_up), .raw = raw_up,
+           .note = "files.Upload (SHA-256, fsync, atomic rename) vs guest-file-write 1 MiB base64 chunks"},
+          {.metric = "ping during a 256 MiB download", .unit = "ms", .tether = summarize(busy),
+           .note = "idle ping median " + std::to_string(summarize(idle).median) + " ms, same connection"},
+          {.metric = "agent peak RSS (VmHWM) after the transfers", .unit = "MiB",
+           .tether = summarize(std::vector<double>{rss}), .note = "target < 16 MiB"}};
+}
+
 // Hotplug a virtio-blk disk through QMP, then learn that the guest has it
 // ready (udev done, /dev/disk/by-id link in place): tether's race-free
 // devices.Wait vs a qemu-ga loop of guest-exec `test -e` (what harnesses do).
@@ -201,8 +352,13 @@ int main_impl(int argc, char** argv) {
   std::vector<row> rows;
   std::cerr << "measuring ping...\n";
   rows.push_back(ping_row(c));
+  std::cerr << "measuring exec...\n";
+  rows.push_back(exec_row(c));
   std::cerr << "measuring the raw channel...\n";
-  for (auto& r : raw_rows(c)) rows.push_back(std::move(r));
+  auto raw = raw_rows(c);
+  for (auto& r : raw) rows.push_back(r);
+  std::cerr << "measuring file transfers...\n";
+  for (auto& r : files_rows(c, *raw[0].raw, *raw[1].raw)) rows.push_back(std::move(r));
   std::cerr << "measuring hotplug...\n";
   for (auto& r : hotplug_rows(c)) rows.push_back(std::move(r));
 

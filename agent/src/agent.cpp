@@ -8,6 +8,8 @@
 
 #include "log.hpp"
 #include "services/devices_service.hpp"
+#include "services/exec_service.hpp"
+#include "services/files_service.hpp"
 #include "services/info_service.hpp"
 #include "services/ping_service.hpp"
 #include "services/stats_service.hpp"
@@ -22,7 +24,8 @@ using stream_protocol = asio::local::stream_protocol;
 
 // Services the config disables are never made, only registered by name so
 // their calls get DISABLED_BY_CONFIG with the setting to change.
-service_registry make_registry(const agent_config& cfg, std::shared_ptr<devices_service> devices) {
+service_registry make_registry(const agent_config& cfg, std::shared_ptr<devices_service> devices,
+                               std::shared_ptr<exec_service> exec) {
   service_registry r;
   auto add = [&](std::string_view name, auto make) {
     if (cfg.service_enabled(name)) {
@@ -35,6 +38,8 @@ service_registry make_registry(const agent_config& cfg, std::shared_ptr<devices_
   add("info", [] { return std::make_shared<info_service>(); });
   add("stats", [] { return std::make_shared<stats_service>(); });
   add("devices", [&] { return std::move(devices); });
+  add("exec", [&] { return std::move(exec); });
+  add("files", [&] { return std::make_shared<files_service>(cfg.files_roots); });
   return r;
 }
 
@@ -54,7 +59,11 @@ struct agent_state {
   std::shared_ptr<devices_service> devices = options.config.service_enabled("devices")
                                                 ? std::make_shared<devices_service>(ex, options.devices)
                                                 : nullptr;
-  service_registry registry = make_registry(options.config, devices);
+  std::shared_ptr<exec_service> exec =
+      options.config.service_enabled("exec")
+          ? std::make_shared<exec_service>(exec::exec_policy{.allowed_users = options.config.exec_users})
+          : nullptr;
+  service_registry registry = make_registry(options.config, devices, exec);
   std::list<stream_protocol::acceptor> acceptors;
   std::list<io::byte_stream*> streams;  // live unix connections
   std::list<asio::cancellation_signal> stop_ports;  // one per port: a signal has one slot
@@ -114,6 +123,9 @@ int run_agent(const agent_options& options) {
   for (const auto& name : known_services)
     if (!options.config.service_enabled(name))
       log::notice("service {} disabled: {}", name, options.config.disabled_reason(name));
+  // Writes to a pipe whose reader is gone (a command that closed stdin)
+  // must fail with EPIPE, not kill the agent.
+  std::signal(SIGPIPE, SIG_IGN);
   asio::io_context ctx(1);
   auto ex = ctx.get_executor();
   agent_state st{options, ex};
@@ -170,6 +182,7 @@ int run_agent(const agent_options& options) {
     for (auto& s : st.stop_ports) s.emit(asio::cancellation_type::terminal);
     events.stop();
     if (st.devices) st.devices->stop();
+    if (st.exec) st.exec->stop();
     // Sessions end as their streams close; do not wait forever for them.
     if (st.tasks == 0) return;
     st.guard = std::make_unique<asio::steady_timer>(ctx, 5s);

@@ -42,6 +42,11 @@ Options:
                           (default 500)
   --udev-control PATH     file whose existence means systemd-udevd runs
                           (default /run/udev/control; for tests)
+  --files-root DIR        file calls may only touch paths under DIR
+                          (repeatable; replaces files.roots of the config
+                          file; default: everything)
+  --exec-user USER        commands may only run as USER (repeatable;
+                          replaces exec.users; default: any user)
   --log-level LEVEL       error, warning, notice, info (default) or debug
   --version               print the version and exit
   --help                  print this help and exit
@@ -63,7 +68,8 @@ namespace {
 bool known_flag(std::string_view f) {
   for (const auto& s : number_settings())
     if (s.flag == f) return true;
-  return f == "--config" || f == "--port" || f == "--listen-unix" || f == "--udev-control" || f == "--log-level";
+  return f == "--config" || f == "--port" || f == "--listen-unix" || f == "--udev-control" || f == "--log-level" ||
+         f == "--files-root" || f == "--exec-user";
 }
 
 // argv as (flag, value) pairs; flags other than --help, --version and
@@ -117,12 +123,22 @@ parse_result parse_args(int argc, char** argv) {
   const auto path = config_path.value_or(default_config_path());
   const bool loaded = load_config_file(path, config_path.has_value(), o);
 
+  bool roots_from_flags = false, users_from_flags = false;
   for (const auto& [flag, value] : flags) {
     if (flag == "--config" || flag == "--check-config") continue;
     if (flag == "--port") {
       o.ports.push_back(value);
     } else if (flag == "--listen-unix") {
       o.listen_unix.push_back(value);
+    } else if (flag == "--files-root") {
+      // Flags replace the file's list rather than adding to it.
+      if (!roots_from_flags) o.config.files_roots.clear();
+      roots_from_flags = true;
+      o.config.files_roots.push_back(value);
+    } else if (flag == "--exec-user") {
+      if (!users_from_flags) o.config.exec_users.clear();
+      users_from_flags = true;
+      o.config.exec_users.push_back(value);
     } else if (flag == "--udev-control") {
       o.devices.udev_control_path = value;
     } else if (flag == "--log-level") {

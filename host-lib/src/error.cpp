@@ -17,6 +17,8 @@ class category_impl final : public std::error_category {
       case errc::limit_exceeded: return "limit exceeded";
       case errc::closed: return "client closed";
       case errc::invalid_argument: return "invalid argument";
+      case errc::data_loss: return "data integrity check failed";
+      case errc::local_io: return "local file error";
     }
     return "unknown tether error";
   }

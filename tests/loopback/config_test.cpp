@@ -4,11 +4,14 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "support/agent_process.hpp"
 #include "support/async.hpp"
 #include "tether/client.hpp"
+#include "tether/exec.hpp"
+#include "tether/files.hpp"
 #include "tether/v1/stats.pb.h"
 
 namespace tether {
@@ -115,6 +118,66 @@ TEST(AgentConfigFlags, AnAllowListServesOnlyTheListedServices) {
     EXPECT_NE(std::string(e.what()).find("not listed in services.allow in " + config), std::string::npos)
         << e.what();
   }
+}
+
+// The policy keys the exec and files services enforce.
+TEST(AgentConfigPolicy, ExecEnabledFalseDisablesExecNamingTheKey) {
+  test::temp_dir dir;
+  const auto config = write_config(dir, "[exec]\nenabled = false\n");
+  test::agent_process agent{{"--config", config}};
+  asio::io_context ctx;
+  client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
+  try {
+    run_for(ctx, exec::run(guest, {.argv = {"true"}}));
+    FAIL() << "exec must be disabled";
+  } catch (const error& e) {
+    EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_DISABLED_BY_CONFIG) << e.what();
+    EXPECT_NE(std::string(e.what()).find("exec.enabled is false in " + config), std::string::npos) << e.what();
+  }
+  const auto info = run_for(ctx, guest.info());
+  EXPECT_EQ(std::count(info.services().begin(), info.services().end(), "exec"), 0);
+  EXPECT_EQ(std::count(info.services().begin(), info.services().end(), "files"), 1);
+}
+
+TEST(AgentConfigPolicy, ExecUsersLimitsWhomCommandsRunAsAndTheFlagReplacesIt) {
+  test::temp_dir dir;
+  const auto config = write_config(dir, "[exec]\nusers = nobody\n");
+  {
+    test::agent_process agent{{"--config", config}};
+    asio::io_context ctx;
+    client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
+    try {
+      run_for(ctx, exec::run(guest, {.argv = {"true"}}));  // as the agent's own user, not nobody
+      FAIL() << "running as the agent's user must be refused";
+    } catch (const error& e) {
+      EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_DISABLED_BY_CONFIG) << e.what();
+      EXPECT_NE(std::string(e.what()).find("exec.users"), std::string::npos) << e.what();
+    }
+  }
+  // --exec-user replaces the file's list.
+  test::agent_process agent{{"--config", config, "--exec-user", "nobody", "--exec-user", "root"}};
+  asio::io_context ctx;
+  client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
+  const auto r = run_for(ctx, exec::run(guest, {.argv = {"id", "-un"}, .user = "root"}));
+  EXPECT_EQ(r.result.exit_code, 0);
+  EXPECT_EQ(r.out, "root\n");
+}
+
+TEST(AgentConfigPolicy, FilesRootsKeepFileCallsInsideThem) {
+  test::temp_dir dir, allowed, other;
+  const auto config = write_config(dir, "[files]\nroots = " + allowed.path() + "\n");
+  test::agent_process agent{{"--config", config}};
+  asio::io_context ctx;
+  client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
+  run_for(ctx, files::upload_bytes(guest, "ok", allowed.path() + "/in"));
+  try {
+    run_for(ctx, files::upload_bytes(guest, "no", other.path() + "/out"));
+    FAIL() << "a path outside files.roots must be refused";
+  } catch (const error& e) {
+    EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_DISABLED_BY_CONFIG) << e.what();
+    EXPECT_NE(std::string(e.what()).find("files.roots"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(other.path()));
 }
 
 TEST(AgentConfigFile, WithAnErrorStopsTheAgentWithFileLineAndStatus2) {

@@ -226,6 +226,16 @@ TEST(AgentFlags, OverrideValuesFromTheConfigFile) {
   EXPECT_EQ(r2.options.limits.max_concurrent_calls, 7u);
 }
 
+TEST(AgentFlags, FilesRootAndExecUserReplaceTheListsOfTheConfigFile) {
+  temp_file f("[files]\nroots = /srv, /var\n[exec]\nusers = root\n");
+  const auto r = parse_argv({"--config", f.path(), "--files-root", "/tmp", "--files-root=/opt"});
+  EXPECT_EQ(r.options.config.files_roots, (std::vector<std::string>{"/tmp", "/opt"}));
+  EXPECT_EQ(r.options.config.exec_users, std::vector<std::string>{"root"});
+  const auto r2 = parse_argv({"--config", f.path(), "--exec-user", "tester"});
+  EXPECT_EQ(r2.options.config.exec_users, std::vector<std::string>{"tester"});
+  EXPECT_EQ(r2.options.config.files_roots, (std::vector<std::string>{"/srv", "/var"}));
+}
+
 TEST(AgentFlags, AnExplicitConfigThatIsMissingOrBadIsAnError) {
   EXPECT_THROW(parse_argv({"--config", "/nonexistent/tether/agent.conf"}), config_error);
   temp_file f("[limits]\nmax_calls = 3\n");

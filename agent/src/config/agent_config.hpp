@@ -4,13 +4,15 @@
 // commands. Limits from the same file go straight into agent_options
 // (session_limits, hub_options); this struct holds what services consult.
 //
-// Services receive a const agent_config& when they are made (agent.cpp
-// make_registry) and must enforce their part on every call:
-//   files: every path a call names must lie under one of files_roots (after
-//          resolving symlinks and "..") unless files_roots is empty;
-//   exec:  the user a command runs as must be in exec_users unless it is
-//          empty. exec_enabled == false disables the whole exec service (the
-//          registry answers DISABLED_BY_CONFIG; exec never sees the call).
+// agent.cpp make_registry hands each service its part, enforced per call:
+//   files: files_service(files_roots) -> files::path_policy: every path a
+//          call names must lie under a root (after resolving symlinks and
+//          "..") unless files_roots is empty;
+//   exec:  exec_policy.allowed_users = exec_users: the user a command runs as
+//          must be listed unless it is empty. exec_enabled == false disables
+//          the whole exec service (the registry answers DISABLED_BY_CONFIG;
+//          exec is never made).
+// --files-root / --exec-user flags replace these lists (options.cpp).
 #pragma once
 
 #include <optional>
@@ -45,9 +47,10 @@ struct agent_config {
 
   // [exec] enabled: whether the exec service runs commands at all.
   bool exec_enabled = true;
-  // [exec] users: user names (or numeric uids, as written) commands may run
-  // as. Empty: any user. Names are resolved per call, not at load time, so
-  // users created after the agent started work.
+  // [exec] users: users commands may run as, compared with the user a request
+  // names as written (or the agent's own user name when it names none).
+  // Empty: any user. Nothing is resolved at load time, so users created after
+  // the agent started work.
   std::vector<std::string> exec_users;
 
   // Whether service `name` is served under this policy.

@@ -22,6 +22,8 @@ enum class errc {
   limit_exceeded,         // a local limit (open calls, frame size) was hit
   closed,                 // the client was closed
   invalid_argument,       // bad argument to a library function
+  data_loss,              // transferred bytes do not match their SHA-256
+  local_io,               // reading or writing a local (host) file failed
 };
 
 const std::error_category& category() noexcept;

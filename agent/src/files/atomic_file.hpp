@@ -1,0 +1,47 @@
+// The destination of an upload: written as a temporary file in the target
+// directory and linked into place only when complete, so an interrupted
+// upload (cancel, lost host, disk full, hash mismatch, agent killed) never
+// leaves a partial file at the destination.
+//
+// O_TMPFILE makes the temporary file unnamed: if the agent dies, the kernel
+// frees it. Filesystems without O_TMPFILE get a hidden named temporary that
+// the destructor removes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "tether/common/unique_fd.hpp"
+
+namespace tether::agent::files {
+
+class atomic_file {
+ public:
+  // Throws std::system_error (e.g. ENOENT for a missing directory).
+  explicit atomic_file(std::string target);
+  ~atomic_file();
+  atomic_file(const atomic_file&) = delete;
+  atomic_file& operator=(const atomic_file&) = delete;
+
+  int fd() const noexcept { return fd_.get(); }
+  const std::string& directory() const noexcept { return dir_; }
+
+  // Reserves space early, so a full disk fails before any byte moves.
+  void reserve(std::uint64_t size);
+  void write_all(std::string_view data);
+  // Owner first: chown clears set-id bits that mode may set.
+  void set_attributes(std::optional<std::uint32_t> mode, std::optional<std::uint32_t> uid,
+                      std::optional<std::uint32_t> gid, std::optional<std::int64_t> mtime_ns);
+  // Links the (already fsynced) file at the target. Without overwrite an
+  // existing target fails with EEXIST, atomically.
+  void commit(bool overwrite);
+
+ private:
+  std::string target_, dir_, temp_path_;  // temp_path_ empty with O_TMPFILE
+  unique_fd fd_;
+  bool committed_ = false;
+};
+
+}  // namespace tether::agent::files

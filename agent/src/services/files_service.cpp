@@ -1,0 +1,351 @@
+#include "services/files_service.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+
+#include "files/atomic_file.hpp"
+#include "tether/common/sha256.hpp"
+#include "tether/common/unique_fd.hpp"
+#include "tether/v1/files.pb.h"
+
+namespace tether::agent {
+
+namespace fs = std::filesystem;
+
+struct files_service::worker {
+  asio::thread_pool pool{1};
+  ~worker() { pool.join(); }
+};
+
+namespace {
+
+// Hashing a chunk holds the loop (milliseconds per 64 KiB in an emulated
+// guest), so chunks stay small and the transfer yields after each one:
+// other calls of the session (ping, exec) get their turn.
+constexpr std::size_t read_chunk = 64 * 1024;
+
+[[noreturn]] void fail_errno(int err, const std::string& what) {
+  throw call_error(error_code_from_errno(err), what + ": " + std::strerror(err));
+}
+
+std::int64_t to_ns(const timespec& ts) {
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+v1::FileType type_of(mode_t m) {
+  if (S_ISREG(m)) return v1::FILE_TYPE_REGULAR;
+  if (S_ISDIR(m)) return v1::FILE_TYPE_DIRECTORY;
+  if (S_ISLNK(m)) return v1::FILE_TYPE_SYMLINK;
+  if (S_ISBLK(m)) return v1::FILE_TYPE_BLOCK_DEVICE;
+  if (S_ISCHR(m)) return v1::FILE_TYPE_CHAR_DEVICE;
+  if (S_ISFIFO(m)) return v1::FILE_TYPE_FIFO;
+  if (S_ISSOCK(m)) return v1::FILE_TYPE_SOCKET;
+  return v1::FILE_TYPE_UNKNOWN;
+}
+
+void fill_info(v1::FileInfo& info, const struct stat& st, const std::string& path_for_link) {
+  info.set_type(type_of(st.st_mode));
+  info.set_size(static_cast<std::uint64_t>(st.st_size));
+  info.set_mode(st.st_mode & 07777);
+  info.set_uid(st.st_uid);
+  info.set_gid(st.st_gid);
+  info.set_mtime_ns(to_ns(st.st_mtim));
+  if (S_ISLNK(st.st_mode)) {
+    std::string target(PATH_MAX, '\0');
+    const ssize_t n = ::readlink(path_for_link.c_str(), target.data(), target.size());
+    if (n >= 0) {
+      target.resize(static_cast<std::size_t>(n));
+      info.set_symlink_target(target);
+    }
+  }
+}
+
+}  // namespace
+
+files_service::files_service(std::vector<std::string> roots)
+    : policy_(std::move(roots)), worker_(std::make_unique<worker>()) {}
+files_service::~files_service() = default;
+
+void files_service::add_methods(service_registry& registry) {
+  registry.add_method("files.Upload", [this](call_context& c) { return upload(c); });
+  registry.add_method("files.Download", [this](call_context& c) { return download(c); });
+  registry.add_method("files.Stat", [this](call_context& c) { return stat(c); });
+  registry.add_method("files.List", [this](call_context& c) { return list(c); });
+  registry.add_method("files.Mkdir", [this](call_context& c) { return mkdir(c); });
+  registry.add_method("files.Remove", [this](call_context& c) { return remove(c); });
+  registry.add_method("files.Rename", [this](call_context& c) { return rename(c); });
+  registry.add_method("files.Symlink", [this](call_context& c) { return symlink(c); });
+}
+
+namespace {
+// A plain function, not a capturing lambda: a coroutine's parameters live in
+// its frame, a lambda's captures do not.
+awaitable<int> run_job(std::shared_ptr<std::function<int()>> job) { co_return (*job)(); }
+}  // namespace
+
+awaitable<int> files_service::off_loop(std::function<int()> job) {
+  // co_spawn onto the worker, completion back on the caller's executor.
+  auto shared = std::make_shared<std::function<int()>>(std::move(job));
+  co_return co_await asio::co_spawn(worker_->pool, run_job(std::move(shared)), use_awaitable);
+}
+
+awaitable<std::string> files_service::upload(call_context& call) {
+  const auto req = call.request<v1::UploadRequest>();
+  const std::string path = req.path();
+  policy_.check(path);
+  const auto [dir, name] = files::split_path(path);
+  if (name.empty() || name == "." || name == "..")
+    throw call_error(v1::ERROR_CODE_INVALID_ARGUMENT, "'" + path + "' does not name a file");
+
+  if (req.make_parents()) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) fail_errno(ec.value(), "cannot create directory '" + dir + "'");
+  }
+  struct stat existing{};
+  if (::lstat(path.c_str(), &existing) == 0) {
+    if (!req.overwrite())
+      throw call_error(v1::ERROR_CODE_ALREADY_EXISTS, "'" + path + "' exists; pass overwrite to replace it");
+    if (S_ISDIR(existing.st_mode))
+      throw call_error(v1::ERROR_CODE_ALREADY_EXISTS, "'" + path + "' is a directory");
+  }
+
+  std::optional<files::atomic_file> file;
+  try {
+    file.emplace(path);
+    file->reserve(req.size());
+  } catch (const std::system_error& e) {
+    fail_errno(e.code().value(), e.what());
+  }
+
+  sha256 hash;
+  std::uint64_t bytes = 0;
+  for (;;) {
+    auto chunk = co_await call.read(0);
+    if (!chunk) break;
+    try {
+      file->write_all(*chunk);
+    } catch (const std::system_error& e) {
+      fail_errno(e.code().value(), e.what());
+    }
+    hash.update(*chunk);
+    bytes += chunk->size();
+    co_await asio::post(co_await asio::this_coro::executor, use_awaitable);
+  }
+  std::string expected;
+  for (;;) {
+    auto chunk = co_await call.read(1);
+    if (!chunk) break;
+    if (expected.size() + chunk->size() > 32)
+      throw call_error(v1::ERROR_CODE_PROTOCOL_ERROR, "the SHA-256 trailer (stream 1) is longer than 32 bytes");
+    expected += *chunk;
+  }
+  const auto digest = hash.finish();
+  if (expected.size() != 32)
+    throw call_error(v1::ERROR_CODE_INVALID_ARGUMENT, "the upload ended without the host's SHA-256 (stream 1)");
+  if (expected != sha256::bytes(digest))
+    throw call_error(v1::ERROR_CODE_DATA_LOSS, "SHA-256 mismatch for '" + path + "' after " + std::to_string(bytes) +
+                                                   " bytes: the guest received other bytes than the host sent; "
+                                                   "nothing was written");
+  if (req.size() && req.size() != bytes)
+    throw call_error(v1::ERROR_CODE_DATA_LOSS, "'" + path + "': announced " + std::to_string(req.size()) +
+                                                   " bytes, received " + std::to_string(bytes));
+  try {
+    if (req.size() > bytes) ::ftruncate(file->fd(), static_cast<off_t>(bytes));
+    file->set_attributes(req.has_mode() ? std::optional<std::uint32_t>(req.mode()) : std::nullopt,
+                         req.has_uid() ? std::optional<std::uint32_t>(req.uid()) : std::nullopt,
+                         req.has_gid() ? std::optional<std::uint32_t>(req.gid()) : std::nullopt,
+                         req.has_mtime_ns() ? std::optional<std::int64_t>(req.mtime_ns()) : std::nullopt);
+  } catch (const std::system_error& e) {
+    fail_errno(e.code().value(), e.what());
+  }
+  // Named jobs: GCC 12 destroys temporaries in a co_await expression twice.
+  const int fd = file->fd();
+  std::function<int()> sync_file = [fd] { return ::fsync(fd) == 0 ? 0 : errno; };
+  const int sync_err = co_await off_loop(std::move(sync_file));
+  if (sync_err) fail_errno(sync_err, "cannot fsync '" + path + "'");
+  try {
+    file->commit(req.overwrite());
+  } catch (const std::system_error& e) {
+    if (e.code().value() == EEXIST)
+      throw call_error(v1::ERROR_CODE_ALREADY_EXISTS, "'" + path + "' appeared during the upload; pass overwrite to replace it");
+    fail_errno(e.code().value(), e.what());
+  }
+  // The new name must survive a crash too.
+  const std::string d = dir;
+  std::function<int()> sync_dir = [d] {
+    unique_fd dfd(::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    return dfd && ::fsync(dfd.get()) == 0 ? 0 : errno;
+  };
+  co_await off_loop(std::move(sync_dir));
+
+  v1::TransferReply reply;
+  reply.set_bytes(bytes);
+  reply.set_sha256(sha256::bytes(digest));
+  co_return reply.SerializeAsString();
+}
+
+awaitable<std::string> files_service::download(call_context& call) {
+  const auto req = call.request<v1::DownloadRequest>();
+  const std::string path = req.path();
+  policy_.check(path, true);
+  // O_NONBLOCK: opening a FIFO must not hang the agent.
+  unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (!fd) fail_errno(errno, "cannot open '" + path + "'");
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0) fail_errno(errno, "cannot stat '" + path + "'");
+  if (!S_ISREG(st.st_mode))
+    throw call_error(v1::ERROR_CODE_INVALID_ARGUMENT, "'" + path + "' is not a regular file");
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (req.offset() > size)
+    throw call_error(v1::ERROR_CODE_INVALID_ARGUMENT, "offset " + std::to_string(req.offset()) +
+                                                          " is beyond the end of '" + path + "' (" +
+                                                          std::to_string(size) + " bytes)");
+  ::posix_fadvise(fd.get(), static_cast<off_t>(req.offset()), 0, POSIX_FADV_SEQUENTIAL);
+
+  sha256 hash;
+  std::uint64_t sent = 0;
+  std::uint64_t pos = req.offset();
+  const std::uint64_t limit = req.length() ? req.length() : UINT64_MAX;
+  std::string buf(read_chunk, '\0');
+  while (sent < limit) {
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), limit - sent));
+    const ssize_t n = ::pread(fd.get(), buf.data(), want, static_cast<off_t>(pos));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail_errno(errno, "cannot read '" + path + "'");
+    if (n == 0) break;
+    const std::string_view data(buf.data(), static_cast<std::size_t>(n));
+    hash.update(data);
+    co_await call.write(0, data);
+    sent += static_cast<std::size_t>(n);
+    pos += static_cast<std::size_t>(n);
+    co_await asio::post(co_await asio::this_coro::executor, use_awaitable);
+  }
+  call.close_write(0);
+
+  v1::TransferReply reply;
+  reply.set_bytes(sent);
+  reply.set_sha256(sha256::bytes(hash.finish()));
+  reply.set_file_size(size);
+  reply.set_mode(st.st_mode & 07777);
+  reply.set_mtime_ns(to_ns(st.st_mtim));
+  co_return reply.SerializeAsString();
+}
+
+awaitable<std::string> files_service::stat(call_context& call) {
+  const auto req = call.request<v1::StatRequest>();
+  const std::string path = req.path();
+  policy_.check(path, req.follow_symlinks());
+  struct stat st{};
+  if ((req.follow_symlinks() ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st)) != 0)
+    fail_errno(errno, "cannot stat '" + path + "'");
+  v1::FileInfo info;
+  info.set_name(path);
+  fill_info(info, st, path);
+  co_return info.SerializeAsString();
+}
+
+awaitable<std::string> files_service::list(call_context& call) {
+  const auto req = call.request<v1::ListRequest>();
+  const std::string path = req.path();
+  policy_.check(path, true);
+  const std::uint32_t max = req.max_entries() ? std::min<std::uint32_t>(req.max_entries(), 10'000) : 1000;
+  std::unique_ptr<DIR, decltype(&::closedir)> d(::opendir(path.c_str()), &::closedir);
+  if (!d) fail_errno(errno, "cannot list '" + path + "'");
+  // Names only, then the page's entries sorted: pages are stable however
+  // the directory orders itself.
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d.get())) {
+    std::string n = e->d_name;
+    if (n == "." || n == "..") continue;
+    if (!req.start_after().empty() && n <= req.start_after()) continue;
+    names.push_back(std::move(n));
+  }
+  std::sort(names.begin(), names.end());
+  v1::ListReply reply;
+  const int dfd = ::dirfd(d.get());
+  for (std::size_t i = 0; i < names.size() && i < max; ++i) {
+    auto* info = reply.add_entries();
+    info->set_name(names[i]);
+    struct stat st{};
+    if (::fstatat(dfd, names[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
+      fill_info(*info, st, path + "/" + names[i]);
+  }
+  reply.set_more(names.size() > max);
+  co_return reply.SerializeAsString();
+}
+
+awaitable<std::string> files_service::mkdir(call_context& call) {
+  const auto req = call.request<v1::MkdirRequest>();
+  const std::string path = req.path();
+  policy_.check(path);
+  const mode_t mode = req.has_mode() ? (req.mode() & 07777) : 0755;
+  if (req.parents()) {
+    std::error_code ec;
+    fs::create_directories(files::split_path(path).first, ec);
+    if (ec) fail_errno(ec.value(), "cannot create the parents of '" + path + "'");
+  }
+  if (::mkdir(path.c_str(), mode) != 0) {
+    struct stat st{};
+    if (!(errno == EEXIST && req.parents() && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)))
+      fail_errno(errno, "cannot create directory '" + path + "'");
+  } else if (req.has_mode()) {
+    ::chmod(path.c_str(), mode);  // the umask must not narrow an explicit mode
+  }
+  co_return v1::FilesEmpty().SerializeAsString();
+}
+
+awaitable<std::string> files_service::remove(call_context& call) {
+  const auto req = call.request<v1::RemoveRequest>();
+  const std::string path = req.path();
+  policy_.check(path);
+  struct stat st{};
+  if (::lstat(path.c_str(), &st) != 0) fail_errno(errno, "cannot remove '" + path + "'");
+  if (S_ISDIR(st.st_mode) && req.recursive()) {
+    // A big tree takes a while: off the loop. remove_all never follows symlinks.
+    std::function<int()> remove_tree = [path] {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+      return ec.value();
+    };
+    const int err = co_await off_loop(std::move(remove_tree));
+    if (err) fail_errno(err, "cannot remove '" + path + "'");
+  } else if ((S_ISDIR(st.st_mode) ? ::rmdir(path.c_str()) : ::unlink(path.c_str())) != 0) {
+    if (errno == ENOTEMPTY)
+      throw call_error(v1::ERROR_CODE_FAILED_PRECONDITION, "directory '" + path + "' is not empty; pass recursive");
+    fail_errno(errno, "cannot remove '" + path + "'");
+  }
+  co_return v1::FilesEmpty().SerializeAsString();
+}
+
+awaitable<std::string> files_service::rename(call_context& call) {
+  const auto req = call.request<v1::RenameRequest>();
+  const std::string from = req.from(), to = req.to();
+  policy_.check(from);
+  policy_.check(to);
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), req.overwrite() ? 0 : RENAME_NOREPLACE) != 0) {
+    if (errno == EEXIST)
+      throw call_error(v1::ERROR_CODE_ALREADY_EXISTS, "'" + to + "' exists; pass overwrite to replace it");
+    fail_errno(errno, "cannot rename '" + from + "' to '" + to + "'");
+  }
+  co_return v1::FilesEmpty().SerializeAsString();
+}
+
+awaitable<std::string> files_service::symlink(call_context& call) {
+  const auto req = call.request<v1::SymlinkRequest>();
+  const std::string path = req.path();
+  policy_.check(path);
+  if (req.target().empty() || req.target().find('\0') != std::string::npos)
+    throw call_error(v1::ERROR_CODE_INVALID_ARGUMENT, "symlink target must be non-empty, without NUL");
+  if (::symlink(req.target().c_str(), path.c_str()) != 0)
+    fail_errno(errno, "cannot create symlink '" + path + "'");
+  co_return v1::FilesEmpty().SerializeAsString();
+}
+
+}  // namespace tether::agent

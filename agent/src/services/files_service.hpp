@@ -1,0 +1,42 @@
+// Service "files": upload, download, stat, list, mkdir, remove, rename,
+// symlink. See proto/tether/v1/files.proto.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "files/path_policy.hpp"
+#include "tether/agent/service.hpp"
+
+namespace tether::agent {
+
+class files_service final : public service {
+ public:
+  // `roots`: the directories file calls may touch (empty: all).
+  explicit files_service(std::vector<std::string> roots = {});
+  ~files_service() override;
+
+  std::string_view name() const override { return "files"; }
+  void add_methods(service_registry& registry) override;
+
+ private:
+  awaitable<std::string> upload(call_context& call);
+  awaitable<std::string> download(call_context& call);
+  awaitable<std::string> stat(call_context& call);
+  awaitable<std::string> list(call_context& call);
+  awaitable<std::string> mkdir(call_context& call);
+  awaitable<std::string> remove(call_context& call);
+  awaitable<std::string> rename(call_context& call);
+  awaitable<std::string> symlink(call_context& call);
+
+  // Runs `job` (fsync, recursive removal: calls that may take long) on the
+  // service's own thread and returns its errno (0 on success), so the
+  // event loop never waits for a disk.
+  awaitable<int> off_loop(std::function<int()> job);
+
+  files::path_policy policy_;
+  struct worker;
+  std::unique_ptr<worker> worker_;
+};
+
+}  // namespace tether::agent

@@ -1,0 +1,340 @@
+#include "tether/files.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "tether/common/sha256.hpp"
+#include "tether/common/unique_fd.hpp"
+
+namespace tether::files {
+
+using boost::asio::awaitable;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t chunk_size = 256 * 1024;
+constexpr call_options no_deadline{milliseconds::max()};
+
+[[noreturn]] void local_error(const std::string& what) {
+  throw error(errc::local_io, what + ": " + std::strerror(errno));
+}
+
+v1::UploadRequest upload_request(const std::string& remote, const upload_options& o, std::uint64_t size) {
+  v1::UploadRequest r;
+  r.set_path(remote);
+  if (o.mode) r.set_mode(*o.mode);
+  if (o.uid) r.set_uid(*o.uid);
+  if (o.gid) r.set_gid(*o.gid);
+  if (o.mtime_ns) r.set_mtime_ns(*o.mtime_ns);
+  r.set_make_parents(o.make_parents);
+  r.set_overwrite(o.overwrite);
+  r.set_size(size);
+  return r;
+}
+
+// Sends what `next` yields (empty = end) as an upload, then the hash.
+template <class Next>
+awaitable<transfer_result> send_upload(client& guest, const v1::UploadRequest& req, Next next,
+                                       const progress_fn& progress) {
+  co_await guest.connect();
+  auto call = co_await guest.start("files.Upload", req.SerializeAsString(), no_deadline);
+  sha256 hash;
+  std::uint64_t sent = 0;
+  try {
+    for (;;) {
+      std::string_view piece = next();
+      if (piece.empty()) break;
+      hash.update(piece);
+      co_await call->write(0, piece);
+      sent += piece.size();
+      if (progress) progress(sent, req.size());
+    }
+    call->close_write(0);
+    const auto digest = hash.finish();
+    const std::string trailer = sha256::bytes(digest);
+    co_await call->write(1, trailer);
+    call->close_write(1);
+  } catch (const error& e) {
+    // The agent may have ended the call (refusal, disk full): its answer
+    // says why better than our failed write does.
+    if (e.code() == errc::local_io) throw;
+  }
+  const std::string bytes = co_await call->finish();
+  v1::TransferReply reply;
+  if (!reply.ParseFromString(bytes)) throw error(errc::protocol_error, "files.Upload: bad reply");
+  transfer_result r;
+  r.bytes = reply.bytes();
+  r.sha256 = sha256::hex([&] {
+    sha256::digest d{};
+    std::memcpy(d.data(), reply.sha256().data(), std::min<std::size_t>(32, reply.sha256().size()));
+    return d;
+  }());
+  co_return r;
+}
+
+// Receives a download, handing each piece to `sink`; checks the hash.
+template <class Sink>
+awaitable<transfer_result> receive_download(client& guest, const std::string& remote, const download_options& o,
+                                            Sink sink) {
+  v1::DownloadRequest req;
+  req.set_path(remote);
+  req.set_offset(o.offset);
+  req.set_length(o.length);
+  co_await guest.connect();
+  auto call = co_await guest.start("files.Download", req.SerializeAsString(), no_deadline);
+  sha256 hash;
+  std::uint64_t got = 0;
+  while (auto item = co_await call->next()) {
+    if (item->what != call_stream::chunk::kind::data || item->stream != 0) continue;
+    hash.update(item->bytes);
+    sink(item->bytes);
+    got += item->bytes.size();
+    if (o.progress) o.progress(got, 0);
+  }
+  const std::string bytes = co_await call->finish();
+  v1::TransferReply reply;
+  if (!reply.ParseFromString(bytes)) throw error(errc::protocol_error, "files.Download: bad reply");
+  const auto digest = hash.finish();
+  if (reply.bytes() != got || reply.sha256() != sha256::bytes(digest))
+    throw error(errc::data_loss, "download of " + remote + ": the guest sent " + std::to_string(reply.bytes()) +
+                                     " bytes, " + std::to_string(got) + " arrived, and their SHA-256 differ");
+  co_return transfer_result{got, sha256::hex(digest)};
+}
+
+std::string temp_name_for(const std::string& local) {
+  static std::mt19937_64 rng(std::random_device{}());
+  const fs::path p(local);
+  return (p.parent_path() / ("." + p.filename().string() + ".tether-" + std::to_string(rng() % 1'000'000'000))).string();
+}
+
+void write_fd(int fd, std::string_view data, const std::string& name) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) local_error("cannot write " + name);
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+}  // namespace
+
+awaitable<transfer_result> upload_file(client& guest, const std::string& local, const std::string& remote,
+                                       upload_options opts) {
+  unique_fd fd(::open(local.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) local_error("cannot open " + local);
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0) local_error("cannot stat " + local);
+  if (!S_ISREG(st.st_mode)) throw error(errc::invalid_argument, local + " is not a regular file");
+  if (!opts.mode) opts.mode = st.st_mode & 07777;
+  if (!opts.mtime_ns) opts.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  const auto req = upload_request(remote, opts, static_cast<std::uint64_t>(st.st_size));
+  std::string buf(chunk_size, '\0');
+  // Local reads of a regular file: quick, on the caller's thread.
+  auto next = [&]() -> std::string_view {
+    for (;;) {
+      const ssize_t n = ::read(fd.get(), buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) local_error("cannot read " + local);
+      return std::string_view(buf.data(), static_cast<std::size_t>(n));
+    }
+  };
+  co_return co_await send_upload(guest, req, next, opts.progress);
+}
+
+awaitable<transfer_result> upload_bytes(client& guest, std::string data, const std::string& remote,
+                                        upload_options opts) {
+  const auto req = upload_request(remote, opts, data.size());
+  std::size_t off = 0;
+  auto next = [&]() -> std::string_view {
+    const auto piece = std::string_view(data).substr(off, chunk_size);
+    off += piece.size();
+    return piece;
+  };
+  co_return co_await send_upload(guest, req, next, opts.progress);
+}
+
+awaitable<transfer_result> download_file(client& guest, const std::string& remote, const std::string& local,
+                                         download_options opts) {
+  const bool resume = opts.offset > 0;
+  if (!resume && !opts.overwrite && fs::exists(local))
+    throw error(errc::invalid_argument, local + " exists (download without overwrite)");
+  const std::string target = resume ? local : temp_name_for(local);
+  unique_fd fd(::open(target.c_str(), resume ? (O_WRONLY | O_CLOEXEC) : (O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC), 0644));
+  if (!fd) local_error("cannot open " + target);
+  struct remove_temp {
+    std::string path;
+    bool keep = false;
+    ~remove_temp() {
+      if (!keep && !path.empty()) ::unlink(path.c_str());
+    }
+  } cleanup{resume ? std::string() : target};
+  if (resume) {
+    if (::ftruncate(fd.get(), static_cast<off_t>(opts.offset)) != 0 ||
+        ::lseek(fd.get(), static_cast<off_t>(opts.offset), SEEK_SET) < 0)
+      local_error("cannot resume " + local + " at " + std::to_string(opts.offset));
+  }
+  auto r = co_await receive_download(guest, remote, opts,
+                                     [&](std::string_view piece) { write_fd(fd.get(), piece, target); });
+  if (::fsync(fd.get()) != 0) local_error("cannot fsync " + target);
+  if (!resume) {
+    if (::rename(target.c_str(), local.c_str()) != 0) local_error("cannot rename " + target + " to " + local);
+    cleanup.keep = true;
+  }
+  co_return r;
+}
+
+awaitable<std::string> download_bytes(client& guest, const std::string& remote, download_options opts) {
+  std::string out;
+  co_await receive_download(guest, remote, opts, [&](std::string_view piece) { out.append(piece); });
+  co_return out;
+}
+
+awaitable<v1::FileInfo> stat(client& guest, const std::string& remote, bool follow_symlinks) {
+  v1::StatRequest req;
+  req.set_path(remote);
+  req.set_follow_symlinks(follow_symlinks);
+  co_return co_await guest.call<v1::FileInfo>("files.Stat", req);
+}
+
+awaitable<std::vector<v1::FileInfo>> list(client& guest, const std::string& remote) {
+  std::vector<v1::FileInfo> out;
+  v1::ListRequest req;
+  req.set_path(remote);
+  req.set_max_entries(1000);
+  for (;;) {
+    auto page = co_await guest.call<v1::ListReply>("files.List", req);
+    for (auto& e : *page.mutable_entries()) out.push_back(std::move(e));
+    if (!page.more() || out.empty()) break;
+    req.set_start_after(out.back().name());
+  }
+  co_return out;
+}
+
+awaitable<void> mkdir(client& guest, const std::string& remote, bool parents, std::optional<std::uint32_t> mode) {
+  v1::MkdirRequest req;
+  req.set_path(remote);
+  req.set_parents(parents);
+  if (mode) req.set_mode(*mode);
+  co_await guest.call<v1::FilesEmpty>("files.Mkdir", req);
+}
+
+awaitable<void> remove(client& guest, const std::string& remote, bool recursive) {
+  v1::RemoveRequest req;
+  req.set_path(remote);
+  req.set_recursive(recursive);
+  co_await guest.call<v1::FilesEmpty>("files.Remove", req, no_deadline);
+}
+
+awaitable<void> rename(client& guest, const std::string& from, const std::string& to, bool overwrite) {
+  v1::RenameRequest req;
+  req.set_from(from);
+  req.set_to(to);
+  req.set_overwrite(overwrite);
+  co_await guest.call<v1::FilesEmpty>("files.Rename", req);
+}
+
+awaitable<void> symlink(client& guest, const std::string& target, const std::string& path) {
+  v1::SymlinkRequest req;
+  req.set_target(target);
+  req.set_path(path);
+  co_await guest.call<v1::FilesEmpty>("files.Symlink", req);
+}
+
+namespace {
+
+std::string join(const std::string& dir, const std::string& name) {
+  return dir.ends_with("/") ? dir + name : dir + "/" + name;
+}
+
+awaitable<void> upload_dir(client& guest, const fs::path& local, const std::string& remote,
+                           const upload_options& opts, tree_result& r) {
+  struct stat st{};
+  if (::stat(local.c_str(), &st) != 0) local_error("cannot stat " + local.string());
+  co_await mkdir(guest, remote, true, st.st_mode & 07777);
+  ++r.directories;
+  for (const auto& e : fs::directory_iterator(local)) {
+    const std::string target = join(remote, e.path().filename().string());
+    const auto s = e.symlink_status();
+    if (fs::is_symlink(s)) {
+      if (opts.overwrite) {
+        try {
+          co_await remove(guest, target);
+        } catch (const error& err) {
+          if (err.remote_code() != v1::ERROR_CODE_NOT_FOUND) throw;
+        }
+      }
+      co_await symlink(guest, fs::read_symlink(e.path()).string(), target);
+      ++r.symlinks;
+    } else if (fs::is_directory(s)) {
+      co_await upload_dir(guest, e.path(), target, opts, r);
+    } else if (fs::is_regular_file(s)) {
+      upload_options o = opts;
+      o.mode.reset();
+      o.mtime_ns.reset();
+      r.bytes += (co_await upload_file(guest, e.path().string(), target, o)).bytes;
+      ++r.files;
+    }
+  }
+}
+
+awaitable<void> download_dir(client& guest, const std::string& remote, const fs::path& local,
+                             const download_options& opts, tree_result& r, std::uint32_t mode) {
+  std::error_code ec;
+  fs::create_directories(local, ec);
+  if (ec) throw error(errc::local_io, "cannot create " + local.string() + ": " + ec.message());
+  ::chmod(local.c_str(), mode);
+  ++r.directories;
+  const auto entries = co_await list(guest, remote);
+  for (const auto& e : entries) {
+    const std::string src = join(remote, e.name());
+    const fs::path dst = local / e.name();
+    if (e.type() == v1::FILE_TYPE_DIRECTORY) {
+      co_await download_dir(guest, src, dst, opts, r, e.mode());
+    } else if (e.type() == v1::FILE_TYPE_SYMLINK) {
+      fs::remove(dst, ec);
+      fs::create_symlink(e.symlink_target(), dst, ec);
+      if (ec) throw error(errc::local_io, "cannot create symlink " + dst.string() + ": " + ec.message());
+      ++r.symlinks;
+    } else if (e.type() == v1::FILE_TYPE_REGULAR) {
+      download_options o = opts;
+      o.offset = 0;
+      o.length = 0;
+      r.bytes += (co_await download_file(guest, src, dst.string(), o)).bytes;
+      ::chmod(dst.c_str(), e.mode());
+      timespec ts[2];
+      ts[0].tv_nsec = UTIME_OMIT;
+      ts[1].tv_sec = static_cast<time_t>(e.mtime_ns() / 1'000'000'000);
+      ts[1].tv_nsec = static_cast<long>(e.mtime_ns() % 1'000'000'000);
+      ::utimensat(AT_FDCWD, dst.c_str(), ts, 0);
+      ++r.files;
+    }
+  }
+}
+
+}  // namespace
+
+awaitable<tree_result> upload_tree(client& guest, const std::string& local_dir, const std::string& remote_dir,
+                                   upload_options opts) {
+  if (!fs::is_directory(local_dir)) throw error(errc::invalid_argument, local_dir + " is not a directory");
+  tree_result r;
+  co_await upload_dir(guest, local_dir, remote_dir, opts, r);
+  co_return r;
+}
+
+awaitable<tree_result> download_tree(client& guest, const std::string& remote_dir, const std::string& local_dir,
+                                     download_options opts) {
+  const auto info = co_await stat(guest, remote_dir, true);
+  if (info.type() != v1::FILE_TYPE_DIRECTORY) throw error(errc::invalid_argument, remote_dir + " is not a directory in the guest");
+  tree_result r;
+  co_await download_dir(guest, remote_dir, local_dir, opts, r, info.mode());
+  co_return r;
+}
+
+}  // namespace tether::files

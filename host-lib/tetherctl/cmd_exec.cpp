@@ -1,0 +1,260 @@
+// tetherctl exec [options] -- ARGV...: runs a command in the guest with its
+// stdout/stderr streamed live to ours, and exits with its exit status.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstring>
+#include <iostream>
+
+#include "cli.hpp"
+#include "tether/exec.hpp"
+
+namespace tetherctl {
+namespace {
+
+using namespace asio::experimental::awaitable_operators;
+using std::chrono::milliseconds;
+
+// Exit statuses of `exec` besides the command's own (0-255, 128+N for a
+// signal), chosen as timeout(1) and ssh(1) do.
+constexpr int exit_timed_out = 124;
+constexpr int exit_exec_failed = 255;
+
+struct exec_args {
+  tether::exec::options opts;
+  bool forward_stdin = false;
+  bool json = false;
+};
+
+exec_args parse(context& ctx) {
+  exec_args a;
+  a.json = ctx.global.json;
+  auto& args = ctx.args;
+  std::size_t i = 0;
+  for (; i < args.size(); ++i) {
+    const std::string& s = args[i];
+    if (s == "--") {
+      ++i;
+      break;
+    }
+    if (!s.starts_with("-")) break;
+    if (is_flag(s, "--env") || s == "-e") {
+      a.opts.env.push_back(flag_value(args, i));
+    } else if (s == "--clear-env") {
+      a.opts.clear_env = true;
+    } else if (is_flag(s, "--cwd")) {
+      a.opts.cwd = flag_value(args, i);
+    } else if (is_flag(s, "--user") || s == "-u") {
+      a.opts.user = flag_value(args, i);
+    } else if (is_flag(s, "--group") || s == "-g") {
+      a.opts.group = flag_value(args, i);
+    } else if (is_flag(s, "--timeout")) {
+      a.opts.timeout = milliseconds(static_cast<long long>(parse_seconds("--timeout", flag_value(args, i)) * 1000));
+    } else if (is_flag(s, "--kill-grace")) {
+      a.opts.kill_grace = milliseconds(static_cast<long long>(parse_seconds("--kill-grace", flag_value(args, i)) * 1000));
+    } else if (s == "--tty" || s == "-t") {
+      a.opts.tty = true;
+    } else if (s == "-i" || s == "--stdin") {
+      a.forward_stdin = true;
+    } else if (s == "--merge-stderr") {
+      a.opts.merge_stderr = true;
+    } else if (s == "--keep-running") {
+      a.opts.keep_running = true;
+    } else {
+      throw usage_error("exec: unknown option '" + s + "'");
+    }
+  }
+  a.opts.argv.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+  if (a.opts.argv.empty()) throw usage_error("exec: no command given (tetherctl exec [OPTIONS] -- COMMAND [ARGS...])");
+  if (a.opts.tty && ::isatty(STDIN_FILENO)) a.forward_stdin = true;
+  a.opts.stdin = a.forward_stdin;
+  a.opts.start_timeout = ctx.global.timeout;
+  return a;
+}
+
+// Local terminal in raw mode while a remote terminal runs, restored on exit.
+struct raw_terminal {
+  bool active = false;
+  termios saved{};
+  void enable() {
+    if (::tcgetattr(STDIN_FILENO, &saved) != 0) return;
+    termios raw = saved;
+    ::cfmakeraw(&raw);
+    active = ::tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+  }
+  ~raw_terminal() {
+    if (active) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+  }
+};
+
+bool window_size(std::uint16_t& rows, std::uint16_t& cols) {
+  winsize ws{};
+  for (int fd : {STDOUT_FILENO, STDIN_FILENO})
+    if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) {
+      rows = ws.ws_row;
+      cols = ws.ws_col;
+      return true;
+    }
+  return false;
+}
+
+// Writes all of `data` to a local descriptor. Blocking on purpose: when our
+// stdout is slow, not reading further output is what makes the guest
+// command wait (flow control end to end).
+void write_local(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      pollfd p{fd, POLLOUT, 0};
+      ::poll(&p, 1, -1);
+      continue;
+    }
+    if (n < 0) throw std::system_error(errno, std::generic_category(), "writing output");
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+awaitable<void> print_output(tether::exec::process& p, std::exception_ptr& failure) {
+  try {
+    while (auto chunk = co_await p.read())
+      write_local(chunk->which == tether::exec::stream_id::err ? STDERR_FILENO : STDOUT_FILENO, chunk->bytes);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+}
+
+// Our stdin to the command's. Never completes by itself; print_output()
+// ending (the command is done) ends it.
+awaitable<void> forward_stdin(tether::exec::process& p, bool enabled) {
+  auto ex = co_await asio::this_coro::executor;
+  if (enabled) {
+    struct stat st{};
+    const bool pollable = ::fstat(STDIN_FILENO, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+    std::string buf(256 * 1024, '\0');
+    if (pollable) {
+      asio::posix::stream_descriptor in(ex, ::dup(STDIN_FILENO));
+      for (;;) {
+        boost::system::error_code ec;
+        const std::size_t n = co_await in.async_read_some(asio::buffer(buf), asio::redirect_error(tether::use_awaitable, ec));
+        if (ec == asio::error::operation_aborted) throw boost::system::system_error(ec);
+        if (ec) break;
+        co_await p.write(std::string_view(buf.data(), n));
+      }
+    } else {
+      // Regular files cannot be polled; their reads do not block for long.
+      for (;;) {
+        const ssize_t n = ::read(STDIN_FILENO, buf.data(), buf.size());
+        if (n <= 0) break;
+        co_await p.write(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+      }
+    }
+    p.close_stdin();
+  }
+  asio::steady_timer forever(ex, asio::steady_timer::time_point::max());
+  co_await forever.async_wait(tether::use_awaitable);
+}
+
+std::string json_result(const tether::exec::captured& c) {
+  const auto& r = c.result;
+  std::string s = "{\"pid\":" + std::to_string(r.pid);
+  if (r.exit_code) s += ",\"exit_code\":" + std::to_string(*r.exit_code);
+  if (r.signal) s += ",\"signal\":" + std::to_string(*r.signal);
+  s += std::string(",\"timed_out\":") + (r.timed_out ? "true" : "false");
+  s += ",\"run_time_us\":" + std::to_string(r.run_time.count());
+  s += ",\"stdout\":" + json_quote(c.out) + ",\"stderr\":" + json_quote(c.err);
+  s += std::string(",\"stdout_truncated\":") + (c.out_truncated ? "true" : "false");
+  s += std::string(",\"stderr_truncated\":") + (c.err_truncated ? "true" : "false") + "}";
+  return s;
+}
+
+int final_status(const tether::exec::exit_result& r, const tether::exec::options& o) {
+  if (r.timed_out) {
+    std::cerr << "tetherctl: exec: '" << o.argv[0] << "' timed out after "
+              << static_cast<double>(o.timeout.count()) / 1000 << " s; its process group was terminated\n";
+    return exit_timed_out;
+  }
+  return r.status();
+}
+
+awaitable<int> run_exec_checked(context& ctx, exec_args& a) {
+  if (a.json) {
+    auto c = co_await tether::exec::run(ctx.client, a.opts);
+    std::cout << json_result(c) << "\n";
+    co_return c.result.timed_out ? exit_timed_out : c.result.status();
+  }
+
+  raw_terminal term;
+  if (a.opts.tty) {
+    window_size(a.opts.tty_rows, a.opts.tty_cols);
+    if (::isatty(STDIN_FILENO)) term.enable();
+  }
+  auto p = co_await tether::exec::process::start(ctx.client, a.opts);
+
+  // Without a terminal, our SIGINT/SIGTERM/SIGHUP go to the command's
+  // group; a third one gives up and has the agent kill it. With a terminal
+  // in raw mode, ^C is just a byte for the remote terminal.
+  auto ex = co_await asio::this_coro::executor;
+  asio::signal_set signals(ex, SIGINT, SIGTERM, SIGHUP);
+  if (a.opts.tty) signals.add(SIGWINCH);
+  int forwarded = 0;
+  std::function<void()> arm = [&] {
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      if (sig == SIGWINCH) {
+        std::uint16_t rows = 0, cols = 0;
+        if (window_size(rows, cols))
+          asio::co_spawn(ex, p.resize(rows, cols), asio::detached);
+      } else if (++forwarded >= 3) {
+        p.cancel();
+      } else {
+        asio::co_spawn(ex, p.signal(sig, true), asio::detached);
+      }
+      arm();
+    });
+  };
+  arm();
+  struct stop_signals {
+    asio::signal_set& s;
+    ~stop_signals() {
+      boost::system::error_code ignored;
+      s.cancel(ignored);
+    }
+  } stop{signals};
+
+  std::exception_ptr failure;
+  co_await (print_output(p, failure) || forward_stdin(p, a.forward_stdin));
+  if (failure) std::rethrow_exception(failure);
+  const auto r = co_await p.wait();
+  co_return final_status(r, a.opts);
+}
+
+awaitable<int> run_exec(context& ctx) {
+  auto a = parse(ctx);
+  try {
+    co_return co_await run_exec_checked(ctx, a);
+  } catch (const tether::error& e) {
+    // Not the command's status: tetherctl's own failure (ssh's convention).
+    std::cerr << "tetherctl: exec: " << e.what() << "\n";
+  } catch (const std::exception& e) {
+    std::cerr << "tetherctl: exec: " << e.what() << "\n";
+  }
+  co_return exit_exec_failed;
+}
+
+const register_command reg{
+    {"exec",
+     "exec [--env K=V]... [--clear-env] [--cwd DIR] [--user USER] [--group GROUP]\n"
+     "       [--timeout S] [--kill-grace S] [--tty] [-i] [--merge-stderr] [--keep-running] -- ARGV...\n"
+     "                                       run a command; output streams live; exits with its status\n"
+     "                                       (128+N if killed by signal N, 124 on --timeout, 255 if it\n"
+     "                                       could not be run); --json: capture and print one object",
+     run_exec}};
+
+}  // namespace
+}  // namespace tetherctl

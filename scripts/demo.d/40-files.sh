@@ -1,0 +1,11 @@
+# Demo step (sourced by scripts/demo.sh): file transfer with SHA-256 on both ends.
+say "Copy a file into the guest (atomic: written aside, fsynced, hash-checked, then renamed)"
+head -c 32M /dev/urandom > "$state/demo.bin"
+run "$ctl" upload -p "$state/demo.bin" "/root/demo dir/demo.bin"
+run "$ctl" ls "/root/demo dir"
+say "Copy it back and compare"
+run "$ctl" download "/root/demo dir/demo.bin" "$state/demo.back"
+run cmp "$state/demo.bin" "$state/demo.back" && echo "identical"
+say "Overwriting must be asked for"
+run "$ctl" upload "$state/demo.bin" "/root/demo dir/demo.bin" || echo "(exit status $?)"
+run "$ctl" rm -r "/root/demo dir"

@@ -1,0 +1,248 @@
+// files.*: the real agent moves and manages files on this machine, driven
+// through libtether and tetherctl; results are checked with the filesystem.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "support/agent_process.hpp"
+#include "support/async.hpp"
+#include "support/tetherctl_runner.hpp"
+#include "tether/client.hpp"
+#include "tether/common/sha256.hpp"
+#include "tether/files.hpp"
+#include "tether/v1/files.pb.h"
+
+namespace tether {
+namespace {
+
+namespace fs = std::filesystem;
+using test::run_for;
+
+std::string random_bytes(std::size_t n, unsigned seed) {
+  std::string s(n, '\0');
+  std::mt19937 rng(seed);
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// Entries of a directory, hidden ones included (leftover temporaries).
+std::vector<std::string> names_in(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+class AFilesAgent : public ::testing::Test {
+ protected:
+  test::temp_dir dir;
+  test::agent_process agent;
+  asio::io_context ctx;
+  client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 20s}};
+
+  std::string path(const std::string& name) const { return dir.path() + "/" + name; }
+
+  v1::ErrorCode remote_code_of(awaitable<void> op) {
+    try {
+      run_for(ctx, std::move(op));
+    } catch (const error& e) {
+      return e.remote_code();
+    }
+    return v1::ERROR_CODE_OK;
+  }
+};
+
+TEST_F(AFilesAgent, UploadsAndDownloadsWithEqualHashes) {
+  const auto data = random_bytes(5u << 20, 1);
+  auto up = run_for(ctx, files::upload_bytes(guest, data, path("up.bin")));
+  EXPECT_EQ(up.bytes, data.size());
+  EXPECT_EQ(up.sha256, sha256::hex(sha256::of(data)));
+  EXPECT_TRUE(slurp(path("up.bin")) == data);
+
+  const auto down = run_for(ctx, files::download_bytes(guest, path("up.bin")));
+  EXPECT_TRUE(down == data);
+
+  // Resume from an offset, and a bounded range.
+  EXPECT_TRUE(run_for(ctx, files::download_bytes(guest, path("up.bin"), {.offset = 1000})) == data.substr(1000));
+  EXPECT_EQ(run_for(ctx, files::download_bytes(guest, path("up.bin"), {.offset = 10, .length = 5})), data.substr(10, 5));
+}
+
+TEST_F(AFilesAgent, DownloadFileResumesAndReplacesAtomically) {
+  const auto data = random_bytes(3u << 20, 2);
+  std::ofstream(path("src.bin"), std::ios::binary) << data;
+  const std::string local = path("local.bin");
+  run_for(ctx, files::download_file(guest, path("src.bin"), local));
+  EXPECT_TRUE(slurp(local) == data);
+  // A half-done local copy, resumed from where it stopped.
+  fs::resize_file(local, 1'000'000);
+  run_for(ctx, files::download_file(guest, path("src.bin"), local, {.offset = 1'000'000}));
+  EXPECT_TRUE(slurp(local) == data);
+  EXPECT_EQ(names_in(dir.path()), (std::vector<std::string>{"local.bin", "src.bin"}));
+}
+
+TEST_F(AFilesAgent, RefusesToOverwriteUnlessAskedAndSetsAttributes) {
+  run_for(ctx, files::upload_bytes(guest, "one", path("f")));
+  EXPECT_EQ(remote_code_of([&]() -> awaitable<void> { co_await files::upload_bytes(guest, "two", path("f")); }()),
+            v1::ERROR_CODE_ALREADY_EXISTS);
+  EXPECT_EQ(slurp(path("f")), "one");
+  run_for(ctx, files::upload_bytes(guest, "two", path("f"),
+                                   {.mode = 0600, .uid = 65534, .gid = 65534, .mtime_ns = 1'000'000'000'123, .overwrite = true}));
+  EXPECT_EQ(slurp(path("f")), "two");
+  struct stat st{};
+  ASSERT_EQ(::stat(path("f").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_EQ(st.st_uid, 65534u);
+  EXPECT_EQ(st.st_mtim.tv_sec, 1000);
+  EXPECT_EQ(st.st_mtim.tv_nsec, 123);
+  EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"f"});
+}
+
+TEST_F(AFilesAgent, LeavesNothingBehindWhenAnUploadIsCancelled) {
+  const std::string target = path("never.bin");
+  run_for(ctx, [&]() -> awaitable<void> {
+    v1::UploadRequest req;
+    req.set_path(target);
+    auto call = co_await guest.start("files.Upload", req.SerializeAsString());
+    const std::string piece(1 << 20, 'x');
+    co_await call->write(0, piece);
+    co_await call->write(0, piece);
+    call->cancel();
+    try {
+      co_await call->finish();
+    } catch (const error&) {
+    }
+  }());
+  // The agent answered CANCELLED after dropping its temporary file.
+  EXPECT_FALSE(fs::exists(target));
+  EXPECT_TRUE(names_in(dir.path()).empty()) << names_in(dir.path()).front();
+}
+
+TEST_F(AFilesAgent, RejectsAWrongHashAndKeepsTheDestinationUntouched) {
+  std::ofstream(path("keep")) << "original";
+  const auto code = remote_code_of([&]() -> awaitable<void> {
+    v1::UploadRequest req;
+    req.set_path(path("keep"));
+    req.set_overwrite(true);
+    auto call = co_await guest.start("files.Upload", req.SerializeAsString());
+    co_await call->write(0, "replacement");
+    call->close_write(0);
+    co_await call->write(1, sha256::bytes(sha256::of("something else")));
+    call->close_write(1);
+    co_await call->finish();
+  }());
+  EXPECT_EQ(code, v1::ERROR_CODE_DATA_LOSS);
+  EXPECT_EQ(slurp(path("keep")), "original");
+  EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"keep"});
+}
+
+TEST_F(AFilesAgent, ManagesFilesWithAnyBytesInTheirNames) {
+  const std::string odd = path("-dash name ü\x01");
+  run_for(ctx, files::mkdir(guest, odd + "/a/b", true));
+  EXPECT_TRUE(fs::is_directory(odd + "/a/b"));
+  run_for(ctx, files::upload_bytes(guest, "x", odd + "/a/b/file"));
+  run_for(ctx, files::symlink(guest, "file", odd + "/a/b/link"));
+  auto entries = run_for(ctx, files::list(guest, odd + "/a/b"));
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].name(), "file");
+  EXPECT_EQ(entries[1].name(), "link");
+  EXPECT_EQ(entries[1].type(), v1::FILE_TYPE_SYMLINK);
+  EXPECT_EQ(entries[1].symlink_target(), "file");
+  EXPECT_EQ(run_for(ctx, files::stat(guest, odd + "/a/b/link", true)).type(), v1::FILE_TYPE_REGULAR);
+
+  run_for(ctx, files::rename(guest, odd + "/a/b/file", odd + "/moved"));
+  EXPECT_TRUE(fs::exists(odd + "/moved"));
+  EXPECT_EQ(remote_code_of(files::remove(guest, odd + "/a")), v1::ERROR_CODE_FAILED_PRECONDITION);
+  run_for(ctx, files::remove(guest, odd, true));
+  EXPECT_FALSE(fs::exists(odd));
+  EXPECT_EQ(remote_code_of([&]() -> awaitable<void> { co_await files::stat(guest, odd); }()), v1::ERROR_CODE_NOT_FOUND);
+}
+
+TEST_F(AFilesAgent, ListsBigDirectoriesPageByPage) {
+  fs::create_directory(path("many"));
+  for (int i = 0; i < 2500; ++i) std::ofstream(path("many/f" + std::to_string(10000 + i)));
+  auto entries = run_for(ctx, files::list(guest, path("many")));
+  ASSERT_EQ(entries.size(), 2500u);
+  EXPECT_EQ(entries.front().name(), "f10000");
+  EXPECT_EQ(entries.back().name(), "f12499");
+}
+
+TEST_F(AFilesAgent, CopiesTreesBothWays) {
+  const fs::path src = path("src");
+  fs::create_directories(src / "sub" / "deeper");
+  std::ofstream(src / "top.txt") << "top";
+  std::ofstream(src / "sub" / "deeper" / "x.bin", std::ios::binary) << random_bytes(300'000, 3);
+  fs::create_symlink("sub/deeper/x.bin", src / "link");
+  fs::permissions(src / "top.txt", fs::perms(0750));
+  auto up = run_for(ctx, files::upload_tree(guest, src.string(), path("remote")));
+  EXPECT_EQ(up.files, 2u);
+  EXPECT_EQ(up.symlinks, 1u);
+  EXPECT_EQ(up.directories, 3u);
+  auto down = run_for(ctx, files::download_tree(guest, path("remote"), path("back")));
+  EXPECT_EQ(down.files, 2u);
+  EXPECT_EQ(slurp(path("back/top.txt")), "top");
+  EXPECT_EQ(slurp(path("back/sub/deeper/x.bin")), slurp(src / "sub" / "deeper" / "x.bin"));
+  EXPECT_EQ(fs::read_symlink(path("back/link")), "sub/deeper/x.bin");
+  EXPECT_EQ(fs::status(path("back/top.txt")).permissions(), fs::perms(0750));
+}
+
+TEST(AFilesAgentWithRoots, RefusesPathsOutsideItsRoots) {
+  test::temp_dir allowed, other;
+  // Roots come from the files service's constructor; the agent binary gets
+  // them from its configuration.
+  test::agent_process agent({"--files-root", allowed.path()});
+  asio::io_context ctx;
+  client guest{ctx.get_executor(), {.socket_path = agent.socket_path()}};
+  run_for(ctx, files::upload_bytes(guest, "ok", allowed.path() + "/in"));
+  fs::create_symlink(other.path(), allowed.path() + "/escape");
+  for (const std::string& p : {other.path() + "/out", allowed.path() + "/escape/out", allowed.path() + "/../out"}) {
+    try {
+      run_for(ctx, files::upload_bytes(guest, "no", p));
+      ADD_FAILURE() << p;
+    } catch (const error& e) {
+      EXPECT_TRUE(e.remote_code() == v1::ERROR_CODE_DISABLED_BY_CONFIG ||
+                  e.remote_code() == v1::ERROR_CODE_INVALID_ARGUMENT)
+          << p << ": " << e.what();
+    }
+  }
+  EXPECT_TRUE(fs::is_empty(other.path()));
+}
+
+TEST(TetherctlFiles, CopiesAndManagesFiles) {
+  test::agent_process agent;
+  test::temp_dir dir;
+  const std::string sock = "--socket " + agent.socket_path() + " ";
+  std::ofstream(dir.path() + "/local") << "content\n";
+  const std::string remote = "'" + dir.path() + "/-remote file'";
+  EXPECT_EQ(test::run_tetherctl(sock + "upload " + dir.path() + "/local -- " + remote).status, 0);
+  auto again = test::run_tetherctl(sock + "upload " + dir.path() + "/local -- " + remote);
+  EXPECT_EQ(again.status, 1);
+  EXPECT_NE(again.out.find("exists"), std::string::npos) << again.out;
+  EXPECT_EQ(test::run_tetherctl(sock + "upload -f " + dir.path() + "/local -- " + remote).status, 0);
+  EXPECT_EQ(test::run_tetherctl(sock + "download -- " + remote + " " + dir.path() + "/back").status, 0);
+  EXPECT_EQ(slurp(dir.path() + "/back"), "content\n");
+  auto st = test::run_tetherctl(sock + "--json stat -- " + remote);
+  EXPECT_NE(st.out.find("\"size\":8"), std::string::npos) << st.out;
+  EXPECT_EQ(test::run_tetherctl(sock + "mkdir -p " + dir.path() + "/d/e").status, 0);
+  EXPECT_EQ(test::run_tetherctl(sock + "mv -- " + remote + " " + dir.path() + "/d/e/moved").status, 0);
+  auto ls = test::run_tetherctl(sock + "ls " + dir.path() + "/d/e");
+  EXPECT_NE(ls.out.find("moved"), std::string::npos) << ls.out;
+  EXPECT_EQ(test::run_tetherctl(sock + "rm -r " + dir.path() + "/d").status, 0);
+  EXPECT_FALSE(fs::exists(dir.path() + "/d"));
+  EXPECT_EQ(test::run_tetherctl(sock + "stat " + dir.path() + "/d").status, 1);
+  EXPECT_EQ(test::run_tetherctl(sock + "upload onlyone").status, 2);
+}
+
+}  // namespace
+}  // namespace tether
