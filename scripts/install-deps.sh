@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything tether needs on a fresh Debian 12 machine (run as root).
 # Build: compiler, CMake, Boost 1.81 (Asio with cancellation and awaitable
-# operators), protobuf, libudev, libsystemd, GoogleTest.
+# operators), protobuf, libudev, libsystemd, GoogleTest; dpkg-dev and file
+# for `cpack -G DEB` (dpkg-shlibdeps).
 # Guests: QEMU (TCG), the host's Debian kernel, busybox, udev, kmod,
 # mmdebstrap and e2fsprogs for the full guest, qemu-guest-agent for
 # side-by-side comparisons.
@@ -14,6 +15,7 @@ build_pkgs=(
   protobuf-compiler libprotobuf-dev
   libudev-dev libsystemd-dev
   libgtest-dev libgmock-dev
+  dpkg-dev file
   dbus-daemon  # loopback tests: a private bus for the agent's D-Bus paths
 )
 guest_pkgs=(

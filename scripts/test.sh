@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every tether test on a Debian 12 machine (as root): installs what is
-# missing, builds, then runs unit, loopback and VM tests (release build), and
-# unit + loopback tests again under ASan+UBSan.
+# missing, builds, then runs unit, loopback, package (cpack -G DEB) and VM
+# tests (release build), and unit + loopback tests again under ASan+UBSan.
 #
 #   ./scripts/test.sh            everything (this is what CI runs)
 #   TETHER_TEST_SKIP_ASAN=1      skip the sanitizer pass (faster local runs)
@@ -18,7 +18,7 @@ echo "==> release build" >&2
 cmake --preset release
 cmake --build --preset release -j "$jobs"
 
-echo "==> unit, loopback and VM tests (release)" >&2
+echo "==> unit, loopback, package and VM tests (release)" >&2
 ctest --preset release
 
 if [[ "${TETHER_TEST_SKIP_ASAN:-0}" != 1 ]]; then

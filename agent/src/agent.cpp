@@ -23,16 +23,26 @@ namespace {
 
 using stream_protocol = asio::local::stream_protocol;
 
+// Services the config disables are never made, only registered by name so
+// their calls get DISABLED_BY_CONFIG with the setting to change.
 service_registry make_registry(const agent_options& options, std::shared_ptr<devices_service> devices,
                                std::shared_ptr<exec_service> exec) {
+  const agent_config& cfg = options.config;
   service_registry r;
-  r.add(std::make_shared<ping_service>());
-  r.add(std::make_shared<info_service>());
-  r.add(std::make_shared<stats_service>());
-  r.add(std::move(devices));
-  r.add(std::move(exec));
-  r.add(std::make_shared<files_service>(options.files_roots));
-  r.add(std::make_shared<power_service>(options.power));
+  auto add = [&](std::string_view name, auto make) {
+    if (cfg.service_enabled(name)) {
+      r.add(make());
+    } else {
+      r.add_disabled(name, cfg.disabled_reason(name));
+    }
+  };
+  add("ping", [] { return std::make_shared<ping_service>(); });
+  add("info", [] { return std::make_shared<info_service>(); });
+  add("stats", [] { return std::make_shared<stats_service>(); });
+  add("devices", [&] { return std::move(devices); });
+  add("exec", [&] { return std::move(exec); });
+  add("files", [&] { return std::make_shared<files_service>(cfg.files_roots); });
+  add("power", [&] { return std::make_shared<power_service>(options.power); });
   return r;
 }
 
@@ -49,9 +59,13 @@ struct agent_state {
   const agent_options& options;
   asio::any_io_executor ex;
   // Listens to udev from agent start, so its replay ring covers the agent's life.
-  std::shared_ptr<devices_service> devices = std::make_shared<devices_service>(ex, options.devices);
+  std::shared_ptr<devices_service> devices = options.config.service_enabled("devices")
+                                                ? std::make_shared<devices_service>(ex, options.devices)
+                                                : nullptr;
   std::shared_ptr<exec_service> exec =
-      std::make_shared<exec_service>(exec::exec_policy{.allowed_users = options.exec_users});
+      options.config.service_enabled("exec")
+          ? std::make_shared<exec_service>(exec::exec_policy{.allowed_users = options.config.exec_users})
+          : nullptr;
   service_registry registry = make_registry(options, devices, exec);
   std::list<stream_protocol::acceptor> acceptors;
   std::list<io::byte_stream*> streams;  // live unix connections
@@ -108,6 +122,10 @@ awaitable<void> accept_loop(agent_state& st, stream_protocol::acceptor& acc, std
 
 int run_agent(const agent_options& options) {
   log::set_max_level(parse_level(options.log_level));
+  if (!options.config.source.empty()) log::info("configuration from {}", options.config.source);
+  for (const auto& name : known_services)
+    if (!options.config.service_enabled(name))
+      log::notice("service {} disabled: {}", name, options.config.disabled_reason(name));
   // Writes to a pipe whose reader is gone (a command that closed stdin)
   // must fail with EPIPE, not kill the agent.
   std::signal(SIGPIPE, SIG_IGN);
@@ -166,8 +184,8 @@ int run_agent(const agent_options& options) {
     for (auto* s : st.streams) s->close();
     for (auto& s : st.stop_ports) s.emit(asio::cancellation_type::terminal);
     events.stop();
-    st.devices->stop();
-    st.exec->stop();
+    if (st.devices) st.devices->stop();
+    if (st.exec) st.exec->stop();
     // Sessions end as their streams close; do not wait forever for them.
     if (st.tasks == 0) return;
     st.guard = std::make_unique<asio::steady_timer>(ctx, 5s);

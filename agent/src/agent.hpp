@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "config/agent_config.hpp"
 #include "devices/device_hub.hpp"
 #include "services/power_service.hpp"
 #include "session/session.hpp"
@@ -19,9 +20,8 @@ struct agent_options {
   session_limits limits;
   devices::hub_options devices;  // udev monitor: replay ring, reorder window
   std::string log_level = "info";
-  std::vector<std::string> files_roots;  // directories file calls may touch (empty: all)
-  std::vector<std::string> exec_users;   // users commands may run as (empty: any)
-  power_options power;                   // host-halt hook directory, method, simulation
+  agent_config config;  // policy from the config file (services, files, exec)
+  power_options power;  // host-halt hook directory, method, simulation
 };
 
 class usage_error : public std::runtime_error {

@@ -21,13 +21,13 @@ v1::ErrorCode error_code_from_errno(int err) {
 }
 
 void service_registry::add(std::shared_ptr<service> svc, bool enabled) {
-  const std::string prefix = std::string(svc->name()) + ".";
-  if (enabled) {
-    svc->add_methods(*this);
-  } else {
-    disabled_.insert(prefix);
-  }
+  if (!enabled) return add_disabled(svc->name(), {});
+  svc->add_methods(*this);
   services_.push_back(std::move(svc));
+}
+
+void service_registry::add_disabled(std::string_view name, std::string reason) {
+  disabled_.insert_or_assign(std::string(name) + ".", std::move(reason));
 }
 
 void service_registry::add_method(std::string method, method_handler handler) {
@@ -35,17 +35,16 @@ void service_registry::add_method(std::string method, method_handler handler) {
 }
 
 service_registry::lookup service_registry::find(std::string_view method) const {
-  if (auto it = methods_.find(method); it != methods_.end()) return {&it->second, false};
+  if (auto it = methods_.find(method); it != methods_.end()) return {&it->second, false, {}};
   const auto dot = method.find('.');
-  if (dot != std::string_view::npos && disabled_.contains(method.substr(0, dot + 1)))
-    return {nullptr, true};
+  if (dot == std::string_view::npos) return {};
+  if (auto it = disabled_.find(method.substr(0, dot + 1)); it != disabled_.end()) return {nullptr, true, it->second};
   return {};
 }
 
 std::vector<std::string> service_registry::enabled_services() const {
   std::vector<std::string> out;
-  for (const auto& s : services_)
-    if (!disabled_.contains(std::string(s->name()) + ".")) out.emplace_back(s->name());
+  for (const auto& s : services_) out.emplace_back(s->name());
   return out;
 }
 

@@ -1,31 +1,49 @@
 #!/usr/bin/env bash
 # Builds the FULL test guest: Debian 12 with systemd as PID 1 (mmdebstrap
 # from the host's apt sources), booted with the host's kernel and initrd, with
-# tether installed from a `cmake --install` tree — so the udev rule and the
-# unit start the agent exactly as on a real machine.
+# the tether-agent Debian package installed by dpkg (cpack -G DEB) — so its
+# maintainer scripts, udev rule and unit start the agent exactly as on a real
+# machine.
 #
-#   build-debian-image.sh --install-tree DIR --out DIR
+#   build-debian-image.sh --agent-deb FILE|DIR [--host-deb FILE|DIR] --out DIR
 #
-# Writes DIR/rootfs.img (ext4, sparse), DIR/vmlinuz, DIR/initrd.img and
-# DIR/kernel-release. Boot it with:
+# (A DIR must hold exactly one tether-agent_*.deb, or tether-host_*.deb.)
+# With --host-deb the guest also gets tetherctl and the host shutdown unit:
+# the power tests let it act as a host at its own shutdown. Writes DIR/rootfs.img
+# (ext4, sparse), DIR/vmlinuz, DIR/initrd.img and DIR/kernel-release. Boot it:
 #   start-vm.sh --kernel DIR/vmlinuz --initrd DIR/initrd.img --disk DIR/rootfs.img \
 #               --append "root=/dev/vda rw" --mem 1024 --wait-ready 300
 # The base system is cached by its package list (DIR/base.tar); the image by
 # all inputs: a rebuild with nothing changed returns at once.
 set -euo pipefail
 
-tree="" out=""
+deb="" host_deb="" out=""
 while (($#)); do
   case "$1" in
-    --install-tree) tree=$2; shift 2 ;;
+    --agent-deb) deb=$2; shift 2 ;;
+    --host-deb) host_deb=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "build-debian-image: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
-[[ -n "$tree" && -n "$out" ]] || { echo "build-debian-image: --install-tree and --out are required" >&2; exit 2; }
-[[ -x "$tree/usr/sbin/tether-agent" ]] || { echo "build-debian-image: $tree has no usr/sbin/tether-agent (cmake --install with --prefix /usr?)" >&2; exit 1; }
-for tool in mmdebstrap mkfs.ext4 depmod; do
+[[ -n "$deb" && -n "$out" ]] || { echo "build-debian-image: --agent-deb and --out are required" >&2; exit 2; }
+# find_deb PACKAGE FILE|DIR: the .deb of PACKAGE given or found in DIR.
+find_deb() {
+  local name=$1 d=$2
+  if [[ -d "$d" ]]; then
+    local found=("$d/${name}"_*.deb)
+    ((${#found[@]} == 1)) && [[ -f "${found[0]}" ]] ||
+      { echo "build-debian-image: $d must hold exactly one ${name}_*.deb" >&2; exit 1; }
+    d=${found[0]}
+  fi
+  [[ "$(dpkg-deb -f "$d" Package 2>/dev/null)" == "$name" ]] ||
+    { echo "build-debian-image: $d is not a $name package (cpack -G DEB in the build dir)" >&2; exit 1; }
+  echo "$d"
+}
+deb=$(find_deb tether-agent "$deb")
+[[ -z "$host_deb" ]] || host_deb=$(find_deb tether-host "$host_deb")
+for tool in mmdebstrap mkfs.ext4 depmod dpkg-deb; do
   command -v "$tool" >/dev/null || { echo "build-debian-image: $tool missing; run scripts/install-deps.sh" >&2; exit 1; }
 done
 kernel=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -n1 || true)
@@ -48,15 +66,20 @@ if [[ ! -f "$out/base.tar" || "$(cat "$out/base.key" 2>/dev/null)" != "$base_key
   echo "$base_key" > "$out/base.key"
 fi
 
+root=$(mktemp -d)
+pkg=$(mktemp -d)
+trap 'rm -rf "$root" "$pkg"' EXIT
+# The package's contents and control files, not the .deb itself: cpack stamps
+# each build with the current time, which would defeat the cache.
+dpkg-deb -R "$deb" "$pkg/agent"
+[[ -z "$host_deb" ]] || dpkg-deb -R "$host_deb" "$pkg/host"
 inputs=$( { echo "$base_key $kver"; sha256sum "$0" "$kernel" "$initrd";
-            (cd "$tree" && find . -type f -print0 | sort -z | xargs -0 sha256sum); } | sha256sum | cut -d' ' -f1)
+            (cd "$pkg" && find . -type f -print0 | sort -z | xargs -0 sha256sum); } | sha256sum | cut -d' ' -f1)
 if [[ -f "$out/inputs.sha256" && "$(cat "$out/inputs.sha256")" == "$inputs" && -f "$out/rootfs.img" ]]; then
   echo "build-debian-image: $out is up to date (cached)" >&2
   exit 0
 fi
 
-root=$(mktemp -d)
-trap 'rm -rf "$root"' EXIT
 tar -C "$root" -xf "$out/base.tar"
 
 # The host's kernel boots the guest: give it the modules udev will load
@@ -70,15 +93,22 @@ done
 cp /lib/modules/"$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/" 2>/dev/null || true
 depmod -b "$root" "$kver"
 
-# Merged /usr: /lib is a symlink in the image; keep it one.
-(cd "$tree" && tar -cf - .) | tar -C "$root" -xf - --keep-directory-symlink
+# The agent as users get it: dpkg runs the maintainer scripts, which must work
+# in a chroot without systemd or udevd (they leave starting to the boot).
+cp "$deb" "$root/tmp/tether-agent.deb"
+chroot "$root" dpkg -i /tmp/tether-agent.deb >&2
+rm "$root/tmp/tether-agent.deb"
+if [[ -n "$host_deb" ]]; then
+  cp "$host_deb" "$root/tmp/tether-host.deb"
+  chroot "$root" dpkg -i /tmp/tether-host.deb >&2
+  rm "$root/tmp/tether-host.deb"
+fi
 
 echo tether-debian > "$root/etc/hostname"
 echo "/dev/vda / ext4 defaults 0 1" > "$root/etc/fstab"
 : > "$root/etc/machine-id"  # systemd makes one at first boot
 chroot "$root" passwd -d root >/dev/null
 chroot "$root" useradd -m -u 1000 -s /bin/sh tester
-mkdir -p "$root/etc/tether/host-halt.d"
 # Marks the end of boot on the serial console for start-vm.sh --wait-ready.
 cat > "$root/etc/systemd/system/tether-ready.service" <<'UNIT'
 [Unit]

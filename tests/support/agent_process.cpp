@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -43,6 +44,9 @@ agent_process::agent_process(std::vector<std::string> extra_args, std::chrono::m
     throw std::runtime_error("bind notify socket: " + std::string(std::strerror(errno)));
 
   std::vector<std::string> args = {TETHER_AGENT_BINARY, "--listen-unix", socket_, "--log-level", "warning"};
+  // Tests never read this machine's /etc/tether/agent.conf.
+  if (std::find(extra_args.begin(), extra_args.end(), "--config") == extra_args.end())
+    args.insert(args.end(), {"--config", "/dev/null"});
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());

@@ -33,6 +33,18 @@ TEST(ServiceRegistry, ReportsMethodsOfADisabledServiceAsDisabled) {
   EXPECT_TRUE(r.enabled_services().empty());
 }
 
+TEST(ServiceRegistry, GivesTheReasonOfAServiceDisabledByName) {
+  service_registry r;
+  r.add(std::make_shared<echo_service>());
+  r.add_disabled("files", "'files' is listed in services.deny in /etc/tether/agent.conf");
+  auto l = r.find("files.Read");
+  EXPECT_EQ(l.handler, nullptr);
+  EXPECT_TRUE(l.disabled);
+  EXPECT_EQ(l.disabled_reason, "'files' is listed in services.deny in /etc/tether/agent.conf");
+  EXPECT_FALSE(r.find("filesx.Read").disabled);
+  EXPECT_EQ(r.enabled_services(), std::vector<std::string>{"echo"});
+}
+
 TEST(ErrorCodeFromErrno, MapsCommonErrors) {
   EXPECT_EQ(error_code_from_errno(ENOENT), v1::ERROR_CODE_NOT_FOUND);
   EXPECT_EQ(error_code_from_errno(EACCES), v1::ERROR_CODE_PERMISSION_DENIED);

@@ -352,7 +352,8 @@ void session::on_request(v1::Request& req) {
   auto found = registry_.find(req.method());
   if (found.disabled)
     return respond_error(v1::ERROR_CODE_DISABLED_BY_CONFIG,
-                         req.method() + " is disabled by the agent's configuration");
+                         req.method() + " is disabled by the agent's configuration" +
+                             (found.disabled_reason.empty() ? "" : ": " + std::string(found.disabled_reason)));
   if (!found.handler)
     return respond_error(v1::ERROR_CODE_UNKNOWN_METHOD, "unknown method '" + req.method() + "'");
 

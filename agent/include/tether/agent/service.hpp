@@ -89,18 +89,23 @@ class service_registry {
   // Registers a service and its methods. A disabled service's methods answer
   // DISABLED_BY_CONFIG instead of UNKNOWN_METHOD.
   void add(std::shared_ptr<service> svc, bool enabled = true);
+  // Registers service `name` as disabled without making it (a disabled
+  // service does no work); `reason` says which setting to change and is sent
+  // to the host with DISABLED_BY_CONFIG.
+  void add_disabled(std::string_view name, std::string reason);
   void add_method(std::string method, method_handler handler);
 
   struct lookup {
     const method_handler* handler = nullptr;
     bool disabled = false;
+    std::string_view disabled_reason;  // may be empty
   };
   lookup find(std::string_view method) const;
   std::vector<std::string> enabled_services() const;
 
  private:
   std::vector<std::shared_ptr<service>> services_;
-  std::set<std::string, std::less<>> disabled_;
+  std::map<std::string, std::string, std::less<>> disabled_;  // "name." -> reason
   std::map<std::string, method_handler, std::less<>> methods_;
 };
 

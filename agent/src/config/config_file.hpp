@@ -1,0 +1,56 @@
+// The agent config file (/etc/tether/agent.conf): INI-like `key = value`
+// lines under `[section]` headers, whole-line `#` comments. Every key and
+// section is known in advance: an unknown one, a bad value or a key set twice
+// is an error naming the file and line, so a typo never passes silently.
+// config/agent.conf documents every key.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "agent.hpp"
+
+namespace tether::agent {
+
+// SYSCONFDIR/tether/agent.conf of the build (/etc/tether/agent.conf when
+// installed under /usr), where the package puts the default file.
+std::string default_config_path();
+
+// A config file error. what() is "PATH:LINE: what is wrong" (or "PATH: ..."
+// for errors about the whole file). A usage_error: the agent exits with 2,
+// which the unit does not restart.
+class config_error : public usage_error {
+ public:
+  using usage_error::usage_error;
+};
+
+// A numeric setting that has both a command-line flag and a config key, so
+// both accept the same range.
+struct number_setting {
+  std::string_view flag;     // "--max-calls"
+  std::string_view section;  // "limits"
+  std::string_view key;      // "max_concurrent_calls"
+  std::uint64_t min, max;
+  void (*apply)(agent_options&, std::uint64_t);
+};
+std::span<const number_setting> number_settings();
+
+// Parses `value` as a decimal number in [min, max]; throws std::invalid_argument
+// with "needs a number from MIN to MAX, got 'VALUE'".
+std::uint64_t parse_bounded(std::string_view value, std::uint64_t min, std::uint64_t max);
+
+bool is_log_level(std::string_view s);
+
+// Applies the settings in `text` to `into`; `path` is used in messages and
+// becomes into.config.source. Throws config_error.
+void apply_config(std::string_view text, const std::string& path, agent_options& into);
+
+// Reads `path` (a regular file, or /dev/null for an empty config) and applies
+// it. If `required` is false and the file does not exist, `into` is left
+// unchanged and false is returned. Throws config_error for any other problem
+// (unreadable, too large, invalid contents).
+bool load_config_file(const std::string& path, bool required, agent_options& into);
+
+}  // namespace tether::agent

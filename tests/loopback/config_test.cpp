@@ -1,0 +1,205 @@
+// The agent config file, end to end: the real agent binary reads a file
+// given with --config, and the real library sees its effect.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "support/agent_process.hpp"
+#include "support/async.hpp"
+#include "tether/client.hpp"
+#include "tether/exec.hpp"
+#include "tether/files.hpp"
+#include "tether/v1/stats.pb.h"
+
+namespace tether {
+namespace {
+
+using test::run_for;
+
+std::string write_config(const test::temp_dir& dir, const std::string& text) {
+  const std::string path = dir.path() + "/agent.conf";
+  std::ofstream(path) << text;
+  return path;
+}
+
+struct run_result {
+  int exit_status = -1;
+  std::string output;  // stdout and stderr
+};
+
+// Runs the agent to completion (it must exit on its own, as with
+// --check-config or a bad config).
+run_result run_agent(const std::string& args) {
+  run_result r;
+  FILE* p = ::popen((std::string(TETHER_AGENT_BINARY) + " " + args + " 2>&1").c_str(), "r");
+  if (!p) throw std::runtime_error("popen failed");
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) r.output.append(buf, n);
+  const int status = ::pclose(p);
+  r.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class AnAgentWithAConfigFile : public ::testing::Test {
+ protected:
+  test::temp_dir dir;
+  std::string config = write_config(dir,
+                                    "# stats off, three calls at a time\n"
+                                    "[services]\n"
+                                    "deny = stats\n"
+                                    "[limits]\n"
+                                    "max_concurrent_calls = 3\n");
+  test::agent_process agent{{"--config", config}};
+  asio::io_context ctx;
+  client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
+};
+
+TEST_F(AnAgentWithAConfigFile, AnswersCallsOfADeniedServiceWithDisabledByConfigNamingTheKeyAndFile) {
+  try {
+    run_for(ctx, guest.call<v1::StatsSample>("stats.Get", v1::StatsGetRequest{}));
+    FAIL() << "stats.Get must be refused";
+  } catch (const error& e) {
+    ASSERT_TRUE(e.is_remote()) << e.what();
+    EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_DISABLED_BY_CONFIG);
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("stats.Get is disabled by the agent's configuration"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("services.deny in " + config), std::string::npos) << msg;
+  }
+  // Other services still answer.
+  EXPECT_EQ(run_for(ctx, guest.ping("still here")).payload(), "still here");
+}
+
+TEST_F(AnAgentWithAConfigFile, LeavesADeniedServiceOutOfInfoAndTheHello) {
+  const auto info = run_for(ctx, guest.info());
+  const std::vector<std::string> services(info.services().begin(), info.services().end());
+  EXPECT_EQ(std::count(services.begin(), services.end(), "stats"), 0);
+  EXPECT_EQ(std::count(services.begin(), services.end(), "ping"), 1);
+  EXPECT_EQ(std::count(services.begin(), services.end(), "info"), 1);
+  const auto hello = guest.agent_hello();
+  ASSERT_TRUE(hello.has_value());
+  const auto& caps = hello->capabilities();
+  EXPECT_EQ(std::count(caps.begin(), caps.end(), "stats"), 0);
+  EXPECT_EQ(std::count(caps.begin(), caps.end(), "ping"), 1);
+}
+
+TEST_F(AnAgentWithAConfigFile, AnnouncesTheConfiguredCallLimitInItsHello) {
+  run_for(ctx, guest.connect());
+  ASSERT_TRUE(guest.agent_hello().has_value());
+  EXPECT_EQ(guest.agent_hello()->max_concurrent_calls(), 3u);
+}
+
+TEST(AgentConfigFlags, OverrideTheConfigFile) {
+  test::temp_dir dir;
+  const auto config = write_config(dir, "[limits]\nmax_concurrent_calls = 3\n");
+  test::agent_process agent{{"--config", config, "--max-calls", "5"}};
+  asio::io_context ctx;
+  client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
+  run_for(ctx, guest.connect());
+  EXPECT_EQ(guest.agent_hello()->max_concurrent_calls(), 5u);
+}
+
+TEST(AgentConfigFlags, AnAllowListServesOnlyTheListedServices) {
+  test::temp_dir dir;
+  const auto config = write_config(dir, "[services]\nallow = ping, info\n");
+  test::agent_process agent{{"--config", config}};
+  asio::io_context ctx;
+  client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
+  const auto info = run_for(ctx, guest.info());
+  EXPECT_EQ(std::vector<std::string>(info.services().begin(), info.services().end()),
+            (std::vector<std::string>{"ping", "info"}));
+  try {
+    run_for(ctx, guest.call("devices.List", ""));
+    FAIL() << "devices.List must be refused";
+  } catch (const error& e) {
+    EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_DISABLED_BY_CONFIG) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not listed in services.allow in " + config), std::string::npos)
+        << e.what();
+  }
+}
+
+// The policy keys the exec and files services enforce.
+TEST(AgentConfigPolicy, ExecEnabledFalseDisablesExecNamingTheKey) {
+  test::temp_dir dir;
+  const auto config = write_config(dir, "[exec]\nenabled = false\n");
+  test::agent_process agent{{"--config", config}};
+  asio::io_context ctx;
+  client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
+  try {
+    run_for(ctx, exec::run(guest, {.argv = {"true"}}));
+    FAIL() << "exec must be disabled";
+  } catch (const error& e) {
+    EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_DISABLED_BY_CONFIG) << e.what();
+    EXPECT_NE(std::string(e.what()).find("exec.enabled is false in " + config), std::string::npos) << e.what();
+  }
+  const auto info = run_for(ctx, guest.info());
+  EXPECT_EQ(std::count(info.services().begin(), info.services().end(), "exec"), 0);
+  EXPECT_EQ(std::count(info.services().begin(), info.services().end(), "files"), 1);
+}
+
+TEST(AgentConfigPolicy, ExecUsersLimitsWhomCommandsRunAsAndTheFlagReplacesIt) {
+  test::temp_dir dir;
+  const auto config = write_config(dir, "[exec]\nusers = nobody\n");
+  {
+    test::agent_process agent{{"--config", config}};
+    asio::io_context ctx;
+    client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
+    try {
+      run_for(ctx, exec::run(guest, {.argv = {"true"}}));  // as the agent's own user, not nobody
+      FAIL() << "running as the agent's user must be refused";
+    } catch (const error& e) {
+      EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_DISABLED_BY_CONFIG) << e.what();
+      EXPECT_NE(std::string(e.what()).find("exec.users"), std::string::npos) << e.what();
+    }
+  }
+  // --exec-user replaces the file's list.
+  test::agent_process agent{{"--config", config, "--exec-user", "nobody", "--exec-user", "root"}};
+  asio::io_context ctx;
+  client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
+  const auto r = run_for(ctx, exec::run(guest, {.argv = {"id", "-un"}, .user = "root"}));
+  EXPECT_EQ(r.result.exit_code, 0);
+  EXPECT_EQ(r.out, "root\n");
+}
+
+TEST(AgentConfigPolicy, FilesRootsKeepFileCallsInsideThem) {
+  test::temp_dir dir, allowed, other;
+  const auto config = write_config(dir, "[files]\nroots = " + allowed.path() + "\n");
+  test::agent_process agent{{"--config", config}};
+  asio::io_context ctx;
+  client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
+  run_for(ctx, files::upload_bytes(guest, "ok", allowed.path() + "/in"));
+  try {
+    run_for(ctx, files::upload_bytes(guest, "no", other.path() + "/out"));
+    FAIL() << "a path outside files.roots must be refused";
+  } catch (const error& e) {
+    EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_DISABLED_BY_CONFIG) << e.what();
+    EXPECT_NE(std::string(e.what()).find("files.roots"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(other.path()));
+}
+
+TEST(AgentConfigFile, WithAnErrorStopsTheAgentWithFileLineAndStatus2) {
+  test::temp_dir dir;
+  const auto config = write_config(dir, "[limits]\n# typo below\nmax_calls = 3\n");
+  const auto r = run_agent("--config " + config + " --listen-unix " + dir.path() + "/s.sock");
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_NE(r.output.find(config + ":3: unknown key 'max_calls' in [limits]"), std::string::npos) << r.output;
+}
+
+TEST(AgentConfigFile, GivenExplicitlyButMissingIsAnError) {
+  test::temp_dir dir;
+  const auto r = run_agent("--config " + dir.path() + "/missing.conf --check-config");
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_NE(r.output.find("missing.conf: cannot open config file"), std::string::npos) << r.output;
+}
+
+TEST(AgentConfigFile, ShippedWithThePackageIsValid) {
+  const auto r = run_agent(std::string("--config ") + TETHER_SOURCE_DIR + "/config/agent.conf --check-config");
+  EXPECT_EQ(r.exit_status, 0) << r.output;
+  EXPECT_NE(r.output.find("agent.conf: ok"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace tether
