@@ -83,8 +83,9 @@ fi
 tar -C "$root" -xf "$out/base.tar"
 
 # The host's kernel boots the guest: give it the modules udev will load
-# (virtio console, block, net; ACPI button for QMP system_powerdown) and their dependencies.
-for m in virtio_pci virtio_console virtio_blk virtio_net button; do
+# (virtio console, block, net; ACPI button + evdev for QMP system_powerdown:
+# logind only sees the power button through /dev/input/event*) and their dependencies.
+for m in virtio_pci virtio_console virtio_blk virtio_net button evdev; do
   modprobe -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1=="insmod"{print $2}'
 done | sort -u | while read -r ko; do
   mkdir -p "$root$(dirname "$ko")"
