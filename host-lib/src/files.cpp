@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <random>
 
-#include "tether/common/sha256.hpp"
+#include "tether/common/checksum.hpp"
 #include "tether/common/unique_fd.hpp"
 
 namespace tether::files {
@@ -36,7 +36,16 @@ v1::UploadRequest upload_request(const std::string& remote, const upload_options
   r.set_make_parents(o.make_parents);
   r.set_overwrite(o.overwrite);
   r.set_size(size);
+  r.set_checksum(o.checksum);
   return r;
+}
+
+checksum_kind kind_of(v1::Checksum c) {
+  switch (c) {
+    case v1::CHECKSUM_SHA256: return checksum_kind::sha256;
+    case v1::CHECKSUM_XXH64: return checksum_kind::xxh64;
+    default: throw error(errc::invalid_argument, "unknown checksum " + std::to_string(static_cast<int>(c)));
+  }
 }
 
 // Sends what `next` yields (empty = end) as an upload, then the hash.
@@ -44,8 +53,8 @@ template <class Next>
 awaitable<transfer_result> send_upload(client& guest, const v1::UploadRequest& req, Next next,
                                        const progress_fn& progress) {
   co_await guest.connect();
+  checksum hash(kind_of(req.checksum()));
   auto call = co_await guest.start("files.Upload", req.SerializeAsString(), no_deadline);
-  sha256 hash;
   std::uint64_t sent = 0;
   try {
     for (;;) {
@@ -57,8 +66,7 @@ awaitable<transfer_result> send_upload(client& guest, const v1::UploadRequest& r
       if (progress) progress(sent, req.size());
     }
     call->close_write(0);
-    const auto digest = hash.finish();
-    const std::string trailer = sha256::bytes(digest);
+    const std::string trailer = hash.finish();
     co_await call->write(1, trailer);
     call->close_write(1);
   } catch (const error& e) {
@@ -71,11 +79,8 @@ awaitable<transfer_result> send_upload(client& guest, const v1::UploadRequest& r
   if (!reply.ParseFromString(bytes)) throw error(errc::protocol_error, "files.Upload: bad reply");
   transfer_result r;
   r.bytes = reply.bytes();
-  r.sha256 = sha256::hex([&] {
-    sha256::digest d{};
-    std::memcpy(d.data(), reply.sha256().data(), std::min<std::size_t>(32, reply.sha256().size()));
-    return d;
-  }());
+  r.digest = checksum::hex(reply.digest());
+  r.checksum = req.checksum();
   co_return r;
 }
 
@@ -87,9 +92,10 @@ awaitable<transfer_result> receive_download(client& guest, const std::string& re
   req.set_path(remote);
   req.set_offset(o.offset);
   req.set_length(o.length);
+  req.set_checksum(o.checksum);
+  checksum hash(kind_of(o.checksum));
   co_await guest.connect();
   auto call = co_await guest.start("files.Download", req.SerializeAsString(), no_deadline);
-  sha256 hash;
   std::uint64_t got = 0;
   while (auto item = co_await call->next()) {
     if (item->what != call_stream::chunk::kind::data || item->stream != 0) continue;
@@ -101,11 +107,12 @@ awaitable<transfer_result> receive_download(client& guest, const std::string& re
   const std::string bytes = co_await call->finish();
   v1::TransferReply reply;
   if (!reply.ParseFromString(bytes)) throw error(errc::protocol_error, "files.Download: bad reply");
-  const auto digest = hash.finish();
-  if (reply.bytes() != got || reply.sha256() != sha256::bytes(digest))
+  const std::string digest = hash.finish();
+  if (reply.bytes() != got || reply.digest() != digest)
     throw error(errc::data_loss, "download of " + remote + ": the guest sent " + std::to_string(reply.bytes()) +
-                                     " bytes, " + std::to_string(got) + " arrived, and their SHA-256 differ");
-  co_return transfer_result{got, sha256::hex(digest)};
+                                     " bytes, " + std::to_string(got) + " arrived, and their " +
+                                     std::string(checksum::name(hash.kind())) + " differ");
+  co_return transfer_result{got, checksum::hex(digest), o.checksum};
 }
 
 std::string temp_name_for(const std::string& local) {

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli.hpp"
+#include "tether/common/checksum.hpp"
 #include "tether/files.hpp"
 
 namespace tetherctl {
@@ -71,11 +72,37 @@ class progress_meter {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_{};
 };
 
-void report(context& ctx, const char* what, std::uint64_t bytes, const std::string& sha, const std::string& path) {
+// Takes "--checksum NAME" out of args (before the flags-and-positionals parse).
+tether::v1::Checksum take_checksum(std::vector<std::string>& args) {
+  tether::v1::Checksum c = tether::v1::CHECKSUM_SHA256;
+  std::vector<std::string> rest;
+  bool flags_done = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--") flags_done = true;
+    if (flags_done || !is_flag(args[i], "--checksum")) {
+      rest.push_back(args[i]);
+      continue;
+    }
+    const std::string name = flag_value(args, i);
+    const auto kind = tether::checksum::parse(name);
+    if (!kind) throw usage_error("--checksum takes sha256 or xxh64, not '" + name + "'");
+    c = *kind == tether::checksum_kind::xxh64 ? tether::v1::CHECKSUM_XXH64 : tether::v1::CHECKSUM_SHA256;
+  }
+  args = std::move(rest);
+  return c;
+}
+
+std::string_view checksum_name(tether::v1::Checksum c) {
+  return c == tether::v1::CHECKSUM_XXH64 ? "xxh64" : "sha256";
+}
+
+void report(context& ctx, const char* what, const tether::files::transfer_result& r, const std::string& path) {
   if (ctx.global.json)
-    std::cout << "{\"" << what << "\":" << json_quote(path) << ",\"bytes\":" << bytes << ",\"sha256\":\"" << sha << "\"}\n";
+    std::cout << "{\"" << what << "\":" << json_quote(path) << ",\"bytes\":" << r.bytes << ",\"checksum\":\""
+              << checksum_name(r.checksum) << "\",\"digest\":\"" << r.digest << "\"}\n";
   else if (::isatty(STDOUT_FILENO))
-    std::cout << what << " " << path << ": " << bytes << " bytes, sha256 " << sha << "\n";
+    std::cout << what << " " << path << ": " << r.bytes << " bytes, " << checksum_name(r.checksum) << " " << r.digest
+              << "\n";
 }
 
 void report_tree(context& ctx, const char* what, const tether::files::tree_result& r, const std::string& path) {
@@ -88,10 +115,13 @@ void report_tree(context& ctx, const char* what, const tether::files::tree_resul
 }
 
 awaitable<int> run_upload(context& ctx) {
-  const std::string usage = "upload [-r] [-p] [-f] [--] LOCAL REMOTE";
-  auto p = parse(ctx.args, {"-r", "-p", "-f", "--parents", "--force"}, 2, usage);
+  const std::string usage = "upload [-r] [-p] [-f] [--checksum sha256|xxh64] [--] LOCAL REMOTE";
+  std::vector<std::string> args = ctx.args;
+  const auto sum = take_checksum(args);
+  auto p = parse(args, {"-r", "-p", "-f", "--parents", "--force"}, 2, usage);
   tether::files::upload_options o{.make_parents = p.has("-p") || p.has("--parents"),
-                                  .overwrite = p.has("-f") || p.has("--force")};
+                                  .overwrite = p.has("-f") || p.has("--force"),
+                                  .checksum = sum};
   progress_meter meter(!ctx.global.json);
   o.progress = meter.fn();
   if (p.has("-r")) {
@@ -99,31 +129,33 @@ awaitable<int> run_upload(context& ctx) {
     report_tree(ctx, "uploaded", r, p.positional[1]);
   } else {
     auto r = co_await tether::files::upload_file(ctx.client, p.positional[0], p.positional[1], o);
-    report(ctx, "uploaded", r.bytes, r.sha256, p.positional[1]);
+    report(ctx, "uploaded", r, p.positional[1]);
   }
   co_return exit_ok;
 }
 
 awaitable<int> run_download(context& ctx) {
-  const std::string usage = "download [-r] [--offset N] [--] REMOTE LOCAL";
+  const std::string usage = "download [-r] [--offset N] [--checksum sha256|xxh64] [--] REMOTE LOCAL";
+  std::vector<std::string> all = ctx.args;
+  const auto sum = take_checksum(all);
   std::vector<std::string> args;
   std::uint64_t offset = 0;
-  for (std::size_t i = 0; i < ctx.args.size(); ++i) {
-    if (is_flag(ctx.args[i], "--offset"))
-      offset = static_cast<std::uint64_t>(parse_int("--offset", flag_value(ctx.args, i), 0, INT64_MAX));
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (is_flag(all[i], "--offset"))
+      offset = static_cast<std::uint64_t>(parse_int("--offset", flag_value(all, i), 0, INT64_MAX));
     else
-      args.push_back(ctx.args[i]);
+      args.push_back(all[i]);
   }
   auto p = parse(args, {"-r"}, 2, usage);
   progress_meter meter(!ctx.global.json);
-  tether::files::download_options o{.offset = offset};
+  tether::files::download_options o{.offset = offset, .checksum = sum};
   o.progress = meter.fn();
   if (p.has("-r")) {
     auto r = co_await tether::files::download_tree(ctx.client, p.positional[0], p.positional[1], o);
     report_tree(ctx, "downloaded", r, p.positional[0]);
   } else {
     auto r = co_await tether::files::download_file(ctx.client, p.positional[0], p.positional[1], o);
-    report(ctx, "downloaded", r.bytes, r.sha256, p.positional[0]);
+    report(ctx, "downloaded", r, p.positional[0]);
   }
   co_return exit_ok;
 }
@@ -194,8 +226,8 @@ awaitable<int> run_mv(context& ctx) {
   co_return exit_ok;
 }
 
-const register_command reg_up{{"upload", "upload [-r] [-p] [-f] LOCAL REMOTE   copy into the guest (atomic; -p make parents, -f overwrite)", run_upload}};
-const register_command reg_down{{"download", "download [-r] [--offset N] REMOTE LOCAL   copy out of the guest (--offset resumes)", run_download}};
+const register_command reg_up{{"upload", "upload [-r] [-p] [-f] [--checksum xxh64] LOCAL REMOTE   copy into the guest (atomic; -p make parents, -f overwrite; verified with sha256 unless --checksum xxh64: less guest CPU)", run_upload}};
+const register_command reg_down{{"download", "download [-r] [--offset N] [--checksum xxh64] REMOTE LOCAL   copy out of the guest (--offset resumes; --checksum as for upload)", run_download}};
 const register_command reg_stat{{"stat", "stat [-L] REMOTE                    type, mode, owner, size, mtime", run_stat}};
 const register_command reg_ls{{"ls", "ls REMOTE_DIR                        list a guest directory", run_ls}};
 const register_command reg_mkdir{{"mkdir", "mkdir [-p] REMOTE_DIR                make a guest directory", run_mkdir}};

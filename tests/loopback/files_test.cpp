@@ -13,6 +13,7 @@
 #include "support/async.hpp"
 #include "support/tetherctl_runner.hpp"
 #include "tether/client.hpp"
+#include "tether/common/checksum.hpp"
 #include "tether/common/sha256.hpp"
 #include "tether/files.hpp"
 #include "tether/v1/files.pb.h"
@@ -68,7 +69,8 @@ TEST_F(AFilesAgent, UploadsAndDownloadsWithEqualHashes) {
   const auto data = random_bytes(5u << 20, 1);
   auto up = run_for(ctx, files::upload_bytes(guest, data, path("up.bin")));
   EXPECT_EQ(up.bytes, data.size());
-  EXPECT_EQ(up.sha256, sha256::hex(sha256::of(data)));
+  EXPECT_EQ(up.digest, sha256::hex(sha256::of(data)));
+  EXPECT_EQ(up.checksum, v1::CHECKSUM_SHA256);
   EXPECT_TRUE(slurp(path("up.bin")) == data);
 
   const auto down = run_for(ctx, files::download_bytes(guest, path("up.bin")));
@@ -77,6 +79,41 @@ TEST_F(AFilesAgent, UploadsAndDownloadsWithEqualHashes) {
   // Resume from an offset, and a bounded range.
   EXPECT_TRUE(run_for(ctx, files::download_bytes(guest, path("up.bin"), {.offset = 1000})) == data.substr(1000));
   EXPECT_EQ(run_for(ctx, files::download_bytes(guest, path("up.bin"), {.offset = 10, .length = 5})), data.substr(10, 5));
+}
+
+TEST_F(AFilesAgent, VerifiesWithXxh64OnRequest) {
+  const auto data = random_bytes((3u << 20) + 17, 5);
+  auto up = run_for(ctx, files::upload_bytes(guest, data, path("x.bin"), {.checksum = v1::CHECKSUM_XXH64}));
+  EXPECT_EQ(up.checksum, v1::CHECKSUM_XXH64);
+  EXPECT_EQ(up.digest, xxh64::hex(xxh64::canonical(xxh64::of(data))));
+  EXPECT_TRUE(slurp(path("x.bin")) == data);
+  EXPECT_TRUE(run_for(ctx, files::download_bytes(guest, path("x.bin"), {.offset = 3, .checksum = v1::CHECKSUM_XXH64})) ==
+              data.substr(3));
+  const std::string local = path("x.back");
+  auto down = run_for(ctx, files::download_file(guest, path("x.bin"), local, {.checksum = v1::CHECKSUM_XXH64}));
+  EXPECT_EQ(down.digest, up.digest);
+  EXPECT_TRUE(slurp(local) == data);
+}
+
+TEST_F(AFilesAgent, RejectsAnUnknownChecksum) {
+  std::ofstream(path("f")) << "content";
+  const auto download = remote_code_of([&]() -> awaitable<void> {
+    v1::DownloadRequest req;
+    req.set_path(path("f"));
+    req.set_checksum(static_cast<v1::Checksum>(42));
+    auto call = co_await guest.start("files.Download", req.SerializeAsString());
+    co_await call->finish();
+  }());
+  EXPECT_EQ(download, v1::ERROR_CODE_INVALID_ARGUMENT);
+  const auto upload = remote_code_of([&]() -> awaitable<void> {
+    v1::UploadRequest req;
+    req.set_path(path("g"));
+    req.set_checksum(static_cast<v1::Checksum>(42));
+    auto call = co_await guest.start("files.Upload", req.SerializeAsString());
+    co_await call->finish();
+  }());
+  EXPECT_EQ(upload, v1::ERROR_CODE_INVALID_ARGUMENT);
+  EXPECT_FALSE(fs::exists(path("g")));
 }
 
 TEST_F(AFilesAgent, DownloadFileResumesAndReplacesAtomically) {
@@ -145,6 +182,26 @@ TEST_F(AFilesAgent, RejectsAWrongHashAndKeepsTheDestinationUntouched) {
   EXPECT_EQ(code, v1::ERROR_CODE_DATA_LOSS);
   EXPECT_EQ(slurp(path("keep")), "original");
   EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"keep"});
+
+  // The same with XXH64, and a trailer of the other algorithm's size.
+  for (const std::string& trailer : {xxh64::bytes(xxh64::canonical(xxh64::of("something else"))),
+                                    sha256::bytes(sha256::of("replacement"))}) {
+    const auto xcode = remote_code_of([&]() -> awaitable<void> {
+      v1::UploadRequest req;
+      req.set_path(path("keep"));
+      req.set_overwrite(true);
+      req.set_checksum(v1::CHECKSUM_XXH64);
+      auto call = co_await guest.start("files.Upload", req.SerializeAsString());
+      co_await call->write(0, "replacement");
+      call->close_write(0);
+      co_await call->write(1, trailer);
+      call->close_write(1);
+      co_await call->finish();
+    }());
+    EXPECT_NE(xcode, v1::ERROR_CODE_OK);
+    EXPECT_EQ(slurp(path("keep")), "original");
+    EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"keep"});
+  }
 }
 
 TEST_F(AFilesAgent, ManagesFilesWithAnyBytesInTheirNames) {
@@ -242,6 +299,22 @@ TEST(TetherctlFiles, CopiesAndManagesFiles) {
   EXPECT_FALSE(fs::exists(dir.path() + "/d"));
   EXPECT_EQ(test::run_tetherctl(sock + "stat " + dir.path() + "/d").status, 1);
   EXPECT_EQ(test::run_tetherctl(sock + "upload onlyone").status, 2);
+
+  // --checksum: the JSON report names the algorithm and its digest.
+  auto x = test::run_tetherctl(sock + "--json upload --checksum xxh64 " + dir.path() + "/local " + dir.path() + "/x");
+  EXPECT_EQ(x.status, 0) << x.out;
+  EXPECT_NE(x.out.find("\"checksum\":\"xxh64\",\"digest\":\"" + xxh64::hex(xxh64::canonical(xxh64::of("content\n"))) + "\""),
+            std::string::npos) << x.out;
+  auto xd = test::run_tetherctl(sock + "--json download --checksum=xxh64 " + dir.path() + "/x " + dir.path() + "/x.back");
+  EXPECT_EQ(xd.status, 0) << xd.out;
+  EXPECT_NE(xd.out.find("\"checksum\":\"xxh64\""), std::string::npos) << xd.out;
+  EXPECT_EQ(slurp(dir.path() + "/x.back"), "content\n");
+  auto sd = test::run_tetherctl(sock + "--json download " + dir.path() + "/x " + dir.path() + "/s.back");
+  EXPECT_NE(sd.out.find("\"checksum\":\"sha256\",\"digest\":\"" + sha256::hex(sha256::of("content\n")) + "\""),
+            std::string::npos) << sd.out;
+  auto bad = test::run_tetherctl(sock + "upload --checksum md5 " + dir.path() + "/local " + dir.path() + "/y");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.out.find("--checksum takes sha256 or xxh64"), std::string::npos) << bad.out;
 }
 
 }  // namespace

@@ -10,7 +10,7 @@
 #include <filesystem>
 
 #include "files/atomic_file.hpp"
-#include "tether/common/sha256.hpp"
+#include "files/background_checksum.hpp"
 #include "tether/common/unique_fd.hpp"
 #include "tether/v1/files.pb.h"
 
@@ -19,16 +19,30 @@ namespace tether::agent {
 namespace fs = std::filesystem;
 
 struct files_service::worker {
-  asio::thread_pool pool{1};
-  ~worker() { pool.join(); }
+  asio::thread_pool pool{1};  // fsync, recursive removal
+  asio::thread_pool hash{1};  // transfer checksums, beside the loop
+  ~worker() {
+    pool.join();
+    hash.join();
+  }
 };
 
 namespace {
 
-// Hashing a chunk holds the loop (milliseconds per 64 KiB in an emulated
-// guest), so chunks stay small and the transfer yields after each one:
-// other calls of the session (ping, exec) get their turn.
+// The loop reads, frames and writes one chunk at a time and yields after
+// each (the checksum runs on its own thread): other calls of the session
+// (ping, exec) get their turn between chunks.
 constexpr std::size_t read_chunk = 64 * 1024;
+
+checksum_kind checksum_from(v1::Checksum c) {
+  switch (c) {
+    case v1::CHECKSUM_SHA256: return checksum_kind::sha256;
+    case v1::CHECKSUM_XXH64: return checksum_kind::xxh64;
+    default:
+      throw call_error(v1::ERROR_CODE_INVALID_ARGUMENT,
+                       "unknown checksum " + std::to_string(static_cast<int>(c)) + " (this agent knows sha256, xxh64)");
+  }
+}
 
 [[noreturn]] void fail_errno(int err, const std::string& what) {
   throw call_error(error_code_from_errno(err), what + ": " + std::strerror(err));
@@ -98,6 +112,8 @@ awaitable<int> files_service::off_loop(std::function<int()> job) {
 awaitable<std::string> files_service::upload(call_context& call) {
   const auto req = call.request<v1::UploadRequest>();
   const std::string path = req.path();
+  const auto kind = checksum_from(req.checksum());
+  const std::string algo(checksum::name(kind));
   policy_.check(path);
   const auto [dir, name] = files::split_path(path);
   if (name.empty() || name == "." || name == "..")
@@ -124,7 +140,8 @@ awaitable<std::string> files_service::upload(call_context& call) {
     fail_errno(e.code().value(), e.what());
   }
 
-  sha256 hash;
+  const auto loop = co_await asio::this_coro::executor;
+  files::background_checksum hash(worker_->hash, loop, kind);
   std::uint64_t bytes = 0;
   for (;;) {
     auto chunk = co_await call.read(0);
@@ -134,23 +151,26 @@ awaitable<std::string> files_service::upload(call_context& call) {
     } catch (const std::system_error& e) {
       fail_errno(e.code().value(), e.what());
     }
-    hash.update(*chunk);
     bytes += chunk->size();
+    auto owned = std::make_shared<const std::string>(std::move(*chunk));
+    co_await hash.submit(std::move(owned));
     co_await asio::post(co_await asio::this_coro::executor, use_awaitable);
   }
+  const std::size_t digest_size = checksum::digest_size(kind);
   std::string expected;
   for (;;) {
     auto chunk = co_await call.read(1);
     if (!chunk) break;
-    if (expected.size() + chunk->size() > 32)
-      throw call_error(v1::ERROR_CODE_PROTOCOL_ERROR, "the SHA-256 trailer (stream 1) is longer than 32 bytes");
+    if (expected.size() + chunk->size() > digest_size)
+      throw call_error(v1::ERROR_CODE_PROTOCOL_ERROR, "the " + algo + " trailer (stream 1) is longer than " +
+                                                          std::to_string(digest_size) + " bytes");
     expected += *chunk;
   }
-  const auto digest = hash.finish();
-  if (expected.size() != 32)
-    throw call_error(v1::ERROR_CODE_INVALID_ARGUMENT, "the upload ended without the host's SHA-256 (stream 1)");
-  if (expected != sha256::bytes(digest))
-    throw call_error(v1::ERROR_CODE_DATA_LOSS, "SHA-256 mismatch for '" + path + "' after " + std::to_string(bytes) +
+  const std::string digest = co_await hash.finish();
+  if (expected.size() != digest_size)
+    throw call_error(v1::ERROR_CODE_INVALID_ARGUMENT, "the upload ended without the host's " + algo + " (stream 1)");
+  if (expected != digest)
+    throw call_error(v1::ERROR_CODE_DATA_LOSS, algo + " mismatch for '" + path + "' after " + std::to_string(bytes) +
                                                    " bytes: the guest received other bytes than the host sent; "
                                                    "nothing was written");
   if (req.size() && req.size() != bytes)
@@ -187,13 +207,15 @@ awaitable<std::string> files_service::upload(call_context& call) {
 
   v1::TransferReply reply;
   reply.set_bytes(bytes);
-  reply.set_sha256(sha256::bytes(digest));
+  reply.set_digest(digest);
+  reply.set_checksum(req.checksum());
   co_return reply.SerializeAsString();
 }
 
 awaitable<std::string> files_service::download(call_context& call) {
   const auto req = call.request<v1::DownloadRequest>();
   const std::string path = req.path();
+  const auto kind = checksum_from(req.checksum());
   policy_.check(path, true);
   // O_NONBLOCK: opening a FIFO must not hang the agent.
   unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
@@ -209,20 +231,23 @@ awaitable<std::string> files_service::download(call_context& call) {
                                                           std::to_string(size) + " bytes)");
   ::posix_fadvise(fd.get(), static_cast<off_t>(req.offset()), 0, POSIX_FADV_SEQUENTIAL);
 
-  sha256 hash;
+  const auto loop = co_await asio::this_coro::executor;
+  files::background_checksum hash(worker_->hash, loop, kind);
   std::uint64_t sent = 0;
   std::uint64_t pos = req.offset();
   const std::uint64_t limit = req.length() ? req.length() : UINT64_MAX;
-  std::string buf(read_chunk, '\0');
   while (sent < limit) {
-    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), limit - sent));
-    const ssize_t n = ::pread(fd.get(), buf.data(), want, static_cast<off_t>(pos));
+    // A fresh buffer per chunk (the hash thread may still read the last
+    // one), left uninitialized: pread fills it.
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(read_chunk, limit - sent));
+    std::shared_ptr<char[]> buf(new char[want]);
+    const ssize_t n = ::pread(fd.get(), buf.get(), want, static_cast<off_t>(pos));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) fail_errno(errno, "cannot read '" + path + "'");
     if (n == 0) break;
-    const std::string_view data(buf.data(), static_cast<std::size_t>(n));
-    hash.update(data);
-    co_await call.write(0, data);
+    const std::string_view chunk(buf.get(), static_cast<std::size_t>(n));
+    co_await hash.submit(buf, chunk);
+    co_await call.write(0, chunk);
     sent += static_cast<std::size_t>(n);
     pos += static_cast<std::size_t>(n);
     co_await asio::post(co_await asio::this_coro::executor, use_awaitable);
@@ -231,7 +256,9 @@ awaitable<std::string> files_service::download(call_context& call) {
 
   v1::TransferReply reply;
   reply.set_bytes(sent);
-  reply.set_sha256(sha256::bytes(hash.finish()));
+  const std::string digest = co_await hash.finish();
+  reply.set_digest(digest);
+  reply.set_checksum(req.checksum());
   reply.set_file_size(size);
   reply.set_mode(st.st_mode & 07777);
   reply.set_mtime_ns(to_ns(st.st_mtim));

@@ -22,7 +22,7 @@ enum class errc {
   limit_exceeded,         // a local limit (open calls, frame size) was hit
   closed,                 // the client was closed
   invalid_argument,       // bad argument to a library function
-  data_loss,              // transferred bytes do not match their SHA-256
+  data_loss,              // transferred bytes do not match their checksum
   local_io,               // reading or writing a local (host) file failed
 };
 
