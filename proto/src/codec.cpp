@@ -26,6 +26,57 @@ void append_frame(std::string& out, const v1::Frame& frame) {
   frame.SerializeWithCachedSizesToArray(p + frame_header_size);
 }
 
+namespace {
+
+std::size_t varint_size(std::uint64_t v) {
+  std::size_t n = 1;
+  while (v >= 0x80) v >>= 7, ++n;
+  return n;
+}
+
+void put_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7F) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+}  // namespace
+
+void append_data_frame(std::string& out, std::uint64_t call_id, std::uint32_t stream, std::string_view data) {
+  // proto3 leaves zero scalars and empty bytes out, as protobuf does.
+  // StreamData: 1 call_id (varint), 2 stream (varint), 3 data (bytes).
+  std::size_t inner = 0;
+  if (call_id) inner += 1 + varint_size(call_id);
+  if (stream) inner += 1 + varint_size(stream);
+  if (!data.empty()) inner += 1 + varint_size(data.size()) + data.size();
+  // Frame: 4 data (message; present even when empty).
+  const std::size_t len = 1 + varint_size(inner) + inner;
+  if (len > UINT32_MAX) throw std::length_error("tether frame over 4 GiB");
+  out.reserve(out.size() + frame_header_size + len);
+  const auto n = static_cast<std::uint32_t>(len);
+  const char header[frame_header_size] = {static_cast<char>(frame_magic[0]), static_cast<char>(frame_magic[1]),
+                                          static_cast<char>(n),              static_cast<char>(n >> 8),
+                                          static_cast<char>(n >> 16),        static_cast<char>(n >> 24)};
+  out.append(header, frame_header_size);
+  out.push_back(static_cast<char>((4 << 3) | 2));
+  put_varint(out, inner);
+  if (call_id) {
+    out.push_back(static_cast<char>((1 << 3) | 0));
+    put_varint(out, call_id);
+  }
+  if (stream) {
+    out.push_back(static_cast<char>((2 << 3) | 0));
+    put_varint(out, stream);
+  }
+  if (!data.empty()) {
+    out.push_back(static_cast<char>((3 << 3) | 2));
+    put_varint(out, data.size());
+    out.append(data);
+  }
+}
+
 std::string encode_frame(const v1::Frame& frame) {
   std::string s;
   append_frame(s, frame);

@@ -179,3 +179,29 @@ TEST(RemoteCategory, NamesAndDescribesWireErrorCodes) {
 
 }  // namespace
 }  // namespace tether::wire
+
+namespace tether::wire {
+namespace {
+
+TEST(DataFrameEncoder, MatchesTheMessageEncodingByteForByte) {
+  const std::string big(70'000, 'z');
+  for (std::uint64_t call_id : {0ull, 1ull, 127ull, 128ull, 300ull, 1ull << 40, ~0ull}) {
+    for (std::uint32_t stream : {0u, 1u, 2u, 200u, ~0u}) {
+      for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{127}, std::size_t{128},
+                               std::size_t{16'384}, std::size_t{65'536}, big.size()}) {
+        v1::Frame f;
+        auto* d = f.mutable_data();
+        d->set_call_id(call_id);
+        d->set_stream(stream);
+        d->set_data(big.substr(0, size));
+        std::string want = "prefix", got = "prefix";
+        append_frame(want, f);
+        append_data_frame(got, call_id, stream, std::string_view(big).substr(0, size));
+        ASSERT_EQ(got, want) << call_id << " " << stream << " " << size;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tether::wire

@@ -87,12 +87,7 @@ class call_context_impl final : public call_context {
         wire::max_data_chunk, s_.peer_max_frame_ > 64 ? s_.peer_max_frame_ - 64 : 64);
     while (!data.empty()) {
       const std::size_t n = co_await win.acquire(std::min(data.size(), chunk_max));
-      v1::Frame f;
-      auto* d = f.mutable_data();
-      d->set_call_id(c_->id);
-      d->set_stream(stream);
-      d->set_data(data.data(), n);
-      s_.send_for(*c_, f, frame_writer::lane::bulk);
+      s_.send_data_for(*c_, stream, data.substr(0, n));
       data.remove_prefix(n);
     }
   }
@@ -415,6 +410,14 @@ void session::send_for(call_state& call, const v1::Frame& frame, frame_writer::l
   if (call.generation != generation_) return;  // the host that asked is gone
   if (lane == frame_writer::lane::bulk) call.sent_bulk = true;
   writer_.send(frame, lane);
+}
+
+void session::send_data_for(call_state& call, std::uint32_t stream, std::string_view data) {
+  if (call.generation != generation_) return;
+  call.sent_bulk = true;
+  std::string bytes;
+  wire::append_data_frame(bytes, call.id, stream, data);
+  writer_.send_raw(std::move(bytes), frame_writer::lane::bulk);
 }
 
 void session::on_data(v1::StreamData& data) {

@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tether/v1/frame.pb.h"
@@ -35,6 +36,10 @@ void append_preamble(std::string& out);
 // Appends one encoded frame (header + payload) to `out`.
 void append_frame(std::string& out, const v1::Frame& frame);
 std::string encode_frame(const v1::Frame& frame);
+// Appends the frame append_frame would for Frame{data: StreamData{call_id,
+// stream, data}}, byte for byte, copying `data` once: the bulk path (file
+// and exec output) skips the message object's copy and the zero-fill.
+void append_data_frame(std::string& out, std::uint64_t call_id, std::uint32_t stream, std::string_view data);
 
 class frame_decoder {
  public:
