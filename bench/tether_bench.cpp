@@ -234,15 +234,26 @@ double agent_peak_rss_mib(context& c) {
 std::vector<row> files_rows(context& c, const summary& raw_down, const summary& raw_up) {
   const std::size_t tether_bytes = 64u << 20, qga_bytes = 8u << 20;
   run(c.ctx, exec::run(*c.guest, {.argv = {"dd", "if=/dev/zero", "of=/root/bench-dl.bin", "bs=1M", "count=256"}}));
-  std::vector<double> t_down, t_up, q_down, q_up;
+  std::vector<double> t_down, t_up, x_down, x_up, q_down, q_up;
   const std::string payload(tether_bytes, 'u');
+  const auto mb_per_s = [&](clock::time_point t0) {
+    return static_cast<double>(tether_bytes) / 1e6 / (ms_since(t0) / 1000.0);
+  };
   for (int r = 0; r < c.rounds; ++r) {
     auto t0 = clock::now();
     run(c.ctx, files::download_bytes(*c.guest, "/root/bench-dl.bin", {.length = tether_bytes}));
-    t_down.push_back(static_cast<double>(tether_bytes) / 1e6 / (ms_since(t0) / 1000.0));
+    t_down.push_back(mb_per_s(t0));
     t0 = clock::now();
     run(c.ctx, files::upload_bytes(*c.guest, payload, "/root/bench-ul.bin", {.overwrite = true}));
-    t_up.push_back(static_cast<double>(tether_bytes) / 1e6 / (ms_since(t0) / 1000.0));
+    t_up.push_back(mb_per_s(t0));
+    t0 = clock::now();
+    run(c.ctx, files::download_bytes(*c.guest, "/root/bench-dl.bin",
+                                     {.length = tether_bytes, .checksum = v1::CHECKSUM_XXH64}));
+    x_down.push_back(mb_per_s(t0));
+    t0 = clock::now();
+    run(c.ctx, files::upload_bytes(*c.guest, payload, "/root/bench-ul.bin",
+                                   {.overwrite = true, .checksum = v1::CHECKSUM_XXH64}));
+    x_up.push_back(mb_per_s(t0));
     q_down.push_back(qga_transfer(c, "/root/bench-dl.bin", qga_bytes, false));
     q_up.push_back(qga_transfer(c, "/root/bench-ul-qga.bin", qga_bytes, true));
   }
@@ -282,7 +293,13 @@ std::vector<row> files_rows(context& c, const summary& raw_down, const summary& 
           {.metric = "upload host→guest (64 MiB; qemu-ga 8 MiB)", .unit = "MB/s", .lower_is_better = false,
            .tether = summarize(t_up), .qemu_ga = summarize(q_up), .raw = raw_up,
            .note = "files.Upload (SHA-256, fsync, atomic rename) vs guest-file-write 1 MiB base64 chunks"},
-          {.metric = "ping during a 256 MiB download", .unit = "ms", .tether = summarize(busy),
+          {.metric = "download guest→host, --checksum xxh64", .unit = "MB/s", .lower_is_better = false,
+           .tether = summarize(x_down), .qemu_ga = summarize(q_down), .raw = raw_down,
+           .note = "files.Download verified with XXH64 (corruption, not tampering)"},
+          {.metric = "upload host→guest, --checksum xxh64", .unit = "MB/s", .lower_is_better = false,
+           .tether = summarize(x_up), .qemu_ga = summarize(q_up), .raw = raw_up,
+           .note = "files.Upload verified with XXH64, fsync, atomic rename"},
+          {.metric = "ping during a 256 MiB download (SHA-256)", .unit = "ms", .tether = summarize(busy),
            .note = "idle ping median " + std::to_string(summarize(idle).median) + " ms, same connection"},
           {.metric = "agent peak RSS (VmHWM) after the transfers", .unit = "MiB",
            .tether = summarize(std::vector<double>{rss}), .note = "target < 16 MiB"}};
