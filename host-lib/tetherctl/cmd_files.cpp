@@ -226,8 +226,17 @@ awaitable<int> run_mv(context& ctx) {
   co_return exit_ok;
 }
 
-const register_command reg_up{{"upload", "upload [-r] [-p] [-f] [--checksum xxh64] LOCAL REMOTE   copy into the guest (atomic; -p make parents, -f overwrite; verified with sha256 unless --checksum xxh64: less guest CPU)", run_upload}};
-const register_command reg_down{{"download", "download [-r] [--offset N] [--checksum xxh64] REMOTE LOCAL   copy out of the guest (--offset resumes; --checksum as for upload)", run_download}};
+const register_command reg_up{{"upload",
+                                     "upload [-r] [-p] [-f] [--checksum sha256|xxh64] LOCAL REMOTE\n"
+                                     "                                       copy into the guest (atomic; -p make parents, -f overwrite);\n"
+                                     "                                       verified with SHA-256, or XXH64: less guest CPU, catches\n"
+                                     "                                       corruption but not tampering",
+                                     run_upload}};
+const register_command reg_down{{"download",
+                                       "download [-r] [--offset N] [--checksum sha256|xxh64] REMOTE LOCAL\n"
+                                       "                                       copy out of the guest (--offset resumes; --checksum as for\n"
+                                       "                                       upload)",
+                                       run_download}};
 const register_command reg_stat{{"stat", "stat [-L] REMOTE                    type, mode, owner, size, mtime", run_stat}};
 const register_command reg_ls{{"ls", "ls REMOTE_DIR                        list a guest directory", run_ls}};
 const register_command reg_mkdir{{"mkdir", "mkdir [-p] REMOTE_DIR                make a guest directory", run_mkdir}};
