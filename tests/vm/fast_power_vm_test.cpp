@@ -2,13 +2,6 @@
 // agent falls back to sync(2) + reboot(2). Host-halt hooks still run first
 // (the agent's log goes to the serial console there). The power-off is the
 // last test: it ends this binary's guest.
-#include <poll.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include <fstream>
-#include <sstream>
-
 #include "support/async.hpp"
 #include "support/qga_client.hpp"
 #include "support/tetherctl_runner.hpp"
@@ -21,22 +14,6 @@ namespace {
 
 using test::run_for;
 using clock = std::chrono::steady_clock;
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-bool wait_gone(pid_t pid, std::chrono::seconds within) {
-  const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (fd < 0) return errno == ESRCH;
-  pollfd p{fd, POLLIN, 0};
-  const int r = ::poll(&p, 1, static_cast<int>(std::chrono::milliseconds(within).count()));
-  ::close(fd);
-  return r > 0;
-}
 
 class AGuestWithoutSystemd : public test::vm_test {
  protected:
@@ -62,18 +39,18 @@ TEST_F(AGuestWithoutSystemd, RunsItsHooksThenPowersOffThroughTheKernel) {
                          "$TETHER_POWER_ACTION\\n' > /etc/tether/host-halt.d/50-fast && "
                          "chmod 755 /etc/tether/host-halt.d/50-fast"});
   ASSERT_EQ(setup.exit_code, 0) << setup.err;
-  const pid_t qemu = static_cast<pid_t>(std::stol(slurp(guest.state_dir() + "/qemu.pid")));
+  const pid_t qemu = guest.qemu_pid();
   const auto t0 = clock::now();
   const auto r = test::run_tetherctl("--socket " + guest.tether_socket() +
                                      " power poweroff --host-halt --wait --wait-timeout 120");
-  const bool exited = wait_gone(qemu, std::chrono::seconds(60));
+  const bool exited = test::wait_process_gone(qemu, std::chrono::seconds(60));
   std::cerr << "[ measured ] fast guest host-halt poweroff (1 hook, kernel): request to QEMU exit "
             << std::chrono::duration<double>(clock::now() - t0).count() << " s\n";
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("via the kernel (no systemd"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("the guest is down after"), std::string::npos) << r.out;
   ASSERT_TRUE(exited);
-  const std::string c = slurp(guest.state_dir() + "/console.log");
+  const std::string c = guest.console();
   const auto hook = c.find("host-halt hook 50-fast: fast hook ran as poweroff");
   const auto off = c.find("reboot: Power down");
   ASSERT_NE(hook, std::string::npos) << guest.console_tail(40);

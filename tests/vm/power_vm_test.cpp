@@ -3,14 +3,6 @@
 // last a host-halt power-off that runs a hook and the host shutdown unit
 // before systemd powers the machine off. The tests run in this order, the
 // destructive one last; this binary has its own guest.
-#include <poll.h>
-#include <signal.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include <fstream>
-#include <sstream>
-
 #include "support/async.hpp"
 #include "support/qga_client.hpp"
 #include "support/tetherctl_runner.hpp"
@@ -24,25 +16,6 @@ namespace {
 
 using test::run_for;
 using clock = std::chrono::steady_clock;
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-pid_t qemu_pid(const test::vm_guest& g) { return static_cast<pid_t>(std::stol(slurp(g.state_dir() + "/qemu.pid"))); }
-
-// Waits for a process that is not our child to end (pidfd), up to `within`.
-bool wait_gone(pid_t pid, std::chrono::seconds within) {
-  const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (fd < 0) return errno == ESRCH;
-  pollfd p{fd, POLLIN, 0};
-  const int r = ::poll(&p, 1, static_cast<int>(std::chrono::milliseconds(within).count()));
-  ::close(fd);
-  return r > 0;
-}
 
 // Position of `what` in `text`, npos if missing.
 std::size_t at(const std::string& text, const std::string& what) { return text.find(what); }
@@ -63,7 +36,6 @@ class ADebianGuest : public test::vm_test {
     return r.out;
   }
 
-  std::string console() const { return slurp(guest.state_dir() + "/console.log"); }
 };
 
 TEST_F(ADebianGuest, SuspendsThroughLogindAndServesAgainAfterAWakeUp) {
@@ -110,7 +82,7 @@ TEST_F(ADebianGuest, RebootsAndItsAgentServesAgainInTheNextBoot) {
   // udev and systemd started the agent again: same unit, new process.
   EXPECT_NE(after.agent_pid(), before.agent_pid());
   EXPECT_NE(guest_sh("systemctl is-active tether-agent.service"), "");
-  EXPECT_NE(at(console(), "reboot: Restarting system"), std::string::npos);
+  EXPECT_NE(at(guest.console(), "reboot: Restarting system"), std::string::npos);
 }
 
 TEST_F(ADebianGuest, PowersOffForAHostHaltAfterItsHookAndTheHostShutdownUnit) {
@@ -140,11 +112,11 @@ TEST_F(ADebianGuest, PowersOffForAHostHaltAfterItsHookAndTheHostShutdownUnit) {
       "for i in $(seq 100); do [ -S /run/tether-fake-guest.sock ] && break; sleep 0.1; done; "
       "test -S /run/tether-fake-guest.sock");
 
-  const pid_t qemu = qemu_pid(guest);
+  const pid_t qemu = guest.qemu_pid();
   const auto t0 = clock::now();
   const auto r = test::run_tetherctl("--socket " + guest.tether_socket() +
                                      " power poweroff --host-halt --wait --wait-timeout 240");
-  const bool exited = wait_gone(qemu, std::chrono::seconds(60));
+  const bool exited = test::wait_process_gone(qemu, std::chrono::seconds(60));
   std::cerr << "[ measured ] host-halt poweroff (1 hook): request to QEMU exit " << seconds_since(t0) << " s\n";
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(at(r.out, "poweroff accepted by the guest (via logind)"), std::string::npos) << r.out;
@@ -156,7 +128,7 @@ TEST_F(ADebianGuest, PowersOffForAHostHaltAfterItsHookAndTheHostShutdownUnit) {
   // The console tells the order: the hook's output (through the agent's
   // log), the host unit powering off its guest, systemd's shutdown, the
   // kernel's power-off.
-  const std::string c = console();
+  const std::string c = guest.console();
   const auto hook = at(c, "host-halt hook 10-tether-test: hook ran: action=poweroff host_halt=1");
   const auto unit = at(c, "fake: down - agent: poweroff via the kernel (simulated)");
   const auto target = at(c, "System Power Off");  // poweroff.target, reached by systemd

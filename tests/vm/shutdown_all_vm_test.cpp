@@ -3,13 +3,7 @@
 // off (host halt), one without an agent (its unit masked on the kernel
 // command line) that gets an ACPI power button press through QMP, which
 // logind turns into a clean shutdown. Both must be down by the deadline.
-#include <poll.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "support/agent_process.hpp"
 #include "support/async.hpp"
@@ -23,24 +17,6 @@ namespace {
 
 using test::run_for;
 using clock = std::chrono::steady_clock;
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-pid_t qemu_pid(const test::vm_guest& g) { return static_cast<pid_t>(std::stol(slurp(g.state_dir() + "/qemu.pid"))); }
-
-bool wait_gone(pid_t pid, std::chrono::seconds within) {
-  const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (fd < 0) return errno == ESRCH;
-  pollfd p{fd, POLLIN, 0};
-  const int r = ::poll(&p, 1, static_cast<int>(std::chrono::milliseconds(within).count()));
-  ::close(fd);
-  return r > 0;
-}
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
@@ -66,7 +42,7 @@ TEST_F(TwoDebianGuests, AreBothDownByTheDeadlineTheOneWithoutAnAgentThroughACPI)
       << "socket = " << guest.tether_socket() << "\nqmp = " << guest.qmp_socket() << "\n";
   std::ofstream(conf.path() + "/without-agent.conf")
       << "socket = " << bare->tether_socket() << "\nqmp = " << bare->qmp_socket() << "\n";
-  const pid_t q1 = qemu_pid(guest), q2 = qemu_pid(*bare);
+  const pid_t q1 = guest.qemu_pid(), q2 = bare->qemu_pid();
 
   const auto t0 = clock::now();
   const auto r = test::run_tetherctl("shutdown-all --config-dir " + conf.path() +
@@ -78,11 +54,11 @@ TEST_F(TwoDebianGuests, AreBothDownByTheDeadlineTheOneWithoutAnAgentThroughACPI)
   EXPECT_TRUE(contains(r.out, "without-agent: down - agent did not answer")) << r.out;
   EXPECT_TRUE(contains(r.out, "ACPI power button via QMP")) << r.out;
   EXPECT_TRUE(contains(r.out, "shutdown-all: 2 of 2 guest(s) down")) << r.out;
-  EXPECT_TRUE(wait_gone(q1, std::chrono::seconds(30)));
-  EXPECT_TRUE(wait_gone(q2, std::chrono::seconds(30)));
+  EXPECT_TRUE(test::wait_process_gone(q1, std::chrono::seconds(30)));
+  EXPECT_TRUE(test::wait_process_gone(q2, std::chrono::seconds(30)));
   // Both went through a clean shutdown to the power-off.
   for (const auto* g : {&guest, bare.get()}) {
-    const std::string c = slurp(g->state_dir() + "/console.log");
+    const std::string c = g->console();
     EXPECT_TRUE(contains(c, "System Power Off")) << g->console_tail(40);
     EXPECT_TRUE(contains(c, "reboot: Power down")) << g->console_tail(40);
   }

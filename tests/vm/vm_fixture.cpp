@@ -1,7 +1,10 @@
 #include "vm_fixture.hpp"
 
+#include <poll.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <deque>
 #include <fstream>
@@ -77,6 +80,27 @@ std::string vm_guest::console_tail(int lines) const {
   std::string out;
   for (auto& l : tail) out += l + "\n";
   return out;
+}
+
+std::string vm_guest::console() const {
+  std::ifstream f(console_);
+  return std::string((std::istreambuf_iterator<char>(f)), {});
+}
+
+pid_t vm_guest::qemu_pid() const {
+  std::ifstream f(dir_ + "/qemu.pid");
+  pid_t pid = 0;
+  if (!(f >> pid) || pid <= 0) throw std::runtime_error("no QEMU pid in " + dir_ + "/qemu.pid");
+  return pid;
+}
+
+bool wait_process_gone(pid_t pid, std::chrono::seconds within) {
+  const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return errno == ESRCH;
+  pollfd p{fd, POLLIN, 0};
+  const int r = ::poll(&p, 1, static_cast<int>(std::chrono::milliseconds(within).count()));
+  ::close(fd);
+  return r > 0;
 }
 
 void vm_guest::stop() {

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/types.h>
+
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -26,6 +29,10 @@ class vm_guest {
   const std::string& qga_socket() const { return qga_; }
   const std::string& raw_socket() const { return raw_; }
   std::string console_tail(int lines = 40) const;
+  // The whole serial console so far.
+  std::string console() const;
+  // QEMU's process id (read it before QEMU may exit: the pidfile goes with it).
+  pid_t qemu_pid() const;
   void stop();
 
  private:
@@ -33,6 +40,10 @@ class vm_guest {
   std::string dir_, tether_, qmp_, qga_, raw_, console_;
   bool running_ = false;
 };
+
+// Waits up to `within` for a process that is not our child (QEMU runs
+// daemonized) to end; true once it has.
+bool wait_process_gone(pid_t pid, std::chrono::seconds within);
 
 // Base for VM tests: prints the guest console tail when a test failed.
 class vm_test : public ::testing::Test {
