@@ -25,15 +25,16 @@ std::optional<checksum_kind> checksum::parse(std::string_view name) {
   return std::nullopt;
 }
 
-std::string checksum::hex(std::string_view digest) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(digest.size() * 2);
-  for (unsigned char b : digest) {
-    out += digits[b >> 4];
-    out += digits[b & 15];
+std::optional<checksum_kind> checksum_kind_from(v1::Checksum c) {
+  switch (c) {
+    case v1::CHECKSUM_SHA256: return checksum_kind::sha256;
+    case v1::CHECKSUM_XXH64: return checksum_kind::xxh64;
+    default: return std::nullopt;
   }
-  return out;
+}
+
+v1::Checksum to_proto(checksum_kind kind) {
+  return kind == checksum_kind::xxh64 ? v1::CHECKSUM_XXH64 : v1::CHECKSUM_SHA256;
 }
 
 }  // namespace tether

@@ -1,5 +1,7 @@
 #include "tether/common/sha256.hpp"
 
+#include "tether/common/hex.hpp"
+
 #include <cstring>
 
 namespace tether {
@@ -89,14 +91,6 @@ sha256::digest sha256::finish() {
   return d;
 }
 
-std::string sha256::hex(const digest& d) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (auto b : d) {
-    s += digits[b >> 4];
-    s += digits[b & 15];
-  }
-  return s;
-}
+std::string sha256::hex(const digest& d) { return to_hex(d.data(), d.size()); }
 
 }  // namespace tether

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "tether/common/hex.hpp"
+
 namespace tether {
 namespace {
 
@@ -111,14 +113,6 @@ xxh64::digest xxh64::canonical(std::uint64_t v) {
   return d;
 }
 
-std::string xxh64::hex(const digest& d) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (auto b : d) {
-    out += digits[b >> 4];
-    out += digits[b & 15];
-  }
-  return out;
-}
+std::string xxh64::hex(const digest& d) { return to_hex(d.data(), d.size()); }
 
 }  // namespace tether

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "tether/common/checksum.hpp"
+#include "tether/common/hex.hpp"
 #include "tether/common/unique_fd.hpp"
 
 namespace tether::files {
@@ -41,11 +42,8 @@ v1::UploadRequest upload_request(const std::string& remote, const upload_options
 }
 
 checksum_kind kind_of(v1::Checksum c) {
-  switch (c) {
-    case v1::CHECKSUM_SHA256: return checksum_kind::sha256;
-    case v1::CHECKSUM_XXH64: return checksum_kind::xxh64;
-    default: throw error(errc::invalid_argument, "unknown checksum " + std::to_string(static_cast<int>(c)));
-  }
+  if (const auto kind = checksum_kind_from(c)) return *kind;
+  throw error(errc::invalid_argument, "unknown checksum " + std::to_string(static_cast<int>(c)));
 }
 
 // Sends what `next` yields (empty = end) as an upload, then the hash.
@@ -79,7 +77,7 @@ awaitable<transfer_result> send_upload(client& guest, const v1::UploadRequest& r
   if (!reply.ParseFromString(bytes)) throw error(errc::protocol_error, "files.Upload: bad reply");
   transfer_result r;
   r.bytes = reply.bytes();
-  r.digest = checksum::hex(reply.digest());
+  r.digest = to_hex(reply.digest());
   r.checksum = req.checksum();
   co_return r;
 }
@@ -112,7 +110,7 @@ awaitable<transfer_result> receive_download(client& guest, const std::string& re
     throw error(errc::data_loss, "download of " + remote + ": the guest sent " + std::to_string(reply.bytes()) +
                                      " bytes, " + std::to_string(got) + " arrived, and their " +
                                      std::string(checksum::name(hash.kind())) + " differ");
-  co_return transfer_result{got, checksum::hex(digest), o.checksum};
+  co_return transfer_result{got, to_hex(digest), o.checksum};
 }
 
 std::string temp_name_for(const std::string& local) {

@@ -86,22 +86,20 @@ tether::v1::Checksum take_checksum(std::vector<std::string>& args) {
     const std::string name = flag_value(args, i);
     const auto kind = tether::checksum::parse(name);
     if (!kind) throw usage_error("--checksum takes sha256 or xxh64, not '" + name + "'");
-    c = *kind == tether::checksum_kind::xxh64 ? tether::v1::CHECKSUM_XXH64 : tether::v1::CHECKSUM_SHA256;
+    c = tether::to_proto(*kind);
   }
   args = std::move(rest);
   return c;
 }
 
-std::string_view checksum_name(tether::v1::Checksum c) {
-  return c == tether::v1::CHECKSUM_XXH64 ? "xxh64" : "sha256";
-}
-
 void report(context& ctx, const char* what, const tether::files::transfer_result& r, const std::string& path) {
+  // The library returns only checksums it knows.
+  const auto checksum_name = tether::checksum::name(tether::checksum_kind_from(r.checksum).value());
   if (ctx.global.json)
     std::cout << "{\"" << what << "\":" << json_quote(path) << ",\"bytes\":" << r.bytes << ",\"checksum\":\""
-              << checksum_name(r.checksum) << "\",\"digest\":\"" << r.digest << "\"}\n";
+              << checksum_name << "\",\"digest\":\"" << r.digest << "\"}\n";
   else if (::isatty(STDOUT_FILENO))
-    std::cout << what << " " << path << ": " << r.bytes << " bytes, " << checksum_name(r.checksum) << " " << r.digest
+    std::cout << what << " " << path << ": " << r.bytes << " bytes, " << checksum_name << " " << r.digest
               << "\n";
 }
 

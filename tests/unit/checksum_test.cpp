@@ -1,4 +1,5 @@
 #include "tether/common/checksum.hpp"
+#include "tether/common/hex.hpp"
 
 #include <gtest/gtest.h>
 
@@ -24,10 +25,10 @@ TEST(Checksum, GivesTheDigestsOfBothAlgorithms) {
   checksum s(checksum_kind::sha256);
   s.update("ab");
   s.update("c");
-  EXPECT_EQ(checksum::hex(s.finish()), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(to_hex(s.finish()), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   checksum x(checksum_kind::xxh64);
   x.update("abc");
-  EXPECT_EQ(checksum::hex(x.finish()), "44bc2cf5ad770999");
+  EXPECT_EQ(to_hex(x.finish()), "44bc2cf5ad770999");
   EXPECT_EQ(checksum::digest_size(checksum_kind::sha256), 32u);
   EXPECT_EQ(checksum::digest_size(checksum_kind::xxh64), 8u);
 }
@@ -38,6 +39,12 @@ TEST(Checksum, ParsesTheNamesTetherctlTakes) {
   EXPECT_EQ(checksum::parse("md5"), std::nullopt);
   EXPECT_EQ(checksum::parse(""), std::nullopt);
   EXPECT_EQ(checksum::name(checksum_kind::xxh64), "xxh64");
+}
+
+TEST(Checksum, MapsTheWireEnumBothWays) {
+  for (auto kind : {checksum_kind::sha256, checksum_kind::xxh64}) EXPECT_EQ(checksum_kind_from(to_proto(kind)), kind);
+  EXPECT_EQ(to_proto(checksum_kind::xxh64), v1::CHECKSUM_XXH64);
+  EXPECT_EQ(checksum_kind_from(static_cast<v1::Checksum>(42)), std::nullopt);
 }
 
 // Hashes `data` in `step`-sized chunks through background_checksum.
@@ -95,7 +102,7 @@ TEST(BackgroundChecksum, AnAbandonedTransferLeavesNoDanglingWork) {
 }
 
 TEST(BackgroundChecksum, EmptyInputGivesTheEmptyDigest) {
-  EXPECT_EQ(checksum::hex(background_digest(checksum_kind::xxh64, "", 10, 4)), "ef46db3751d8e999");
+  EXPECT_EQ(to_hex(background_digest(checksum_kind::xxh64, "", 10, 4)), "ef46db3751d8e999");
 }
 
 }  // namespace

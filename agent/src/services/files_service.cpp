@@ -35,13 +35,9 @@ namespace {
 constexpr std::size_t read_chunk = 64 * 1024;
 
 checksum_kind checksum_from(v1::Checksum c) {
-  switch (c) {
-    case v1::CHECKSUM_SHA256: return checksum_kind::sha256;
-    case v1::CHECKSUM_XXH64: return checksum_kind::xxh64;
-    default:
-      throw call_error(v1::ERROR_CODE_INVALID_ARGUMENT,
-                       "unknown checksum " + std::to_string(static_cast<int>(c)) + " (this agent knows sha256, xxh64)");
-  }
+  if (const auto kind = checksum_kind_from(c)) return *kind;
+  throw call_error(v1::ERROR_CODE_INVALID_ARGUMENT,
+                   "unknown checksum " + std::to_string(static_cast<int>(c)) + " (this agent knows sha256, xxh64)");
 }
 
 [[noreturn]] void fail_errno(int err, const std::string& what) {
@@ -154,7 +150,7 @@ awaitable<std::string> files_service::upload(call_context& call) {
     bytes += chunk->size();
     auto owned = std::make_shared<const std::string>(std::move(*chunk));
     co_await hash.submit(std::move(owned));
-    co_await asio::post(co_await asio::this_coro::executor, use_awaitable);
+    co_await asio::post(loop, use_awaitable);
   }
   const std::size_t digest_size = checksum::digest_size(kind);
   std::string expected;
@@ -250,7 +246,7 @@ awaitable<std::string> files_service::download(call_context& call) {
     co_await call.write(0, chunk);
     sent += static_cast<std::size_t>(n);
     pos += static_cast<std::size_t>(n);
-    co_await asio::post(co_await asio::this_coro::executor, use_awaitable);
+    co_await asio::post(loop, use_awaitable);
   }
   call.close_write(0);
 

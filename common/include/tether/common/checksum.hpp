@@ -11,6 +11,7 @@
 
 #include "tether/common/sha256.hpp"
 #include "tether/common/xxh64.hpp"
+#include "tether/v1/files.pb.h"
 
 namespace tether {
 
@@ -29,11 +30,15 @@ class checksum {
   static std::string_view name(checksum_kind kind) { return kind == checksum_kind::sha256 ? "sha256" : "xxh64"; }
   // "sha256" / "xxh64" (what --checksum takes); nullopt for anything else.
   static std::optional<checksum_kind> parse(std::string_view name);
-  static std::string hex(std::string_view digest);
 
  private:
   checksum_kind kind_;
   std::variant<sha256, xxh64> state_;
 };
+
+// The wire enum (files.proto) and back; nullopt for a value this build does
+// not know (proto3 enums carry any number).
+std::optional<checksum_kind> checksum_kind_from(v1::Checksum c);
+v1::Checksum to_proto(checksum_kind kind);
 
 }  // namespace tether
