@@ -97,22 +97,21 @@ TEST_F(AFilesAgent, VerifiesWithXxh64OnRequest) {
 
 TEST_F(AFilesAgent, RejectsAnUnknownChecksum) {
   std::ofstream(path("f")) << "content";
-  const auto download = remote_code_of([&]() -> awaitable<void> {
-    v1::DownloadRequest req;
-    req.set_path(path("f"));
-    req.set_checksum(static_cast<v1::Checksum>(42));
-    auto call = co_await guest.start("files.Download", req.SerializeAsString());
-    co_await call->finish();
-  }());
-  EXPECT_EQ(download, v1::ERROR_CODE_INVALID_ARGUMENT);
-  const auto upload = remote_code_of([&]() -> awaitable<void> {
-    v1::UploadRequest req;
-    req.set_path(path("g"));
-    req.set_checksum(static_cast<v1::Checksum>(42));
-    auto call = co_await guest.start("files.Upload", req.SerializeAsString());
-    co_await call->finish();
-  }());
-  EXPECT_EQ(upload, v1::ERROR_CODE_INVALID_ARGUMENT);
+  const auto unknown = static_cast<v1::Checksum>(42);
+  v1::DownloadRequest download;
+  download.set_path(path("f"));
+  download.set_checksum(unknown);
+  v1::UploadRequest upload;
+  upload.set_path(path("g"));
+  upload.set_checksum(unknown);
+  for (const auto& [method, request] : {std::pair<std::string, std::string>{"files.Download", download.SerializeAsString()},
+                                        {"files.Upload", upload.SerializeAsString()}}) {
+    const auto code = remote_code_of([&]() -> awaitable<void> {
+      auto call = co_await guest.start(method, request);
+      co_await call->finish();
+    }());
+    EXPECT_EQ(code, v1::ERROR_CODE_INVALID_ARGUMENT) << method;
+  }
   EXPECT_FALSE(fs::exists(path("g")));
 }
 
