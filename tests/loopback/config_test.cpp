@@ -43,6 +43,22 @@ run_result run_agent(const std::string& args) {
   return r;
 }
 
+// Runs `op`, which the agent must refuse as disabled by its configuration
+// (`what` names the call for the failure message); returns the refusal's
+// text for the caller to check ("" if there was none).
+template <class T>
+std::string refusal_of(asio::io_context& ctx, awaitable<T> op, const std::string& what) {
+  try {
+    run_for(ctx, std::move(op));
+  } catch (const error& e) {
+    EXPECT_TRUE(e.is_remote()) << e.what();
+    EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_DISABLED_BY_CONFIG) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << what << " must be refused";
+  return "";
+}
+
 class AnAgentWithAConfigFile : public ::testing::Test {
  protected:
   test::temp_dir dir;
@@ -58,16 +74,10 @@ class AnAgentWithAConfigFile : public ::testing::Test {
 };
 
 TEST_F(AnAgentWithAConfigFile, AnswersCallsOfADeniedServiceWithDisabledByConfigNamingTheKeyAndFile) {
-  try {
-    run_for(ctx, guest.call<v1::StatsSample>("stats.Get", v1::StatsGetRequest{}));
-    FAIL() << "stats.Get must be refused";
-  } catch (const error& e) {
-    ASSERT_TRUE(e.is_remote()) << e.what();
-    EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_DISABLED_BY_CONFIG);
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find("stats.Get is disabled by the agent's configuration"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("services.deny in " + config), std::string::npos) << msg;
-  }
+  const std::string msg =
+      refusal_of(ctx, guest.call<v1::StatsSample>("stats.Get", v1::StatsGetRequest{}), "stats.Get");
+  EXPECT_NE(msg.find("stats.Get is disabled by the agent's configuration"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("services.deny in " + config), std::string::npos) << msg;
   // Other services still answer.
   EXPECT_EQ(run_for(ctx, guest.ping("still here")).payload(), "still here");
 }
@@ -110,14 +120,8 @@ TEST(AgentConfigFlags, AnAllowListServesOnlyTheListedServices) {
   const auto info = run_for(ctx, guest.info());
   EXPECT_EQ(std::vector<std::string>(info.services().begin(), info.services().end()),
             (std::vector<std::string>{"ping", "info"}));
-  try {
-    run_for(ctx, guest.call("devices.List", ""));
-    FAIL() << "devices.List must be refused";
-  } catch (const error& e) {
-    EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_DISABLED_BY_CONFIG) << e.what();
-    EXPECT_NE(std::string(e.what()).find("not listed in services.allow in " + config), std::string::npos)
-        << e.what();
-  }
+  const std::string msg = refusal_of(ctx, guest.call("devices.List", ""), "devices.List");
+  EXPECT_NE(msg.find("not listed in services.allow in " + config), std::string::npos) << msg;
 }
 
 // The policy keys the exec and files services enforce.
@@ -127,13 +131,8 @@ TEST(AgentConfigPolicy, ExecEnabledFalseDisablesExecNamingTheKey) {
   test::agent_process agent{{"--config", config}};
   asio::io_context ctx;
   client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
-  try {
-    run_for(ctx, exec::run(guest, {.argv = {"true"}}));
-    FAIL() << "exec must be disabled";
-  } catch (const error& e) {
-    EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_DISABLED_BY_CONFIG) << e.what();
-    EXPECT_NE(std::string(e.what()).find("exec.enabled is false in " + config), std::string::npos) << e.what();
-  }
+  const std::string msg = refusal_of(ctx, exec::run(guest, {.argv = {"true"}}), "exec");
+  EXPECT_NE(msg.find("exec.enabled is false in " + config), std::string::npos) << msg;
   const auto info = run_for(ctx, guest.info());
   EXPECT_EQ(std::count(info.services().begin(), info.services().end(), "exec"), 0);
   EXPECT_EQ(std::count(info.services().begin(), info.services().end(), "files"), 1);
@@ -146,13 +145,9 @@ TEST(AgentConfigPolicy, ExecUsersLimitsWhomCommandsRunAsAndTheFlagReplacesIt) {
     test::agent_process agent{{"--config", config}};
     asio::io_context ctx;
     client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
-    try {
-      run_for(ctx, exec::run(guest, {.argv = {"true"}}));  // as the agent's own user, not nobody
-      FAIL() << "running as the agent's user must be refused";
-    } catch (const error& e) {
-      EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_DISABLED_BY_CONFIG) << e.what();
-      EXPECT_NE(std::string(e.what()).find("exec.users"), std::string::npos) << e.what();
-    }
+    // As the agent's own user, not nobody.
+    const std::string msg = refusal_of(ctx, exec::run(guest, {.argv = {"true"}}), "running as the agent's user");
+    EXPECT_NE(msg.find("exec.users"), std::string::npos) << msg;
   }
   // --exec-user replaces the file's list.
   test::agent_process agent{{"--config", config, "--exec-user", "nobody", "--exec-user", "root"}};
@@ -170,13 +165,9 @@ TEST(AgentConfigPolicy, FilesRootsKeepFileCallsInsideThem) {
   asio::io_context ctx;
   client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
   run_for(ctx, files::upload_bytes(guest, "ok", allowed.path() + "/in"));
-  try {
-    run_for(ctx, files::upload_bytes(guest, "no", other.path() + "/out"));
-    FAIL() << "a path outside files.roots must be refused";
-  } catch (const error& e) {
-    EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_DISABLED_BY_CONFIG) << e.what();
-    EXPECT_NE(std::string(e.what()).find("files.roots"), std::string::npos) << e.what();
-  }
+  const std::string msg =
+      refusal_of(ctx, files::upload_bytes(guest, "no", other.path() + "/out"), "a path outside files.roots");
+  EXPECT_NE(msg.find("files.roots"), std::string::npos) << msg;
   EXPECT_TRUE(std::filesystem::is_empty(other.path()));
 }
 
