@@ -102,14 +102,15 @@ TEST_F(ADebianGuest, PowersOffForAHostHaltAfterItsHookAndTheHostShutdownUnit) {
   // tetherctl) must power off its own "guest" (a simulated agent on a unix
   // socket) at shutdown, before that guest's unit stops.
   guest_sh(
-      "systemd-run --unit=tether-fake-guest /usr/sbin/tether-agent --listen-unix /run/tether-fake-guest.sock "
+      // Type=notify: systemd-run returns once the agent said READY, which it
+      // does after its socket listens.
+      "systemd-run -p Type=notify --unit=tether-fake-guest /usr/sbin/tether-agent --listen-unix /run/tether-fake-guest.sock "
       "--power-simulate --power-method kernel --host-halt-dir /nonexistent && "
       "mkdir -p /etc/tether/guests.d /etc/systemd/system/tether-host-shutdown.service.d && "
       "printf 'name = fake\\nsocket = /run/tether-fake-guest.sock\\n' > /etc/tether/guests.d/fake.conf && "
       "printf '[Unit]\\nAfter=tether-fake-guest.service\\n[Service]\\nStandardOutput=journal+console\\n' > "
       "/etc/systemd/system/tether-host-shutdown.service.d/test.conf && "
       "systemctl daemon-reload && systemctl start tether-host-shutdown.service && "
-      "for i in $(seq 100); do [ -S /run/tether-fake-guest.sock ] && break; sleep 0.1; done; "
       "test -S /run/tether-fake-guest.sock");
 
   const pid_t qemu = guest.qemu_pid();
