@@ -126,6 +126,22 @@ TEST_F(AnExecAgent, KeepsStdoutAndStderrApartOrMergesThem) {
   EXPECT_EQ(merged.err, "");
 }
 
+TEST_F(AnExecAgent, CarriesOutputOfEverySizeIntact) {
+  // Sizes around the agent's read buffer, which starts small and grows.
+  std::mt19937 gen(7);
+  for (std::size_t size : {0u, 1u, 4095u, 4096u, 4097u, 32767u, 32768u, 32769u, 262143u, 262144u, 262145u,
+                           3u << 20}) {
+    std::string data(size, '\0');
+    for (auto& c : data) c = static_cast<char>(gen());
+    const std::string path = agent.dir() + "/out-" + std::to_string(size);
+    std::ofstream(path, std::ios::binary) << data;
+    auto r = run({.argv = {"sh", "-c", "cat \"$0\"; cat \"$0\" >&2", path}});
+    EXPECT_EQ(r.out.size(), size);
+    EXPECT_TRUE(r.out == data) << "stdout of " << size << " bytes differs";
+    EXPECT_TRUE(r.err == data) << "stderr of " << size << " bytes differs";
+  }
+}
+
 TEST_F(AnExecAgent, StreamsTheFirstLineBeforeTheCommandEnds) {
   // The command would run 100 s; we get its first line, then stop it: the
   // line cannot have come from a buffer flushed at exit.

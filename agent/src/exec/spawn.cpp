@@ -32,54 +32,72 @@ pipe_pair make_pipe() {
   return {unique_fd(fds[0]), unique_fd(fds[1])};
 }
 
-void set_nonblocking(int fd) {
-  const int fl = ::fcntl(fd, F_GETFL);
-  if (fl < 0 || ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) throw_errno("fcntl(O_NONBLOCK)");
-}
+// What the child leaves for the parent when a step before exec fails. A
+// vfork child shares the parent's memory and the parent sleeps until the
+// child execs or exits, so a plain store is seen once vfork returns: no
+// status pipe, no extra wake-up of the agent's loop.
+struct child_failure {
+  volatile int step = 0;
+  volatile int err = 0;
+};
 
 // Child side after vfork: it shares the agent's memory until exec, so only
 // plain system calls from here on, no allocation, no glibc thread state.
-[[noreturn]] void fail(int status_fd, spawn_step step) {
-  const spawn_failure f{step, errno};
-  [[maybe_unused]] auto n = ::write(status_fd, &f, sizeof f);
+[[noreturn]] void fail(child_failure* out, spawn_step step) {
+  out->err = errno;
+  out->step = step;
   ::_exit(127);
 }
 
-[[noreturn]] void run_child(const spawn_spec& spec, pid_t parent, int in, int out, int err,
-                            int tty_slave, int status_fd, char* const* argv, char* const* envp) {
+// Signals the agent ignores: SIG_IGN survives exec, handlers do not, so
+// only these need resetting in the child (one system call each instead of
+// one per signal). Dispositions are set at start-up, so one scan serves.
+const std::vector<int>& ignored_signals() {
+  static const std::vector<int> list = [] {
+    std::vector<int> out;
+    for (int s = 1; s < NSIG; ++s) {
+      struct sigaction sa{};
+      if (::sigaction(s, nullptr, &sa) == 0 && sa.sa_handler == SIG_IGN) out.push_back(s);
+    }
+    return out;
+  }();
+  return list;
+}
+
+[[noreturn]] void run_child(const spawn_spec& spec, pid_t parent, const std::vector<int>& ignored, int in, int out, int err,
+                            int tty_slave, child_failure* failure, char* const* argv, char* const* envp) {
   // The agent blocks or ignores some signals; a command must start clean.
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  for (int s = 1; s < NSIG; ++s) ::signal(s, SIG_DFL);
+  for (int s : ignored) ::signal(s, SIG_DFL);
 
   // Own session and process group: the agent signals the whole group.
-  if (::setsid() < 0) fail(status_fd, step_setsid);
-  if (tty_slave >= 0 && ::ioctl(tty_slave, TIOCSCTTY, 0) < 0) fail(status_fd, step_tty);
-  if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) fail(status_fd, step_stdio);
+  if (::setsid() < 0) fail(failure, step_setsid);
+  if (tty_slave >= 0 && ::ioctl(tty_slave, TIOCSCTTY, 0) < 0) fail(failure, step_tty);
+  if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) fail(failure, step_stdio);
 
   // Raw system calls: glibc's wrappers would broadcast the change to the
   // agent's threads, whose memory this vfork child shares.
   if (spec.creds) {
     const auto& c = *spec.creds;
-    if (::syscall(SYS_setgroups, c.groups.size(), c.groups.data()) < 0) fail(status_fd, step_groups);
-    if (::syscall(SYS_setresgid, c.gid, c.gid, c.gid) < 0) fail(status_fd, step_gid);
-    if (::syscall(SYS_setresuid, c.uid, c.uid, c.uid) < 0) fail(status_fd, step_uid);
+    if (::syscall(SYS_setgroups, c.groups.size(), c.groups.data()) < 0) fail(failure, step_groups);
+    if (::syscall(SYS_setresgid, c.gid, c.gid, c.gid) < 0) fail(failure, step_gid);
+    if (::syscall(SYS_setresuid, c.uid, c.uid, c.uid) < 0) fail(failure, step_uid);
   }
   // After the credential change, which clears it.
   if (spec.die_with_agent) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);  // the agent died before prctl
   }
-  if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) < 0) fail(status_fd, step_chdir);
+  if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) < 0) fail(failure, step_chdir);
 
-  // Nothing of the agent's leaks into the command (the status pipe is
-  // close-on-exec already, so it closes on success).
+  // Nothing of the agent's leaks into the command.
   if (::close_range(3, ~0u, CLOSE_RANGE_CLOEXEC) < 0)
     for (int fd = 3; fd < 65536; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
 
   ::execve(spec.path.c_str(), argv, envp);
-  fail(status_fd, step_exec);
+  fail(failure, step_exec);
 }
 
 std::vector<char*> c_strings(const std::vector<std::string>& v) {
@@ -91,6 +109,9 @@ std::vector<char*> c_strings(const std::vector<std::string>& v) {
 }
 
 }  // namespace
+
+spawn_error::spawn_error(spawn_step step, int err)
+    : std::system_error(err, std::generic_category(), std::string("cannot ") + describe(step)), step_(step) {}
 
 const char* describe(spawn_step s) {
   switch (s) {
@@ -154,19 +175,23 @@ spawned spawn(const spawn_spec& spec) {
       out.err = std::move(e.read);
     }
   }
-  auto status = make_pipe();
-
+  child_failure failure;
   auto argv = c_strings(spec.argv);
   auto envp = c_strings(spec.env);
   const pid_t parent = ::getpid();
+  const auto& ignored = ignored_signals();
   // vfork: no copy of the agent's page tables (costly in an emulated
   // guest); the agent waits the few system calls until the child execs.
   const pid_t pid = ::vfork();
   if (pid < 0) throw_errno("vfork");
   if (pid == 0)
-    run_child(spec, parent, child_in.get(), child_out.get(), child_err.get(), tty_slave.get(),
-              status.write.get(), argv.data(), envp.data());
+    run_child(spec, parent, ignored, child_in.get(), child_out.get(), child_err.get(), tty_slave.get(),
+              &failure, argv.data(), envp.data());
 
+  if (failure.step != 0) {
+    ::waitpid(pid, nullptr, 0);  // it has exited: vfork returned
+    throw spawn_error(static_cast<spawn_step>(failure.step), failure.err);
+  }
   out.pid = pid;
   out.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   if (!out.pidfd) {
@@ -175,9 +200,6 @@ spawned spawn(const spawn_spec& spec) {
     ::waitpid(pid, nullptr, 0);
     throw std::system_error(e, std::generic_category(), "pidfd_open");
   }
-  out.status = std::move(status.read);
-  for (auto* fd : {&out.in, &out.out, &out.err, &out.status})
-    if (*fd) set_nonblocking(fd->get());
   return out;
 }
 

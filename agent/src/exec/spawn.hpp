@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "tether/common/unique_fd.hpp"
@@ -39,15 +40,6 @@ struct spawned {
   pid_t pid = -1;
   unique_fd pidfd;
   unique_fd in, out, err;
-  // Readable end of the exec-status pipe: EOF once exec succeeded, or a
-  // spawn_failure record if the child failed before exec.
-  unique_fd status;
-};
-
-// What a child writes to the status pipe when a step before exec fails.
-struct spawn_failure {
-  int step = 0;  // spawn_step
-  int err = 0;   // errno
 };
 
 enum spawn_step : int {
@@ -55,9 +47,22 @@ enum spawn_step : int {
 };
 const char* describe(spawn_step s);
 
-// Forks and starts the child. Throws std::system_error when the parent-side
-// preparation (pipes, pty, fork) fails; failures in the child arrive on
-// `status`. All returned descriptors are non-blocking and close-on-exec.
+// A step between fork and exec failed in the child (already reaped).
+// what(): "cannot <step>: <strerror>".
+class spawn_error : public std::system_error {
+ public:
+  spawn_error(spawn_step step, int err);
+  spawn_step step() const { return step_; }
+
+ private:
+  spawn_step step_;
+};
+
+// Forks and starts the child. Returns once the child has exec'd; throws
+// spawn_error when it failed before that, std::system_error when the
+// parent-side preparation (pipes, pty, fork) fails. The returned
+// descriptors are close-on-exec and blocking (Asio makes them non-blocking
+// on first use).
 spawned spawn(const spawn_spec& spec);
 
 }  // namespace tether::agent::exec

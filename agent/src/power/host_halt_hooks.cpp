@@ -160,30 +160,17 @@ awaitable<hook_result> run_hook(const std::string& dir, const std::string& name,
     }
   } kill_on_exit{proc, opts.kill_grace};
 
-  // The child reports a failure before exec on the status pipe; EOF means
-  // the hook runs.
-  stream_descriptor status(ex, sp.status.release());
-  exec::spawn_failure failure{};
-  boost::system::error_code ec;
-  const std::size_t n = co_await asio::async_read(status, asio::buffer(&failure, sizeof failure),
-                                                  asio::redirect_error(use_awaitable, ec));
-  if (ec == asio::error::operation_aborted) throw boost::system::system_error(ec);
-  if (n == sizeof failure) {
-    result.error = std::string("cannot ") + exec::describe(static_cast<exec::spawn_step>(failure.step)) +
-                   ": " + std::strerror(failure.err);
-  } else {
-    asio::steady_timer limit(ex, opts.time_limit);
-    auto r = co_await (proc->wait_exit() || limit.async_wait(use_awaitable));
-    if (r.index() == 1) {
-      result.timed_out = true;
-      log::warning("host-halt hook {} still runs after {} ms: terminating it", name, opts.time_limit.count());
-      proc->terminate(opts.kill_grace);
-      kill_on_exit.terminated = true;
-      // SIGKILL follows the grace; a process stuck in the kernel may still
-      // not go, so this wait is bounded too.
-      limit.expires_after(opts.kill_grace + std::chrono::seconds(5));
-      co_await (proc->wait_exit() || limit.async_wait(use_awaitable));
-    }
+  asio::steady_timer limit(ex, opts.time_limit);
+  auto r = co_await (proc->wait_exit() || limit.async_wait(use_awaitable));
+  if (r.index() == 1) {
+    result.timed_out = true;
+    log::warning("host-halt hook {} still runs after {} ms: terminating it", name, opts.time_limit.count());
+    proc->terminate(opts.kill_grace);
+    kill_on_exit.terminated = true;
+    // SIGKILL follows the grace; a process stuck in the kernel may still
+    // not go, so this wait is bounded too.
+    limit.expires_after(opts.kill_grace + std::chrono::seconds(5));
+    co_await (proc->wait_exit() || limit.async_wait(use_awaitable));
   }
   result.run_time = std::chrono::duration_cast<milliseconds>(steady_clock::now() - started);
   if (proc->exited()) {

@@ -4,7 +4,9 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "exec/spawn.hpp"
 #include "log.hpp"
@@ -36,7 +38,11 @@ namespace {
 // After the command exits, how long its pipes may stay open (held by a
 // process that escaped the group) before the agent stops waiting for EOF.
 constexpr auto output_linger = 1s;
-constexpr std::size_t read_chunk = 256 * 1024;
+// Output buffers start small and grow while reads fill them: a command
+// that prints little costs no large allocation (page faults are dear in an
+// emulated guest), a chatty one soon reads the whole pipe at once.
+constexpr std::size_t first_read_chunk = 4 * 1024;
+constexpr std::size_t max_read_chunk = 256 * 1024;
 
 bool is_cancelled(const asio::cancellation_state& cs) {
   return cs.cancelled() != asio::cancellation_type::none;
@@ -47,16 +53,17 @@ bool is_cancelled(const asio::cancellation_state& cs) {
 // blocks in write(2), nothing piles up in the agent.
 awaitable<void> pump(call_context& call, exec_service::running& r, stream_descriptor& d,
                      std::uint32_t stream) {
-  std::string buf(read_chunk, '\0');
+  std::size_t size = first_read_chunk;
+  auto buf = std::make_unique_for_overwrite<char[]>(size);
   for (;;) {
     std::size_t n = 0;
     if (r.draining) {
-      const ssize_t k = ::read(d.native_handle(), buf.data(), buf.size());
+      const ssize_t k = ::read(d.native_handle(), buf.get(), size);
       if (k <= 0) break;
       n = static_cast<std::size_t>(k);
     } else {
       boost::system::error_code ec;
-      n = co_await d.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
+      n = co_await d.async_read_some(asio::buffer(buf.get(), size), asio::redirect_error(use_awaitable, ec));
       if (ec == asio::error::operation_aborted) {
         if (is_cancelled(co_await asio::this_coro::cancellation_state))
           throw boost::system::system_error(ec);
@@ -66,7 +73,11 @@ awaitable<void> pump(call_context& call, exec_service::running& r, stream_descri
       if (ec == asio::error::eof || (r.tty && ec.value() == EIO)) break;
       if (ec) throw boost::system::system_error(ec, "reading the command's output");
     }
-    co_await call.write(stream, std::string_view(buf.data(), n));
+    co_await call.write(stream, std::string_view(buf.get(), n));
+    if (n == size && size < max_read_chunk) {
+      size = std::min(size * 8, max_read_chunk);
+      buf = std::make_unique_for_overwrite<char[]>(size);
+    }
   }
   call.close_write(stream);
   --r.pumps_running;
@@ -139,8 +150,8 @@ awaitable<void> run_process(call_context& call, exec_service::running& r, const 
 
 // Host stream 0 to the command's stdin. Never completes on its own: it ends
 // when run_process() does.
-awaitable<void> feed_stdin(call_context& call, exec_service::running& r, bool enabled) {
-  while (enabled) {
+awaitable<void> feed_stdin(call_context& call, exec_service::running& r) {
+  for (;;) {
     auto chunk = co_await call.read(0);
     if (!chunk) {
       boost::system::error_code ec;
@@ -208,7 +219,15 @@ awaitable<std::string> exec_service::run(call_context& call) {
   auto ex = co_await asio::this_coro::executor;
 
   const auto started = steady_clock::now();
-  auto sp = exec::spawn(spec);
+  exec::spawned sp;
+  try {
+    sp = exec::spawn(spec);
+  } catch (const exec::spawn_error& e) {
+    std::string what = "cannot " + std::string(exec::describe(e.step()));
+    if (e.step() == exec::step_chdir) what += " '" + spec.cwd + "'";
+    throw call_error(error_code_from_errno(e.code().value()),
+                     what + " for '" + spec.argv[0] + "': " + std::strerror(e.code().value()));
+  }
   auto r = std::make_shared<running>(ex);
   r->proc = exec::child_process::adopt(ex, sp.pid, std::move(sp.pidfd), started);
   r->tty = spec.tty;
@@ -230,25 +249,14 @@ awaitable<std::string> exec_service::run(call_context& call) {
   } forget_on_exit{*this, key, r};
 
   try {
-    // The child reports a failure before exec (cwd, user, exec itself) on
-    // the status pipe; EOF means the command runs.
-    stream_descriptor status(ex, sp.status.release());
-    exec::spawn_failure failure{};
-    boost::system::error_code ec;
-    const std::size_t n = co_await asio::async_read(status, asio::buffer(&failure, sizeof failure),
-                                                    asio::redirect_error(use_awaitable, ec));
-    if (ec == asio::error::operation_aborted) throw boost::system::system_error(ec);
-    if (n == sizeof failure) {
-      std::string what = "cannot " + std::string(exec::describe(static_cast<exec::spawn_step>(failure.step)));
-      if (failure.step == exec::step_chdir) what += " '" + spec.cwd + "'";
-      throw call_error(error_code_from_errno(failure.err),
-                       what + " for '" + spec.argv[0] + "': " + std::strerror(failure.err));
-    }
-
     bool timed_out = false;
     std::exception_ptr failed;
-    co_await (run_process(call, *r, req, timed_out, failed) ||
-              feed_stdin(call, *r, req.stdin() || req.tty()));
+    // Without stdin the command's run is all there is: no second branch to
+    // cancel (cancelling one costs an exception, dear in an emulated guest).
+    if (req.stdin() || req.tty())
+      co_await (run_process(call, *r, req, timed_out, failed) || feed_stdin(call, *r));
+    else
+      co_await run_process(call, *r, req, timed_out, failed);
     if (failed) std::rethrow_exception(failed);
 
     const auto& st = r->proc->status();
