@@ -21,18 +21,21 @@ namespace {
 std::string cell(const std::optional<summary>& s, const std::string& unit) {
   if (!s) return "–";
   char b[128];
-  const char* f = s->median >= 100 ? "%.0f %s [%.0f–%.0f]" : s->median >= 10 ? "%.1f %s [%.1f–%.1f]"
-                                                                               : "%.3f %s [%.3f–%.3f]";
-  std::snprintf(b, sizeof b, f, s->median, unit.c_str(), s->min, s->max);
+  const char* u = unit.c_str();
+  if (s->median >= 100) std::snprintf(b, sizeof b, "%.0f %s [%.0f–%.0f]", s->median, u, s->min, s->max);
+  else if (s->median >= 10) std::snprintf(b, sizeof b, "%.1f %s [%.1f–%.1f]", s->median, u, s->min, s->max);
+  else std::snprintf(b, sizeof b, "%.3f %s [%.3f–%.3f]", s->median, u, s->min, s->max);
   return b;
 }
 
 std::string ratio(const row& r, const std::optional<summary>& other, const char* name) {
   if (!r.tether || !other || other->median == 0 || r.tether->median == 0) return "";
   char b[96];
-  if (r.lower_is_better) {
+  if (r.lower_is_better && other->median > r.tether->median) {
     std::snprintf(b, sizeof b, "%.2fx of %s (%.1fx faster)", r.tether->median / other->median, name,
                   other->median / r.tether->median);
+  } else if (r.lower_is_better) {
+    std::snprintf(b, sizeof b, "%.2fx of %s", r.tether->median / other->median, name);
   } else {
     std::snprintf(b, sizeof b, "%.0f%% of %s", 100.0 * r.tether->median / other->median, name);
   }
@@ -43,7 +46,7 @@ std::string ratio(const row& r, const std::optional<summary>& other, const char*
 
 std::string render(const std::vector<row>& rows) {
   std::string out =
-      "| metric | tether | qemu-ga | raw channel | tether vs the others | note |\n"
+      "| metric | tether | qemu-ga | raw (no agent) | tether vs the others | note |\n"
       "|---|---|---|---|---|---|\n";
   for (const auto& r : rows) {
     std::string ratios = ratio(r, r.qemu_ga, "qemu-ga");
@@ -52,7 +55,8 @@ std::string render(const std::vector<row>& rows) {
     out += "| " + r.metric + " | " + cell(r.tether, r.unit) + " | " + cell(r.qemu_ga, r.unit) + " | " +
            cell(r.raw, r.unit) + " | " + ratios + " | " + r.note + " |\n";
   }
-  out += "\nCells: median [min–max] over the rounds of this run.\n";
+  out += "\nCells: median [min–max] over the rounds of this run. raw (no agent): the bare channel "
+         "(dd / head -c on a spare port) or what the guest itself does with no agent in the way.\n";
   return out;
 }
 

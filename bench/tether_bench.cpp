@@ -11,6 +11,8 @@
 #include <fstream>
 #include <future>
 #include <iostream>
+#include <map>
+#include <sstream>
 
 #include "bench_table.hpp"
 #include "bench_vm.hpp"
@@ -73,10 +75,30 @@ row ping_row(context& c) {
           .note = "tether ping.Ping vs qemu-ga guest-ping"};
 }
 
+// The floor probe (bench/guest_floor.cpp) inside the guest: runs it with
+// the arguments and returns its "key value" lines.
+constexpr const char* floor_probe = "/root/tether-bench-floor";
+
+void install_floor_probe(context& c) {
+  run(c.ctx, files::upload_file(*c.guest, TETHER_BENCH_FLOOR, floor_probe, {.mode = 0755, .overwrite = true}));
+}
+
+std::map<std::string, double> run_floor_probe(context& c, std::vector<std::string> args) {
+  args.insert(args.begin(), floor_probe);
+  auto r = run(c.ctx, exec::run(*c.guest, {.argv = args}));
+  if (r.result.exit_code != 0) throw std::runtime_error("tether-bench-floor failed: " + r.err);
+  std::map<std::string, double> out;
+  std::istringstream in(r.out);
+  std::string key;
+  double value = 0;
+  while (in >> key >> value) out[key] = value;
+  return out;
+}
+
 // Start a process, wait for its exit status: what harnesses do most.
 row exec_row(context& c) {
   constexpr int per_round = 20;
-  std::vector<double> t_rounds, q_rounds;
+  std::vector<double> t_rounds, q_rounds, floor_rounds;
   const exec::options true_cmd{.argv = {"/bin/true"}};
   for (int r = 0; r < c.rounds; ++r) {
     std::vector<double> t, q;
@@ -95,10 +117,12 @@ row exec_row(context& c) {
     }
     t_rounds.push_back(median_of(t));
     q_rounds.push_back(median_of(q));
+    floor_rounds.push_back(run_floor_probe(c, {"spawn", "/bin/true", std::to_string(per_round)}).at("spawn_ms"));
   }
   return {.metric = "exec /bin/true round trip (median of 20 per round)", .unit = "ms",
-          .tether = summarize(t_rounds), .qemu_ga = summarize(q_rounds),
-          .note = "exec.Run to exit status vs guest-exec + guest-exec-status polled every 1 ms"};
+          .tether = summarize(t_rounds), .qemu_ga = summarize(q_rounds), .raw = summarize(floor_rounds),
+          .note = "exec.Run to exit status vs guest-exec + guest-exec-status polled every 1 ms; "
+                  "raw: posix_spawn + waitpid inside the guest, no agent, no channel (the floor)"};
 }
 
 int connect_unix(const std::string& path) {
@@ -192,10 +216,6 @@ std::size_t b64_decoded_size(const std::string& in) {
   return in.size() / 4 * 3 - pad;
 }
 
-long long qga_number(const google::protobuf::Value& v, const std::string& key) {
-  return static_cast<long long>(v.struct_value().fields().at(key).number_value());
-}
-
 // qemu-ga file transfer as harnesses do it: guest-file-read/-write with
 // base64 chunks, one round trip each (4 MiB is qemu-ga's read limit; 1 MiB
 // chunks keep its JSON parser happy).
@@ -285,6 +305,14 @@ std::vector<row> files_rows(context& c, const summary& raw_down, const summary& 
     co_await (fetch() && pinger());
   }());
   const double rss = agent_peak_rss_mib(c);
+  // What the guest's CPU can hash at all: a verified download cannot go
+  // faster, whatever the channel does.
+  std::vector<double> sha_floor, xxh_floor;
+  for (int r = 0; r < c.rounds; ++r) {
+    auto f = run_floor_probe(c, {"hash", "/root/bench-dl.bin", std::to_string(tether_bytes)});
+    sha_floor.push_back(f.at("sha256_mbps"));
+    xxh_floor.push_back(f.at("xxh64_mbps"));
+  }
   run(c.ctx, exec::run(*c.guest, {.argv = {"rm", "-f", "/root/bench-dl.bin", "/root/bench-ul.bin", "/root/bench-ul-qga.bin"}}));
 
   return {{.metric = "download guest→host (64 MiB; qemu-ga 8 MiB)", .unit = "MB/s", .lower_is_better = false,
@@ -301,6 +329,10 @@ std::vector<row> files_rows(context& c, const summary& raw_down, const summary& 
            .note = "files.Upload verified with XXH64, fsync, atomic rename"},
           {.metric = "ping during a 256 MiB download (SHA-256)", .unit = "ms", .tether = summarize(busy),
            .note = "idle ping median " + std::to_string(summarize(idle).median) + " ms, same connection"},
+          {.metric = "guest CPU: SHA-256 of 64 MiB in memory", .unit = "MB/s", .lower_is_better = false,
+           .raw = summarize(sha_floor), .note = "no agent, no channel: the ceiling of a SHA-256-verified transfer"},
+          {.metric = "guest CPU: XXH64 of 64 MiB in memory", .unit = "MB/s", .lower_is_better = false,
+           .raw = summarize(xxh_floor), .note = "no agent, no channel: the ceiling of an XXH64-verified transfer"},
           {.metric = "agent peak RSS (VmHWM) after the transfers", .unit = "MiB",
            .tether = summarize(std::vector<double>{rss}), .note = "target < 16 MiB"}};
 }
@@ -365,6 +397,7 @@ int main_impl(int argc, char** argv) {
                                      client_options{.socket_path = vm.socket("tether"), .call_timeout = 120s});
   c.qga = std::make_unique<test::qga_client>(vm.socket("qga"));
   run(c.ctx, c.guest->connect());
+  install_floor_probe(c);
 
   std::vector<row> rows;
   std::cerr << "measuring ping...\n";

@@ -1,0 +1,89 @@
+// tether-bench-floor: what the guest itself can do, with no agent and no
+// channel in the way. The benchmark uploads this static binary into the
+// guest and runs it, so the table can show the floor under each target:
+// no agent can start a process faster than the guest's kernel does, nor
+// verify a download faster than the guest's CPU hashes.
+//
+//   tether-bench-floor spawn PROGRAM COUNT  median ms of posix_spawn + waitpid
+//   tether-bench-floor hash FILE [BYTES]    MB/s of SHA-256 and XXH64 over FILE
+//                                           (its first BYTES, read into memory
+//                                           first)
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tether/common/sha256.hpp"
+#include "tether/common/xxh64.hpp"
+
+extern char** environ;
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point t) {
+  return std::chrono::duration<double>(clock_type::now() - t).count();
+}
+
+int spawn(const char* program, int count) {
+  std::vector<double> ms;
+  for (int i = 0; i < count; ++i) {
+    char* argv[] = {const_cast<char*>(program), nullptr};
+    const auto t0 = clock_type::now();
+    pid_t pid = 0;
+    if (const int err = ::posix_spawn(&pid, program, nullptr, nullptr, argv, environ); err != 0) {
+      std::fprintf(stderr, "tether-bench-floor: posix_spawn %s: error %d\n", program, err);
+      return 1;
+    }
+    int status = 0;
+    if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+      std::fprintf(stderr, "tether-bench-floor: %s did not exit normally\n", program);
+      return 1;
+    }
+    ms.push_back(seconds_since(t0) * 1000);
+  }
+  std::sort(ms.begin(), ms.end());
+  std::printf("spawn_ms %.3f\n", ms[ms.size() / 2]);
+  return 0;
+}
+
+template <class Hash>
+double rate(const std::string& data) {
+  const auto t0 = clock_type::now();
+  Hash h;
+  h.update(data);
+  volatile auto sink = h.finish()[0];
+  (void)sink;
+  return static_cast<double>(data.size()) / 1e6 / seconds_since(t0);
+}
+
+int hash(const char* path, std::size_t limit) {
+  std::ifstream in(path, std::ios::binary);
+  std::string data(limit, '\0');
+  if (in) in.read(data.data(), static_cast<std::streamsize>(data.size()));
+  if (in.gcount() == 0) {
+    std::fprintf(stderr, "tether-bench-floor: cannot read %s\n", path);
+    return 1;
+  }
+  data.resize(static_cast<std::size_t>(in.gcount()));
+  std::printf("sha256_mbps %.1f\nxxh64_mbps %.1f\n", rate<tether::sha256>(data), rate<tether::xxh64>(data));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string verb = argc > 1 ? argv[1] : "";
+  if (verb == "spawn" && argc == 4) return spawn(argv[2], std::max(1, std::atoi(argv[3])));
+  if (verb == "hash" && (argc == 3 || argc == 4))
+    return hash(argv[2], argc == 4 ? std::strtoull(argv[3], nullptr, 10) : std::size_t{64} << 20);
+  std::fprintf(stderr, "usage: tether-bench-floor spawn PROGRAM COUNT | hash FILE [BYTES]\n");
+  return 2;
+}
