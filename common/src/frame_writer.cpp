@@ -6,6 +6,14 @@
 
 namespace tether {
 
+namespace {
+// virtio_console has no writev of its own: the kernel turns each buffer of
+// a gathered write into one write(2), one virtqueue buffer and one host
+// notification (and caps each at 32 KiB). Batches up to this size are
+// joined into one buffer first, so a reply and its stream ends cost one.
+constexpr std::size_t join_below = 32 * 1024;
+}  // namespace
+
 frame_writer::frame_writer(const asio::any_io_executor& ex, std::size_t max_batch_bytes)
     : max_batch_(max_batch_bytes), has_data_(ex), drained_(ex) {}
 
@@ -52,6 +60,7 @@ void frame_writer::clear() {
 awaitable<void> frame_writer::run(io::byte_stream& stream) {
   std::vector<std::string> batch;
   std::vector<asio::const_buffer> bufs;
+  std::string joined;
   while (!stopped_) {
     if (control_.empty() && bulk_.empty()) {
       co_await has_data_.wait();
@@ -73,7 +82,13 @@ awaitable<void> frame_writer::run(io::byte_stream& stream) {
     control_queued_ -= std::min(control_queued_, take(control_));
     take(bulk_);
     bufs.clear();
-    for (auto& b : batch) bufs.emplace_back(asio::buffer(b));
+    if (batch.size() > 1 && bytes <= join_below) {
+      joined.clear();
+      for (auto& b : batch) joined += b;
+      bufs.emplace_back(asio::buffer(joined));
+    } else {
+      for (auto& b : batch) bufs.emplace_back(asio::buffer(b));
+    }
     co_await stream.write_all(bufs);
     queued_ -= std::min(queued_, bytes);
     drained_.notify_all();

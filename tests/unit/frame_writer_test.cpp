@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "tether/common/unix_stream.hpp"
 #include "tether/wire/codec.hpp"
 
@@ -51,6 +53,51 @@ TEST(FrameWriter, SendsControlFramesAheadOfQueuedBulkData) {
   ASSERT_TRUE(first.has_value());
   EXPECT_TRUE(first->frame.has_response());
   EXPECT_EQ(first->frame.response().call_id(), 99u);
+}
+
+// Records how each write arrives: the port turns every buffer of a
+// gathered write into its own write(2) and host notification.
+class recording_stream : public io::byte_stream {
+ public:
+  std::vector<std::vector<std::string>> writes;
+  awaitable<std::size_t> read_some(std::span<std::uint8_t>) override { co_return 0; }
+  awaitable<void> write_all(std::span<const asio::const_buffer> bufs) override {
+    auto& w = writes.emplace_back();
+    for (const auto& b : bufs) w.emplace_back(static_cast<const char*>(b.data()), b.size());
+    co_return;
+  }
+  void close() override {}
+  std::string describe() const override { return "recording"; }
+};
+
+TEST(FrameWriter, JoinsASmallBatchIntoOneBufferButNotALargeOne) {
+  asio::io_context ctx;
+  frame_writer w(ctx.get_executor());
+  recording_stream out;
+  std::string expected;
+  for (std::uint64_t id : {1, 2, 3}) {
+    v1::Frame f = id == 3 ? response_frame(id) : data_frame(id);
+    wire::append_frame(expected, f);
+    w.send(f, f.has_data() ? frame_writer::lane::bulk : frame_writer::lane::control);
+  }
+  asio::co_spawn(ctx, w.run(out), asio::detached);
+  ctx.run_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(out.writes.size(), 1u);
+  ASSERT_EQ(out.writes[0].size(), 1u);
+  EXPECT_EQ(out.writes[0][0].size(), expected.size());
+
+  // Two 30 KB frames: each already fills a port write; no copy.
+  for (std::uint64_t id : {4, 5}) {
+    v1::Frame f;
+    f.mutable_data()->set_call_id(id);
+    f.mutable_data()->set_data(std::string(30'000, 'x'));
+    w.send(f, frame_writer::lane::bulk);
+  }
+  ctx.run_for(std::chrono::milliseconds(50));
+  w.stop();
+  ctx.run_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(out.writes.size(), 2u);
+  EXPECT_EQ(out.writes[1].size(), 2u);
 }
 
 TEST(FrameWriter, ClearDropsQueuedFrames) {
