@@ -31,8 +31,10 @@ namespace {
 
 // The loop reads, frames and writes one chunk at a time and yields after
 // each (the checksum runs on its own thread): other calls of the session
-// (ping, exec) get their turn between chunks.
-constexpr std::size_t read_chunk = 64 * 1024;
+// (ping, exec) get their turn between chunks. 256 KiB: fewer turns of the
+// loop per byte (download with XXH64 in the TCG guest: 253 -> 319 MB/s),
+// still well under a millisecond of channel time each.
+constexpr std::size_t read_chunk = 256 * 1024;
 
 checksum_kind checksum_from(v1::Checksum c) {
   if (const auto kind = checksum_kind_from(c)) return *kind;
