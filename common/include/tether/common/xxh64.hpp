@@ -1,8 +1,8 @@
 // XXH64 (Yann Collet's xxHash, 64-bit variant), incremental. A fast
-// non-cryptographic checksum: file transfers use it by default to verify
+// non-cryptographic checksum: file transfers use it on request to verify
 // that the bytes arrived intact (it catches corruption, not tampering;
-// SHA-256 stays available on request). Implemented here from the published
-// algorithm (xxhash.h / doc/xxhash_spec.md); digests match `xxhsum -H1`.
+// SHA-256 is the default). Implemented here from the published algorithm
+// (xxhash.h / doc/xxhash_spec.md); digests match `xxhsum -H1`.
 #pragma once
 
 #include <array>
