@@ -33,6 +33,15 @@ std::string resolve_virtio_port(const std::string& name_or_path) {
 
 namespace {
 
+// SIGIO (O_ASYNC) only while waiting for a host: the driver also raises it
+// for every buffer of incoming data, which would cost the agent a signal
+// per request. A connected session learns of a disconnect without it: the
+// port polls readable (POLLHUP) and reads 0 bytes.
+void set_async(int fd, bool on) {
+  const int fl = ::fcntl(fd, F_GETFL);
+  if (fl >= 0) ::fcntl(fd, F_SETFL, on ? fl | O_ASYNC : fl & ~O_ASYNC);
+}
+
 // One open port fd as a byte_stream for the duration of a host connection.
 enum class port_state { host_connected, host_away, gone };
 
@@ -117,9 +126,13 @@ class port_stream final : public io::byte_stream {
   // True if the host shows up as connected within the grace period.
   awaitable<bool> host_returns() {
     const auto until = std::chrono::steady_clock::now() + host_notice_grace;
+    set_async(sd_.native_handle(), true);  // before probing: no notice slips by
     for (;;) {
       const auto st = probe(sd_.native_handle(), sysfs_);
-      if (st == port_state::host_connected) co_return true;
+      if (st == port_state::host_connected) {
+        set_async(sd_.native_handle(), false);
+        co_return true;
+      }
       if (st == port_state::gone) co_return false;
       const auto now = std::chrono::steady_clock::now();
       if (now >= until) co_return false;
@@ -164,19 +177,20 @@ awaitable<void> virtio_port::serve(session_fn run_session) {
     }
     // SIGIO on host connect/disconnect and unplug (port_events catches it).
     ::fcntl(fd, F_SETOWN, ::getpid());
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_ASYNC);
     const std::string sysfs = "/sys/class/virtio-ports/" + fs::canonical(path).filename().string();
     asio::posix::stream_descriptor sd(ex_, fd);
     log::notice("serving on {} ({})", path, name_);
     if (on_first_open_) std::exchange(on_first_open_, nullptr)();
 
     for (;;) {
+      set_async(fd, true);  // before probing: no notice slips by
       const auto st = probe(fd, sysfs);
       if (st == port_state::gone) break;
       if (st == port_state::host_away) {
         co_await events_.wait(60s);
         continue;
       }
+      set_async(fd, false);
       port_stream stream(sd, path, sysfs, events_);
       log::info("host connected on {}", path);
       co_await run_session(stream);
