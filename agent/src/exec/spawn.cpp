@@ -49,28 +49,16 @@ struct child_failure {
   ::_exit(127);
 }
 
-// Signals the agent ignores: SIG_IGN survives exec, handlers do not, so
-// only these need resetting in the child (one system call each instead of
-// one per signal). Dispositions are set at start-up, so one scan serves.
-const std::vector<int>& ignored_signals() {
-  static const std::vector<int> list = [] {
-    std::vector<int> out;
-    for (int s = 1; s < NSIG; ++s) {
-      struct sigaction sa{};
-      if (::sigaction(s, nullptr, &sa) == 0 && sa.sa_handler == SIG_IGN) out.push_back(s);
-    }
-    return out;
-  }();
-  return list;
-}
-
-[[noreturn]] void run_child(const spawn_spec& spec, pid_t parent, const std::vector<int>& ignored, int in, int out, int err,
-                            int tty_slave, child_failure* failure, char* const* argv, char* const* envp) {
-  // The agent blocks or ignores some signals; a command must start clean.
+[[noreturn]] void run_child(const spawn_spec& spec, pid_t parent, int in, int out, int err, int tty_slave,
+                            child_failure* failure, char* const* argv, char* const* envp) {
+  // The agent blocks, ignores or handles some signals; a command must start
+  // clean. Every disposition is reset (not only the ignored ones, which are
+  // all exec would keep) before anything is unblocked: an agent handler
+  // must never run in this child, which shares the agent's memory.
+  for (int s = 1; s < NSIG; ++s) ::signal(s, SIG_DFL);
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  for (int s : ignored) ::signal(s, SIG_DFL);
 
   // Own session and process group: the agent signals the whole group.
   if (::setsid() < 0) fail(failure, step_setsid);
@@ -179,14 +167,22 @@ spawned spawn(const spawn_spec& spec) {
   auto argv = c_strings(spec.argv);
   auto envp = c_strings(spec.env);
   const pid_t parent = ::getpid();
-  const auto& ignored = ignored_signals();
   // vfork: no copy of the agent's page tables (costly in an emulated
   // guest); the agent waits the few system calls until the child execs.
+  // The child starts with every signal blocked (see run_child).
+  sigset_t all, before;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &before);
   const pid_t pid = ::vfork();
-  if (pid < 0) throw_errno("vfork");
   if (pid == 0)
-    run_child(spec, parent, ignored, child_in.get(), child_out.get(), child_err.get(), tty_slave.get(),
+    run_child(spec, parent, child_in.get(), child_out.get(), child_err.get(), tty_slave.get(),
               &failure, argv.data(), envp.data());
+  const int vfork_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  if (pid < 0) {
+    errno = vfork_errno;
+    throw_errno("vfork");
+  }
 
   if (failure.step != 0) {
     ::waitpid(pid, nullptr, 0);  // it has exited: vfork returned
