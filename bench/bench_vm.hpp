@@ -1,8 +1,11 @@
-// The benchmark's guest: the fast initramfs guest booted with the project's
-// scripts, stopped when the object goes.
+// The benchmark's guest: the fast initramfs guest, owned by this process
+// (support/qemu_guest: it dies with us), stopped when the object goes.
 #pragma once
 
+#include <memory>
 #include <string>
+
+#include "support/qemu_guest.hpp"
 
 namespace tether::bench {
 
@@ -16,7 +19,7 @@ class bench_vm {
 
  private:
   std::string dir_;
-  bool owned_ = false;
+  std::unique_ptr<test::qemu_guest> guest_;
 };
 
 }  // namespace tether::bench

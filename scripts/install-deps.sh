@@ -10,7 +10,7 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
 build_pkgs=(
-  build-essential cmake pkg-config ninja-build
+  build-essential cmake pkg-config ninja-build ccache
   libboost1.81-dev
   protobuf-compiler libprotobuf-dev
   libudev-dev libsystemd-dev

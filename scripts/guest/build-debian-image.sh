@@ -13,8 +13,9 @@
 # (ext4, sparse), DIR/vmlinuz, DIR/initrd.img and DIR/kernel-release. Boot it:
 #   start-vm.sh --kernel DIR/vmlinuz --initrd DIR/initrd.img --disk DIR/rootfs.img \
 #               --append "root=/dev/vda rw" --mem 1024 --wait-ready 300
-# The base system is cached by its package list (DIR/base.tar); the image by
-# all inputs: a rebuild with nothing changed returns at once.
+# The base system is cached by its package list (in ~/.cache/tether, shared
+# by all clones); the image by all inputs: a rebuild with nothing changed
+# returns at once.
 set -euo pipefail
 
 deb="" host_deb="" out=""
@@ -57,13 +58,19 @@ mkdir -p "$out"
 # and the agent's runtime libraries.
 packages=systemd,systemd-sysv,udev,dbus,kmod,qemu-guest-agent,libprotobuf32,libudev1,libsystemd0,procps
 base_key=$(echo "bookworm minbase $packages" | sha256sum | cut -d' ' -f1)
-if [[ ! -f "$out/base.tar" || "$(cat "$out/base.key" 2>/dev/null)" != "$base_key" ]]; then
+# The base lives outside the build tree (every clone on this machine shares
+# it), named by its key; TETHER_CACHE_DIR moves it.
+cache=${TETHER_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tether}
+base=$cache/debian-base-$base_key.tar
+if [[ ! -f "$base" ]]; then
   echo "build-debian-image: mmdebstrap bookworm (about a minute)..." >&2
-  rm -rf "$out/base-new.tar"
+  mkdir -p "$cache"
+  tmp_base=$(mktemp -d "$cache/debian-base-new-XXXXXX")
   # (mmdebstrap picks the output format from the file name's extension)
-  mmdebstrap --quiet --variant=minbase --include="$packages" bookworm "$out/base-new.tar"
-  mv "$out/base-new.tar" "$out/base.tar"
-  echo "$base_key" > "$out/base.key"
+  mmdebstrap --quiet --variant=minbase --include="$packages" bookworm "$tmp_base/base.tar" ||
+    { rm -rf "$tmp_base"; exit 1; }
+  mv "$tmp_base/base.tar" "$base"
+  rmdir "$tmp_base"
 fi
 
 root=$(mktemp -d)
@@ -80,7 +87,7 @@ if [[ -f "$out/inputs.sha256" && "$(cat "$out/inputs.sha256")" == "$inputs" && -
   exit 0
 fi
 
-tar -C "$root" -xf "$out/base.tar"
+tar -C "$root" -xf "$base"
 
 # The host's kernel boots the guest: give it the modules udev will load
 # (virtio console, block, net; ACPI button + evdev for QMP system_powerdown:

@@ -39,11 +39,10 @@ TEST_F(AGuestWithoutSystemd, RunsItsHooksThenPowersOffThroughTheKernel) {
                          "$TETHER_POWER_ACTION\\n' > /etc/tether/host-halt.d/50-fast && "
                          "chmod 755 /etc/tether/host-halt.d/50-fast"});
   ASSERT_EQ(setup.exit_code, 0) << setup.err;
-  const pid_t qemu = guest.qemu_pid();
   const auto t0 = clock::now();
   const auto r = test::run_tetherctl("--socket " + guest.tether_socket() +
                                      " power poweroff --host-halt --wait --wait-timeout 120");
-  const bool exited = test::wait_process_gone(qemu, std::chrono::seconds(60));
+  const bool exited = guest.wait_exit(std::chrono::seconds(60));
   std::cerr << "[ measured ] fast guest host-halt poweroff (1 hook, kernel): request to QEMU exit "
             << std::chrono::duration<double>(clock::now() - t0).count() << " s\n";
   EXPECT_EQ(r.status, 0) << r.out;

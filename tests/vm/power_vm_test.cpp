@@ -116,11 +116,10 @@ TEST_F(ADebianGuest, PowersOffForAHostHaltAfterItsHookAndTheHostShutdownUnit) {
       "systemctl daemon-reload && systemctl start tether-host-shutdown.service && "
       "test -S /run/tether-fake-guest.sock");
 
-  const pid_t qemu = guest.qemu_pid();
   const auto t0 = clock::now();
   const auto r = test::run_tetherctl("--socket " + guest.tether_socket() +
                                      " power poweroff --host-halt --wait --wait-timeout 240");
-  const bool exited = test::wait_process_gone(qemu, std::chrono::seconds(60));
+  const bool exited = guest.wait_exit(std::chrono::seconds(60));
   std::cerr << "[ measured ] host-halt poweroff (1 hook): request to QEMU exit " << seconds_since(t0) << " s\n";
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(at(r.out, "poweroff accepted by the guest (via logind)"), std::string::npos) << r.out;

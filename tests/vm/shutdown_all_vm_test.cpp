@@ -42,7 +42,6 @@ TEST_F(TwoDebianGuests, AreBothDownByTheDeadlineTheOneWithoutAnAgentThroughACPI)
       << "socket = " << guest.tether_socket() << "\nqmp = " << guest.qmp_socket() << "\n";
   std::ofstream(conf.path() + "/without-agent.conf")
       << "socket = " << bare->tether_socket() << "\nqmp = " << bare->qmp_socket() << "\n";
-  const pid_t q1 = guest.qemu_pid(), q2 = bare->qemu_pid();
 
   const auto t0 = clock::now();
   const auto r = test::run_tetherctl("shutdown-all --config-dir " + conf.path() +
@@ -54,8 +53,8 @@ TEST_F(TwoDebianGuests, AreBothDownByTheDeadlineTheOneWithoutAnAgentThroughACPI)
   EXPECT_TRUE(contains(r.out, "without-agent: down - agent did not answer")) << r.out;
   EXPECT_TRUE(contains(r.out, "ACPI power button via QMP")) << r.out;
   EXPECT_TRUE(contains(r.out, "shutdown-all: 2 of 2 guest(s) down")) << r.out;
-  EXPECT_TRUE(test::wait_process_gone(q1, std::chrono::seconds(30)));
-  EXPECT_TRUE(test::wait_process_gone(q2, std::chrono::seconds(30)));
+  EXPECT_TRUE(guest.wait_exit(std::chrono::seconds(30)));
+  EXPECT_TRUE(bare->wait_exit(std::chrono::seconds(30)));
   // Both went through a clean shutdown to the power-off.
   for (const auto* g : {&guest, bare.get()}) {
     const std::string c = g->console();

@@ -1,6 +1,7 @@
-// One real guest per VM test binary: booted on first use with the project's
-// scripts (scripts/guest/start-vm.sh), shared by every test of the binary,
-// stopped when the binary exits. Tests wait on conditions, never on sleeps.
+// One real guest per VM test binary: booted on first use (support/qemu_guest,
+// which runs scripts/guest/start-vm.sh), shared by every test of the binary,
+// stopped when the binary exits. QEMU is this process's child and dies with
+// it, whatever fails. Tests wait on conditions, never on sleeps.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -11,41 +12,44 @@
 #include <memory>
 #include <string>
 
+#include "support/qemu_guest.hpp"
+
 namespace tether::test {
 
 class vm_guest {
  public:
   // The binary's guest, booted on first call. Throws (failing the test
-  // loudly) if QEMU, the kernel or the guest image is missing.
+  // loudly, with the console) if QEMU, the kernel or the image is missing or
+  // the guest does not boot; a boot whose console stays silent is retried once.
   static vm_guest& shared();
   // One more guest of the same image, with `extra_append` on the kernel
   // command line; stopped when destroyed.
   static std::unique_ptr<vm_guest> boot_another(const std::string& extra_append);
-  ~vm_guest() { stop(); }
+  // The options this binary boots its guests with (tests/vm/CMakeLists.txt).
+  static boot_options default_options(const std::string& extra_append = "");
+  ~vm_guest();
 
-  const std::string& state_dir() const { return dir_; }
-  const std::string& tether_socket() const { return tether_; }
-  const std::string& qmp_socket() const { return qmp_; }
-  const std::string& qga_socket() const { return qga_; }
-  const std::string& raw_socket() const { return raw_; }
-  std::string console_tail(int lines = 40) const;
+  const std::string& state_dir() const { return qemu_.state_dir(); }
+  std::string tether_socket() const { return qemu_.socket("tether"); }
+  std::string qmp_socket() const { return qemu_.socket("qmp"); }
+  std::string qga_socket() const { return qemu_.socket("qga"); }
+  std::string raw_socket() const { return qemu_.socket("raw"); }
+  std::string console_tail(int lines = 40) const { return file_tail(qemu_.console_path(), lines); }
   // The whole serial console so far.
   std::string console() const;
-  // QEMU's process id (read it before QEMU may exit: the pidfile goes with it).
-  pid_t qemu_pid() const;
-  void stop();
+  // QEMU's process id (valid until the guest is stopped).
+  pid_t qemu_pid() const { return qemu_.pid(); }
+  // Waits up to `within` for QEMU to exit by itself (the guest powered off).
+  bool wait_exit(std::chrono::milliseconds within) { return qemu_.wait_exit(within); }
+  void stop() { qemu_.stop(); }
 
  private:
   explicit vm_guest(const std::string& extra_append = "");
-  std::string dir_, tether_, qmp_, qga_, raw_, console_;
-  bool running_ = false;
+  qemu_guest qemu_;
 };
 
-// Waits up to `within` for a process that is not our child (QEMU runs
-// daemonized) to end; true once it has.
-bool wait_process_gone(pid_t pid, std::chrono::seconds within);
-
-// Base for VM tests: prints the guest console tail when a test failed.
+// Base for VM tests: when a test failed, prints the console tail of every
+// guest still alive (and where their state is).
 class vm_test : public ::testing::Test {
  protected:
   vm_guest& guest = vm_guest::shared();
