@@ -5,10 +5,13 @@
 #include <signal.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -44,6 +47,75 @@ std::string last_line(const std::string& text) {
   if (end == std::string::npos) return "";
   auto begin = text.find_last_of('\n', end);
   return text.substr(begin == std::string::npos ? 0 : begin + 1, end - (begin == std::string::npos ? 0 : begin + 1) + 1);
+}
+
+// Runs one human-monitor command over QMP (blocking, 5 s per read) and
+// returns its text; "" if QMP does not answer.
+std::string qmp_human(const std::string& socket_path, const std::string& command) {
+  fd_guard fd{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (fd.fd < 0 || socket_path.size() >= sizeof addr.sun_path) return "";
+  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  timeval tv{5, 0};
+  ::setsockopt(fd.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::connect(fd.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) return "";
+  const std::string req = R"({"execute":"qmp_capabilities"})"
+                          "\n"
+                          R"({"execute":"human-monitor-command","arguments":{"command-line":")" +
+                          command + "\"}}\n";
+  if (::write(fd.fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) return "";
+  std::string in;
+  char buf[4096];
+  // Greeting, capabilities' reply, then the command's: three lines.
+  while (std::count(in.begin(), in.end(), '\n') < 3) {
+    const ssize_t n = ::read(fd.fd, buf, sizeof buf);
+    if (n <= 0) break;
+    in.append(buf, static_cast<size_t>(n));
+  }
+  const auto at = in.find("{\"return\": \"");
+  if (at == std::string::npos) return in;
+  std::string text;  // the JSON string, unescaped enough to read
+  for (size_t i = at + 12; i < in.size() && in[i] != '"'; ++i) {
+    if (in[i] == '\\' && i + 1 < in.size()) {
+      ++i;
+      text += in[i] == 'n' ? '\n' : in[i] == 'r' ? '\r' : in[i];
+    } else {
+      text += in[i];
+    }
+  }
+  return text;
+}
+
+// The kernel function holding `address`, from the System.map beside the
+// guest's kernel release (test guests boot with nokaslr).
+std::string kernel_symbol(const std::string& kernel, unsigned long long address) {
+  std::ifstream rel(fs::path(kernel).parent_path() / "kernel-release");
+  std::string release;
+  if (!(rel >> release)) return "";
+  // Debian's /boot/System.map is a stub; the -dbg package has the real one,
+  // and a guest's own /proc/kallsyms (nokaslr) saved beside the kernel will do.
+  std::ifstream map;
+  for (const auto& p : {fs::path(kernel).parent_path() / "System.map", fs::path("/usr/lib/debug/boot/System.map-" + release),
+                        fs::path("/boot/System.map-" + release)}) {
+    map.open(p);
+    if (map) break;
+  }
+  unsigned long long best = 0;
+  std::string best_name;
+  for (std::string line; std::getline(map, line);) {
+    unsigned long long a = 0;
+    char type = 0, name[256];
+    if (std::sscanf(line.c_str(), "%llx %c %255s", &a, &type, name) != 3) continue;
+    if (a <= address && a >= best && (type == 't' || type == 'T')) {
+      best = a;
+      best_name = name;
+    }
+  }
+  if (best_name.empty()) return "";
+  char off[32];
+  std::snprintf(off, sizeof off, "+0x%llx", address - best);
+  return best_name + off;
 }
 
 }  // namespace
@@ -232,9 +304,10 @@ std::string qemu_guest::boot_once(int attempt) {
       ++report_.stalls;
       const auto silent = std::chrono::duration_cast<std::chrono::seconds>(now - last_output).count();
       const std::string last = last_line(window);
+      const std::string where = dump_stall(attempt);
       kill_now();
       return "boot stalled: console silent for " + std::to_string(silent) + " s " +
-             (last.empty() ? std::string("(nothing printed at all)") : "after \"" + last + "\"");
+             (last.empty() ? std::string("(nothing printed at all)") : "after \"" + last + "\"") + where;
     }
     if (now >= deadline) {
       kill_now();
@@ -253,6 +326,28 @@ std::string qemu_guest::boot_once(int attempt) {
       }
     }
   }
+}
+
+std::string qemu_guest::dump_stall(int attempt) {
+  // What the vCPUs were doing, for the record (stall-N.txt) and the message.
+  const std::string status = qmp_human(socket("qmp"), "info status");
+  const std::string regs = qmp_human(socket("qmp"), "info registers -a");
+  std::string where;
+  // One "RIP=" (long mode) or "EIP=" line per vCPU.
+  for (size_t at = 0, cpu = 0; (at = regs.find("IP=", at)) != std::string::npos; at += 3) {
+    if (at == 0 || (regs[at - 1] != 'R' && regs[at - 1] != 'E')) continue;
+    const unsigned long long rip = std::strtoull(regs.c_str() + at + 3, nullptr, 16);
+    const std::string sym = kernel_symbol(o_.kernel, rip);
+    char line[160];
+    std::snprintf(line, sizeof line, "%svCPU %zu at %llx%s%s", where.empty() ? "" : ", ", cpu, rip,
+                  sym.empty() ? "" : " ", sym.c_str());
+    where += line;
+    ++cpu;
+  }
+  std::ofstream(dir_ + "/stall-" + std::to_string(attempt) + ".txt")
+      << "info status: " << status << "\n" << where << "\n\n" << regs;
+  const std::string state = status.substr(0, status.find_first_of("\r\n"));
+  return where.empty() ? "" : " (" + (state.empty() ? "" : state + "; ") + where + ")";
 }
 
 bool qemu_guest::exited() {

@@ -90,6 +90,7 @@ class qemu_guest {
   void launch(int attempt);
   void kill_now();
   std::string boot_once(int attempt);  // "" when ready, else why not
+  std::string dump_stall(int attempt);  // vCPU state of a stalled boot, in words
   std::string tail(int lines) const;
   void log_boot(const std::string& result) const;
 
