@@ -1,5 +1,7 @@
 #include "bench_vm.hpp"
 
+#include "bench_paths.hpp"
+
 namespace tether::bench {
 
 bench_vm::bench_vm(const std::string& attach_state_dir) {
@@ -8,8 +10,8 @@ bench_vm::bench_vm(const std::string& attach_state_dir) {
     return;
   }
   test::boot_options o;
-  o.kernel = TETHER_GUEST_KERNEL;
-  o.initrd = TETHER_GUEST_INITRD;
+  o.kernel = paths::guest_kernel;
+  o.initrd = paths::guest_initrd;
   o.mem_mb = 1024;
   o.ready_timeout = std::chrono::seconds(180);
   o.label = "benchmark guest";

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "bench_table.hpp"
+#include "bench_paths.hpp"
 #include "bench_vm.hpp"
 #include "support/qga_client.hpp"
 #include "tether/client.hpp"
@@ -80,7 +81,7 @@ row ping_row(context& c) {
 constexpr const char* floor_probe = "/root/tether-bench-floor";
 
 void install_floor_probe(context& c) {
-  run(c.ctx, files::upload_file(*c.guest, TETHER_BENCH_FLOOR, floor_probe, {.mode = 0755, .overwrite = true}));
+  run(c.ctx, files::upload_file(*c.guest, paths::floor_probe, floor_probe, {.mode = 0755, .overwrite = true}));
 }
 
 std::map<std::string, double> run_floor_probe(context& c, std::vector<std::string> args) {

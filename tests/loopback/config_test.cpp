@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "support/agent_process.hpp"
+#include "support/build_paths.hpp"
 #include "support/async.hpp"
 #include "tether/client.hpp"
 #include "tether/exec.hpp"
@@ -34,7 +35,7 @@ struct run_result {
 // --check-config or a bad config).
 run_result run_agent(const std::string& args) {
   run_result r;
-  FILE* p = ::popen((std::string(TETHER_AGENT_BINARY) + " " + args + " 2>&1").c_str(), "r");
+  FILE* p = ::popen((std::string(test::agent_binary) + " " + args + " 2>&1").c_str(), "r");
   if (!p) throw std::runtime_error("popen failed");
   char buf[4096];
   while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) r.output.append(buf, n);
@@ -187,7 +188,7 @@ TEST(AgentConfigFile, GivenExplicitlyButMissingIsAnError) {
 }
 
 TEST(AgentConfigFile, ShippedWithThePackageIsValid) {
-  const auto r = run_agent(std::string("--config ") + TETHER_SOURCE_DIR + "/config/agent.conf --check-config");
+  const auto r = run_agent(std::string("--config ") + test::source_dir + "/config/agent.conf --check-config");
   EXPECT_EQ(r.exit_status, 0) << r.output;
   EXPECT_NE(r.output.find("agent.conf: ok"), std::string::npos) << r.output;
 }

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "support/build_paths.hpp"
 #include "support/agent_process.hpp"
 #include "support/async.hpp"
 #include "tether/qmp.hpp"
@@ -532,7 +533,7 @@ TEST_F(AQmpClient, ServesTetherctlQmpWithoutAnAgentSocket) {
   std::thread server([&] {
     while (!script_done) ctx.run_one_for(50ms);
   });
-  const std::string cmd = std::string("env -u TETHER_SOCKET ") + TETHERCTL_BINARY + " qmp --qmp " + path +
+  const std::string cmd = std::string("env -u TETHER_SOCKET ") + test::tetherctl_binary + " qmp --qmp " + path +
                           " device_del '{\"id\": \"disk3\"}' 2>&1";
   FILE* p = ::popen(cmd.c_str(), "r");
   std::string out;

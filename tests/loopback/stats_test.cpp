@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 
+#include "support/build_paths.hpp"
 #include "support/tetherctl_runner.hpp"
 #include <poll.h>
 #include <signal.h>
@@ -403,7 +404,7 @@ TEST(AStatsSubscription, ResumesWhenTheAgentComesBack) {
     agent.stop(SIGTERM);
     // A new agent on the same socket (as after a guest reboot). The client
     // reconnects with backoff; no readiness signal is needed.
-    std::vector<std::string> args = {TETHER_AGENT_BINARY, "--listen-unix", path, "--log-level", "warning"};
+    std::vector<std::string> args = {test::agent_binary, "--listen-unix", path, "--log-level", "warning"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -541,7 +542,7 @@ TEST_F(TetherctlStats, StopsWatchingCleanlyOnSigint) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-  std::vector<std::string> args = {TETHERCTL_BINARY, "--socket", agent.socket_path(), "stats", "--watch", "100"};
+  std::vector<std::string> args = {test::tetherctl_binary, "--socket", agent.socket_path(), "stats", "--watch", "100"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

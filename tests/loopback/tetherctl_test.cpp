@@ -1,6 +1,7 @@
 // tetherctl as a user runs it: output, --json, exit statuses.
 #include <gtest/gtest.h>
 
+#include "support/build_paths.hpp"
 #include "support/tetherctl_runner.hpp"
 
 #include <cstdio>
@@ -46,7 +47,7 @@ TEST_F(Tetherctl, InfoJsonCarriesFieldNames) {
 }
 
 TEST_F(Tetherctl, ReadsTheSocketFromTheEnvironment) {
-  const std::string cmd = "TETHER_SOCKET=" + agent.socket_path() + " " + TETHERCTL_BINARY + " ping >/dev/null 2>&1";
+  const std::string cmd = "TETHER_SOCKET=" + agent.socket_path() + " " + test::tetherctl_binary + " ping >/dev/null 2>&1";
   EXPECT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 0);
 }
 

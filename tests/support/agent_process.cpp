@@ -1,5 +1,7 @@
 #include "support/agent_process.hpp"
 
+#include "support/build_paths.hpp"
+
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -43,7 +45,7 @@ agent_process::agent_process(std::vector<std::string> extra_args, std::chrono::m
   if (::bind(notify_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
     throw std::runtime_error("bind notify socket: " + std::string(std::strerror(errno)));
 
-  std::vector<std::string> args = {TETHER_AGENT_BINARY, "--listen-unix", socket_, "--log-level", "warning"};
+  std::vector<std::string> args = {agent_binary, "--listen-unix", socket_, "--log-level", "warning"};
   // Tests never read this machine's /etc/tether/agent.conf.
   if (std::find(extra_args.begin(), extra_args.end(), "--config") == extra_args.end())
     args.insert(args.end(), {"--config", "/dev/null"});

@@ -1,5 +1,7 @@
 #include "support/qemu_guest.hpp"
 
+#include "support/build_paths.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -212,7 +214,7 @@ qemu_guest::~qemu_guest() {
 }
 
 void qemu_guest::launch(int attempt) {
-  std::vector<std::string> args = {TETHER_SOURCE_DIR "/scripts/guest/start-vm.sh",
+  std::vector<std::string> args = {std::string(source_dir) + "/scripts/guest/start-vm.sh",
                                    "--foreground",
                                    "--kernel", o_.kernel,
                                    "--initrd", o_.initrd,

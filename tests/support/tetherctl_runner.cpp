@@ -1,5 +1,7 @@
 #include "support/tetherctl_runner.hpp"
 
+#include "support/build_paths.hpp"
+
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -7,7 +9,7 @@
 namespace tether::test {
 
 ctl_result run_tetherctl(const std::string& args) {
-  const std::string cmd = std::string(TETHERCTL_BINARY) + " " + args + " 2>&1";
+  const std::string cmd = std::string(tetherctl_binary) + " " + args + " 2>&1";
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) return {-1, "popen failed"};
   std::string out;

@@ -1,6 +1,8 @@
 #include "config/config_file.hpp"
 
 #include <gtest/gtest.h>
+
+#include "support/build_paths.hpp"
 #include <unistd.h>
 
 #include <filesystem>
@@ -275,7 +277,7 @@ TEST(AgentFlags, CheckConfigValidatesAndAsksToExit) {
 // `#key = value` line. Uncommented, every such line must be a valid key, and
 // the limits it shows must be the defaults the code really uses.
 TEST(ShippedConfig, DocumentsOnlyValidKeysAndTheRealDefaults) {
-  std::ifstream in(std::string(TETHER_SOURCE_DIR) + "/config/agent.conf");
+  std::ifstream in(std::string(tether::test::source_dir) + "/config/agent.conf");
   ASSERT_TRUE(in) << "config/agent.conf not found";
   std::stringstream ss;
   ss << in.rdbuf();

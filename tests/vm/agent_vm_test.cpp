@@ -9,9 +9,11 @@
 #include <thread>
 
 #include "support/async.hpp"
+#include "support/build_paths.hpp"
 #include "support/qga_client.hpp"
 #include "tether/client.hpp"
 #include "vm_fixture.hpp"
+#include "vm_guest_config.hpp"
 
 namespace tether {
 namespace {
@@ -45,7 +47,7 @@ TEST_F(AGuestAgent, AnswersPingAndInfoOverVirtioSerial) {
   auto pong = run_for(ctx, c.ping("over virtio"), 120s);
   EXPECT_EQ(pong.payload(), "over virtio");
   auto info = run_for(ctx, c.info());
-  std::ifstream kr(TETHER_GUEST_KERNEL_RELEASE_FILE);
+  std::ifstream kr(test::vm_config::kernel_release_file);
   std::string release;
   std::getline(kr, release);
   EXPECT_EQ(info.kernel_release(), release);  // the kernel the image was built with
@@ -57,7 +59,7 @@ TEST_F(AGuestAgent, AnswersPingAndInfoOverVirtioSerial) {
 
 TEST_F(AGuestAgent, ServesTetherctlPingAndInfo) {
   auto run = [&](const std::string& args) {
-    const std::string cmd = std::string(TETHERCTL_BINARY) + " --socket " + guest.tether_socket() +
+    const std::string cmd = std::string(test::tetherctl_binary) + " --socket " + guest.tether_socket() +
                             " --timeout 60 " + args + " >/dev/null 2>&1";
     return WEXITSTATUS(std::system(cmd.c_str()));
   };

@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "support/build_paths.hpp"
 #include "support/async.hpp"
 #include "support/qga_client.hpp"
 #include "tether/client.hpp"
@@ -166,7 +167,7 @@ TEST_F(GuestStats, MeasureTheAgentsCpuCostInTheGuest) {
 }
 
 TEST_F(GuestStats, ShowInTetherctl) {
-  const std::string base = std::string(TETHERCTL_BINARY) + " --socket " + guest.tether_socket() + " --timeout 60 ";
+  const std::string base = std::string(test::tetherctl_binary) + " --socket " + guest.tether_socket() + " --timeout 60 ";
   EXPECT_EQ(WEXITSTATUS(std::system((base + "stats >/dev/null 2>&1").c_str())), 0);
   EXPECT_EQ(WEXITSTATUS(std::system((base + "--json stats --watch 100 --count 3 >/dev/null 2>&1").c_str())), 0);
 }

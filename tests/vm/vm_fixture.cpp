@@ -1,5 +1,7 @@
 #include "vm_fixture.hpp"
 
+#include "vm_guest_config.hpp"
+
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -28,7 +30,7 @@ const auto* g_env = ::testing::AddGlobalTestEnvironment(new vm_environment);
 
 std::string boot_log_path() {
   const char* env = std::getenv("TETHER_VM_BOOT_LOG");
-  return env ? env : TETHER_VM_BOOT_LOG;
+  return env ? env : vm_config::boot_log;
 }
 
 void count(const boot_report& r) {
@@ -41,14 +43,14 @@ void count(const boot_report& r) {
 
 boot_options vm_guest::default_options(const std::string& extra_append) {
   boot_options o;
-  o.kernel = TETHER_GUEST_KERNEL;
-  o.initrd = TETHER_GUEST_INITRD;
-  o.disk = TETHER_GUEST_DISK;
+  o.kernel = vm_config::kernel;
+  o.initrd = vm_config::initrd;
+  o.disk = vm_config::disk;
   o.allow_reboot = !o.disk.empty();  // the Debian guest's tests reboot it
-  o.mem_mb = std::atoi(TETHER_GUEST_MEM);
-  o.append = std::string(TETHER_GUEST_APPEND) + (extra_append.empty() ? "" : " " + extra_append);
+  o.mem_mb = vm_config::mem_mb;
+  o.append = std::string(vm_config::append) + (extra_append.empty() ? "" : " " + extra_append);
   o.boot_log = boot_log_path();
-  o.label = std::string(o.disk.empty() ? "fast" : "Debian") + " guest (" TETHER_VM_TEST_BINARY ")";
+  o.label = std::string(o.disk.empty() ? "fast" : "Debian") + " guest (" + vm_config::binary + ")";
   return o;
 }
 
