@@ -267,10 +267,16 @@ std::string qemu_guest::boot_once(int attempt) {
   fd_guard ino{::inotify_init1(IN_CLOEXEC | IN_NONBLOCK)};
   if (ino.fd < 0 || ::inotify_add_watch(ino.fd, console.c_str(), IN_MODIFY) < 0)
     throw std::system_error(errno, std::generic_category(), "inotify on " + console);
+  // QEMU creates its QMP socket once it runs: without a ready marker, that
+  // is what we wait for (a stale one from an earlier attempt must not count).
+  ::unlink(socket("qmp").c_str());
+  fd_guard dir_watch{::inotify_init1(IN_CLOEXEC | IN_NONBLOCK)};
+  if (dir_watch.fd < 0 || ::inotify_add_watch(dir_watch.fd, dir_.c_str(), IN_CREATE) < 0)
+    throw std::system_error(errno, std::generic_category(), "inotify on " + dir_);
   launch(attempt);
-  if (o_.ready_marker.empty()) return "";
   fd_guard pidfd{static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0))};
   if (pidfd.fd < 0) throw std::system_error(errno, std::generic_category(), "pidfd_open of QEMU");
+  if (o_.ready_marker.empty()) return wait_running(dir_watch.fd, pidfd.fd);
   fd_guard in{::open(console.c_str(), O_RDONLY | O_CLOEXEC)};
   if (in.fd < 0) throw std::system_error(errno, std::generic_category(), "open " + console);
 
@@ -350,6 +356,27 @@ std::string qemu_guest::dump_stall(int attempt) {
       << "info status: " << status << "\n" << where << "\n\n" << regs;
   const std::string state = status.substr(0, status.find_first_of("\r\n"));
   return where.empty() ? "" : " (" + (state.empty() ? "" : state + "; ") + where + ")";
+}
+
+std::string qemu_guest::wait_running(int dir_watch, int pidfd) {
+  const auto deadline = clock::now() + o_.ready_timeout;
+  for (;;) {
+    if (fs::exists(socket("qmp"))) return "";
+    if (exited()) return "QEMU exited (wait status " + std::to_string(exit_status_) + ") before it ran";
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
+    if (left <= 0) {
+      kill_now();
+      return "QEMU did not start within " + std::to_string(o_.ready_timeout.count()) + " s";
+    }
+    pollfd p[2] = {{dir_watch, POLLIN, 0}, {pidfd, POLLIN, 0}};
+    if (::poll(p, 2, static_cast<int>(std::min<long long>(left, 60'000))) < 0 && errno != EINTR)
+      throw std::system_error(errno, std::generic_category(), "poll while QEMU starts");
+    if (p[0].revents & POLLIN) {
+      char ev[4096];
+      while (::read(dir_watch, ev, sizeof ev) > 0) {
+      }
+    }
+  }
 }
 
 bool qemu_guest::exited() {

@@ -35,7 +35,7 @@ struct boot_options {
   // /tmp/tether-vm-XXXXXX.
   std::string state_dir;
   // Wait for this line on the console before the constructor returns;
-  // empty: return once QEMU runs.
+  // empty: return once QEMU runs (its QMP socket exists).
   std::string ready_marker = "TETHER-GUEST-READY";
   std::chrono::seconds ready_timeout{300};
   // No new console output for this long while booting: the boot stalled.
@@ -91,6 +91,7 @@ class qemu_guest {
   void kill_now();
   std::string boot_once(int attempt);  // "" when ready, else why not
   std::string dump_stall(int attempt);  // vCPU state of a stalled boot, in words
+  std::string wait_running(int dir_watch, int pidfd);  // "" once QEMU's QMP socket exists
   std::string tail(int lines) const;
   void log_boot(const std::string& result) const;
 

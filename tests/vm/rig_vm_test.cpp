@@ -91,17 +91,30 @@ TEST_F(TheVmRig, RetriesABootWhoseConsoleStaysSilentOnceThenFails) {
   expect_no_qemu_left();
 }
 
+// Kills and reaps a forked child however the test ends, so that a failed
+// assertion cannot leave it holding ctest's output pipe.
+struct child_guard {
+  pid_t pid = -1;
+  ~child_guard() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
 TEST_F(TheVmRig, EndsQemuWhenTheProcessThatOwnsItIsKilled) {
   int p[2];
   ASSERT_EQ(::pipe(p), 0);
   const pid_t owner = ::fork();
   ASSERT_GE(owner, 0);
+  child_guard guard{owner};
   if (owner == 0) {  // the "test binary": boots a guest, reports its QEMU, waits to be killed
     ::close(p[0]);
     try {
       auto o = options();
       o.qemu_args = {"-S"};
-      o.ready_marker.clear();  // return as soon as QEMU runs
+      o.ready_marker.clear();  // return once QEMU runs (its QMP socket exists)
       qemu_guest g(o);
       const pid_t qemu = g.pid();
       if (::write(p[1], &qemu, sizeof qemu) != sizeof qemu) ::_exit(1);
@@ -119,6 +132,7 @@ TEST_F(TheVmRig, EndsQemuWhenTheProcessThatOwnsItIsKilled) {
   ::kill(owner, SIGKILL);
   int st = 0;
   ASSERT_EQ(::waitpid(owner, &st, 0), owner);
+  guard.pid = -1;
   EXPECT_TRUE(wait_process_gone(qemu, 10s)) << "QEMU " << qemu << " outlived the process that owned it";
   expect_no_qemu_left();
 }
