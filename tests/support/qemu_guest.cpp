@@ -22,6 +22,7 @@
 #include <fstream>
 #include <iostream>
 #include <system_error>
+#include <utility>
 
 namespace tether::test {
 namespace {
@@ -39,16 +40,40 @@ bool keep_state_env() {
 // A file descriptor closed on scope exit.
 struct fd_guard {
   int fd = -1;
+  explicit fd_guard(int f) : fd(f) {}
+  fd_guard(fd_guard&& o) noexcept : fd(std::exchange(o.fd, -1)) {}
+  fd_guard(const fd_guard&) = delete;
+  fd_guard& operator=(const fd_guard&) = delete;
   ~fd_guard() {
     if (fd >= 0) ::close(fd);
   }
 };
 
 std::string last_line(const std::string& text) {
-  auto end = text.find_last_not_of("\r\n");
+  const auto end = text.find_last_not_of("\r\n");
   if (end == std::string::npos) return "";
-  auto begin = text.find_last_of('\n', end);
-  return text.substr(begin == std::string::npos ? 0 : begin + 1, end - (begin == std::string::npos ? 0 : begin + 1) + 1);
+  const auto nl = text.find_last_of('\n', end);
+  const auto begin = nl == std::string::npos ? 0 : nl + 1;
+  return text.substr(begin, end - begin + 1);
+}
+
+// An inotify instance watching `path` for `events`, closed on scope exit.
+fd_guard watch(const std::string& path, uint32_t events) {
+  fd_guard ino{::inotify_init1(IN_CLOEXEC | IN_NONBLOCK)};
+  if (ino.fd < 0 || ::inotify_add_watch(ino.fd, path.c_str(), events) < 0)
+    throw std::system_error(errno, std::generic_category(), "inotify on " + path);
+  return ino;
+}
+
+// Sleeps until `ino` reports a change, `pidfd` an exit, or `ms` pass; then
+// empties the inotify queue (the caller looks at the files itself).
+void wait_change(int ino, int pidfd, long long ms, const char* what) {
+  pollfd p[2] = {{ino, POLLIN, 0}, {pidfd, POLLIN, 0}};
+  if (::poll(p, 2, static_cast<int>(std::clamp<long long>(ms, 0, 60'000))) < 0 && errno != EINTR)
+    throw std::system_error(errno, std::generic_category(), what);
+  char ev[4096];
+  while (::read(ino, ev, sizeof ev) > 0) {
+  }
 }
 
 // Runs one human-monitor command over QMP (blocking, 5 s per read) and
@@ -213,7 +238,7 @@ qemu_guest::~qemu_guest() {
   }
 }
 
-void qemu_guest::launch(int attempt) {
+void qemu_guest::launch() {
   std::vector<std::string> args = {std::string(source_dir) + "/scripts/guest/start-vm.sh",
                                    "--foreground",
                                    "--kernel", o_.kernel,
@@ -252,7 +277,6 @@ void qemu_guest::launch(int attempt) {
   pid_ = pid;
   exit_status_ = -1;
   ++report_.attempts;
-  (void)attempt;
 }
 
 std::string qemu_guest::boot_once(int attempt) {
@@ -262,23 +286,21 @@ std::string qemu_guest::boot_once(int attempt) {
     std::error_code ec;
     fs::rename(console, dir_ + "/console.stalled-" + std::to_string(attempt - 1) + ".log", ec);
   }
-  // The console file exists before QEMU starts, so inotify can watch it.
+  // The console file exists before QEMU starts, so it can be watched; a QMP
+  // socket of an earlier attempt must not count as this QEMU running.
   { std::ofstream(console, std::ios::trunc); }
-  fd_guard ino{::inotify_init1(IN_CLOEXEC | IN_NONBLOCK)};
-  if (ino.fd < 0 || ::inotify_add_watch(ino.fd, console.c_str(), IN_MODIFY) < 0)
-    throw std::system_error(errno, std::generic_category(), "inotify on " + console);
-  // QEMU creates its QMP socket once it runs: without a ready marker, that
-  // is what we wait for (a stale one from an earlier attempt must not count).
   ::unlink(socket("qmp").c_str());
-  fd_guard dir_watch{::inotify_init1(IN_CLOEXEC | IN_NONBLOCK)};
-  if (dir_watch.fd < 0 || ::inotify_add_watch(dir_watch.fd, dir_.c_str(), IN_CREATE) < 0)
-    throw std::system_error(errno, std::generic_category(), "inotify on " + dir_);
-  launch(attempt);
+  launch();
   fd_guard pidfd{static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0))};
   if (pidfd.fd < 0) throw std::system_error(errno, std::generic_category(), "pidfd_open of QEMU");
-  if (o_.ready_marker.empty()) return wait_running(dir_watch.fd, pidfd.fd);
-  fd_guard in{::open(console.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (in.fd < 0) throw std::system_error(errno, std::generic_category(), "open " + console);
+  return o_.ready_marker.empty() ? wait_running(pidfd.fd) : wait_marker(attempt, pidfd.fd);
+}
+
+std::string qemu_guest::wait_marker(int attempt, int pidfd) {
+  // Watched before the first read, so no write after that read goes unseen.
+  const fd_guard ino = watch(console_path(), IN_MODIFY);
+  fd_guard in{::open(console_path().c_str(), O_RDONLY | O_CLOEXEC)};
+  if (in.fd < 0) throw std::system_error(errno, std::generic_category(), "open " + console_path());
 
   const auto start = clock::now();
   const auto deadline = start + o_.ready_timeout;
@@ -302,12 +324,7 @@ std::string qemu_guest::boot_once(int attempt) {
       longest = std::max(longest, seconds(now - last_output));
       last_output = now;
     }
-    if (exited()) {
-      const int st = exit_status_;
-      return "QEMU exited (" +
-             (WIFEXITED(st) ? "status " + std::to_string(WEXITSTATUS(st)) : "signal " + std::to_string(WTERMSIG(st))) +
-             ") before the guest was ready";
-    }
+    if (exited()) return "QEMU exited (" + exit_reason() + ") before the guest was ready";
     if (now - last_output >= o_.silence_limit) {
       ++report_.stalls;
       const auto silent = std::chrono::duration_cast<std::chrono::seconds>(now - last_output).count();
@@ -324,15 +341,8 @@ std::string qemu_guest::boot_once(int attempt) {
     }
     // Sleep until the console grows, QEMU exits, or the next limit is due.
     const auto next = std::min(deadline, last_output + o_.silence_limit);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count() + 1;
-    pollfd p[2] = {{ino.fd, POLLIN, 0}, {pidfd.fd, POLLIN, 0}};
-    if (::poll(p, 2, static_cast<int>(std::min<long long>(ms, 60'000))) < 0 && errno != EINTR)
-      throw std::system_error(errno, std::generic_category(), "poll while booting");
-    if (p[0].revents & POLLIN) {
-      char ev[4096];
-      while (::read(ino.fd, ev, sizeof ev) > 0) {
-      }
-    }
+    wait_change(ino.fd, pidfd, std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count() + 1,
+                "poll while booting");
   }
 }
 
@@ -358,25 +368,25 @@ std::string qemu_guest::dump_stall(int attempt) {
   return where.empty() ? "" : " (" + (state.empty() ? "" : state + "; ") + where + ")";
 }
 
-std::string qemu_guest::wait_running(int dir_watch, int pidfd) {
+std::string qemu_guest::wait_running(int pidfd) {
+  // Watched before the first look, so the socket's creation is not missed.
+  const fd_guard dir_watch = watch(dir_, IN_CREATE);
   const auto deadline = clock::now() + o_.ready_timeout;
   for (;;) {
     if (fs::exists(socket("qmp"))) return "";
-    if (exited()) return "QEMU exited (wait status " + std::to_string(exit_status_) + ") before it ran";
+    if (exited()) return "QEMU exited (" + exit_reason() + ") before it ran";
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
     if (left <= 0) {
       kill_now();
       return "QEMU did not start within " + std::to_string(o_.ready_timeout.count()) + " s";
     }
-    pollfd p[2] = {{dir_watch, POLLIN, 0}, {pidfd, POLLIN, 0}};
-    if (::poll(p, 2, static_cast<int>(std::min<long long>(left, 60'000))) < 0 && errno != EINTR)
-      throw std::system_error(errno, std::generic_category(), "poll while QEMU starts");
-    if (p[0].revents & POLLIN) {
-      char ev[4096];
-      while (::read(dir_watch, ev, sizeof ev) > 0) {
-      }
-    }
+    wait_change(dir_watch.fd, pidfd, left, "poll while QEMU starts");
   }
+}
+
+std::string qemu_guest::exit_reason() const {
+  const int st = exit_status_;
+  return WIFEXITED(st) ? "status " + std::to_string(WEXITSTATUS(st)) : "signal " + std::to_string(WTERMSIG(st));
 }
 
 bool qemu_guest::exited() {
@@ -392,13 +402,8 @@ bool qemu_guest::exited() {
 }
 
 bool qemu_guest::wait_exit(std::chrono::milliseconds within) {
-  if (pid_ <= 0) return true;
-  fd_guard pidfd{static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0))};
-  if (pidfd.fd >= 0) {
-    pollfd p{pidfd.fd, POLLIN, 0};
-    ::poll(&p, 1, static_cast<int>(within.count()));
-  }
-  return exited();
+  if (pid_ > 0) wait_process_gone(pid_, within);
+  return exited();  // reaps it
 }
 
 void qemu_guest::kill_now() {

@@ -87,11 +87,13 @@ class qemu_guest {
   void keep_state() { keep_ = true; }
 
  private:
-  void launch(int attempt);
+  void launch();
   void kill_now();
   std::string boot_once(int attempt);  // "" when ready, else why not
   std::string dump_stall(int attempt);  // vCPU state of a stalled boot, in words
-  std::string wait_running(int dir_watch, int pidfd);  // "" once QEMU's QMP socket exists
+  std::string wait_running(int pidfd);                 // "" once QEMU's QMP socket exists
+  std::string wait_marker(int attempt, int pidfd);     // "" once the ready marker is on the console
+  std::string exit_reason() const;                     // how QEMU ended, in words
   std::string tail(int lines) const;
   void log_boot(const std::string& result) const;
 

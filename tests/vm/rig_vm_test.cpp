@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <random>
+#include <optional>
 
 #include "support/agent_process.hpp"
 #include "vm_fixture.hpp"
@@ -28,6 +28,17 @@ class TheVmRig : public ::testing::Test {
     o.label = "rig test guest";
     return o;
   }
+  // The error of a boot that must fail; a test failure (saying `why`) if it
+  // booted after all.
+  static std::optional<boot_error> failed_boot(const boot_options& o, const std::string& why) {
+    try {
+      qemu_guest g(o);
+    } catch (const boot_error& e) {
+      return e;
+    }
+    ADD_FAILURE() << why;
+    return std::nullopt;
+  }
   // No process of this test's guest is left: nothing mentions its state dir.
   void expect_no_qemu_left() {
     EXPECT_TRUE(processes_mentioning(state).empty()) << "a QEMU of " << state << " still runs";
@@ -38,14 +49,11 @@ TEST_F(TheVmRig, FailsAtOnceAndLeavesNoQemuWhenTheKernelCannotBoot) {
   auto o = options();
   o.kernel = tmp.path() + "/not-a-kernel";
   std::ofstream(o.kernel) << std::string(64 * 1024, 'x');
-  try {
-    qemu_guest g(o);
-    FAIL() << "booted a kernel made of 'x'";
-  } catch (const boot_error& e) {
-    const std::string what = e.what();
+  if (const auto e = failed_boot(o, "booted a kernel made of 'x'")) {
+    const std::string what = e->what();
     EXPECT_NE(what.find("QEMU exited (status 1) before the guest was ready"), std::string::npos) << what;
-    EXPECT_EQ(e.report.attempts, 1) << "an exit is no stall: not retried";
-    EXPECT_EQ(e.report.stalls, 0);
+    EXPECT_EQ(e->report.attempts, 1) << "an exit is no stall: not retried";
+    EXPECT_EQ(e->report.stalls, 0);
   }
   expect_no_qemu_left();
 }
@@ -56,11 +64,8 @@ TEST_F(TheVmRig, KillsQemuWhenTheReadyMarkerNeverComes) {
   o.ready_timeout = 20s;
   o.silence_limit = 600s;
   const auto t0 = std::chrono::steady_clock::now();
-  try {
-    qemu_guest g(o);
-    FAIL() << "a marker the guest never prints was found";
-  } catch (const boot_error& e) {
-    const std::string what = e.what();
+  if (const auto e = failed_boot(o, "a marker the guest never prints was found")) {
+    const std::string what = e->what();
     EXPECT_NE(what.find("not ready within 20 s (no \"TETHER-NEVER-PRINTED\" on the console)"), std::string::npos)
         << what;
     // The error carries the console: the kernel's own messages (no "quiet").
@@ -75,14 +80,11 @@ TEST_F(TheVmRig, RetriesABootWhoseConsoleStaysSilentOnceThenFails) {
   o.qemu_args = {"-S"};  // the CPUs never start: nothing is ever printed
   o.silence_limit = 3s;
   o.boot_log = tmp.path() + "/boots.log";
-  try {
-    qemu_guest g(o);
-    FAIL() << "a guest whose CPUs never ran was ready";
-  } catch (const boot_error& e) {
-    const std::string what = e.what();
+  if (const auto e = failed_boot(o, "a guest whose CPUs never ran was ready")) {
+    const std::string what = e->what();
     EXPECT_NE(what.find("boot stalled: console silent for 3 s (nothing printed at all)"), std::string::npos) << what;
-    EXPECT_EQ(e.report.attempts, 2);
-    EXPECT_EQ(e.report.stalls, 2);
+    EXPECT_EQ(e->report.attempts, 2);
+    EXPECT_EQ(e->report.stalls, 2);
   }
   std::ifstream log(o.boot_log);
   std::string line;
