@@ -2,7 +2,9 @@
 # Boost 1.81 (libboost1.81-dev) is required, not 1.74: we rely on Asio's
 # per-operation cancellation, awaitable operators (timeouts as `op || timer`)
 # and as_tuple, none of which 1.74 has.
-find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS headers)
+find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS headers json)
+# tetherctl's command line (libcli11-dev, header-only).
+find_package(CLI11 2.1 REQUIRED CONFIG)
 find_package(Threads REQUIRED)
 find_package(Protobuf REQUIRED)
 find_package(PkgConfig REQUIRED)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything tether needs on a fresh Debian 12 machine (run as root).
 # Build: compiler, CMake, Boost 1.81 (Asio with cancellation and awaitable
-# operators), protobuf, libudev, libsystemd, GoogleTest; dpkg-dev and file
-# for `cpack -G DEB` (dpkg-shlibdeps).
+# operators; Boost.JSON), CLI11 (tetherctl), protobuf, libudev, libsystemd,
+# GoogleTest; dpkg-dev and file for `cpack -G DEB` (dpkg-shlibdeps).
 # Guests: QEMU (TCG), the host's Debian kernel, busybox, udev, kmod,
 # mmdebstrap and e2fsprogs for the full guest, qemu-guest-agent for
 # side-by-side comparisons.
@@ -11,7 +11,8 @@ export DEBIAN_FRONTEND=noninteractive
 
 build_pkgs=(
   build-essential cmake pkg-config ninja-build ccache
-  libboost1.81-dev
+  libboost1.81-dev libboost-json1.81-dev  # Boost.JSON as a library: libtether must not compile its sources
+  libcli11-dev  # tetherctl's argument parser
   protobuf-compiler libprotobuf-dev
   libudev-dev libsystemd-dev
   libgtest-dev libgmock-dev

@@ -1,63 +1,40 @@
 #include "cli.hpp"
 
-#include <charconv>
-#include <cstdio>
+#include "duration.hpp"
 
 namespace tetherctl {
 
-std::vector<command>& commands() {
-  static std::vector<command> all;
-  return all;
+CLI::App* command_table::add(const std::string& name, const std::string& description, run_fn run, target t) {
+  CLI::App* app = root_.add_subcommand(name, description);
+  // Global options (--socket, --json, ...) may also follow the command name.
+  app->fallthrough();
+  entries_.push_back({app, std::move(run), t});
+  return app;
 }
 
-long long parse_int(const std::string& flag, const std::string& value, long long min, long long max) {
-  long long v = 0;
-  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-  if (ec != std::errc() || p != value.data() + value.size() || v < min || v > max)
-    throw usage_error(flag + " needs a whole number from " + std::to_string(min) + " to " +
-                      std::to_string(max) + ", got '" + value + "'");
-  return v;
+const command_table::entry* command_table::chosen() const {
+  for (const auto& e : entries_)
+    if (e.app->parsed()) return &e;
+  return nullptr;
 }
 
-double parse_seconds(const std::string& flag, const std::string& value) {
-  char* end = nullptr;
-  const double v = std::strtod(value.c_str(), &end);
-  if (value.empty() || *end != '\0' || !(v > 0) || v > 1e7)
-    throw usage_error(flag + " needs a positive number of seconds, got '" + value + "'");
-  return v;
-}
-
-bool is_flag(const std::string& arg, const std::string& name) {
-  return arg == name || arg.starts_with(name + "=");
-}
-
-std::string flag_value(const std::vector<std::string>& args, std::size_t& i) {
-  const std::string& a = args[i];
-  if (auto eq = a.find('='); a.starts_with("--") && eq != std::string::npos) return a.substr(eq + 1);
-  if (i + 1 >= args.size()) throw usage_error(a + " needs a value");
-  return args[++i];
-}
-
-std::string json_quote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
+CLI::Option* add_duration(CLI::App* app, const std::string& name, milliseconds& into, const std::string& help,
+                          duration_rule rule) {
+  auto set = [&into, name, rule](const std::string& text) {
+    const auto d = parse_duration(text, rule.bare_unit);
+    const std::string unit = rule.bare_unit == milliseconds(1) ? "milliseconds" : "seconds";
+    if (!d)
+      throw CLI::ValidationError(name + " needs a time such as 500ms, 30s or 2m (a bare number is " + unit +
+                                 "), got '" + text + "'");
+    if (*d < rule.min)
+      throw CLI::ValidationError(name + " must be " +
+                                 (rule.min == milliseconds(1) ? "more than 0" : "at least " + format_duration(rule.min)) +
+                                 ", got '" + text + "'");
+    if (*d > rule.max)
+      throw CLI::ValidationError(name + " must be at most " + format_duration(rule.max) + ", got '" + text + "'");
+    into = *d;
+  };
+  return app->add_option_function<std::string>(name, set, help)->type_name("TIME");
 }
 
 }  // namespace tetherctl

@@ -2,12 +2,11 @@
 // sees them.
 //   FILTER: --subsystem S --devtype T --sysname GLOB --property K=GLOB
 //           --tag T --attr K=GLOB   (property, tag, attr repeatable; all ANDed)
-#include <google/protobuf/util/json_util.h>
-
 #include <csignal>
 #include <iostream>
 
 #include "cli.hpp"
+#include "json_out.hpp"
 #include "tether/devices.hpp"
 
 namespace tetherctl {
@@ -16,42 +15,32 @@ namespace {
 namespace devices = tether::devices;
 using namespace asio::experimental::awaitable_operators;
 
-// Parses the FILTER flag at args[i], if it is one.
-bool parse_filter_flag(const std::vector<std::string>& args, std::size_t& i, devices::filter& f) {
-  const std::string& a = args[i];
-  auto key_value = [&](const char* flag) {
-    const std::string v = flag_value(args, i);
-    const auto eq = v.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw usage_error(std::string(flag) + " needs KEY=GLOB, got '" + v + "'");
-    return std::pair{v.substr(0, eq), v.substr(eq + 1)};
+// FILTER options (devices, wait-device, events).
+void add_filter(CLI::App* app, devices::filter& f) {
+  // KEY=GLOB into a map; repeated keys: the last wins.
+  auto key_value = [app](const char* name, std::map<std::string, std::string>& into, const char* help) {
+    auto set = [name, &into](const std::vector<std::string>& values) {
+      for (const auto& v : values) {
+        const auto eq = v.find('=');
+        if (eq == std::string::npos || eq == 0)
+          throw CLI::ValidationError(std::string(name) + " needs KEY=GLOB, got '" + v + "'");
+        into.insert_or_assign(v.substr(0, eq), v.substr(eq + 1));
+      }
+    };
+    app->add_option_function<std::vector<std::string>>(name, set, help)
+        ->allow_extra_args(false)
+        ->type_name("K=GLOB")
+        ->group("FILTER");
   };
-  if (is_flag(a, "--subsystem")) {
-    f.subsystem = flag_value(args, i);
-  } else if (is_flag(a, "--devtype")) {
-    f.devtype = flag_value(args, i);
-  } else if (is_flag(a, "--sysname")) {
-    f.sysname = flag_value(args, i);
-  } else if (is_flag(a, "--tag")) {
-    f.tags.push_back(flag_value(args, i));
-  } else if (is_flag(a, "--property")) {
-    auto [k, v] = key_value("--property");
-    f.properties.insert_or_assign(std::move(k), std::move(v));
-  } else if (is_flag(a, "--attr")) {
-    auto [k, v] = key_value("--attr");
-    f.sysattrs.insert_or_assign(std::move(k), std::move(v));
-  } else {
-    return false;
-  }
-  return true;
-}
-
-std::string to_json(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions o;
-  o.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
-  return out;
+  app->add_option("--subsystem", f.subsystem, "udev subsystem: block, net, ...")->type_name("S")->group("FILTER");
+  app->add_option("--devtype", f.devtype, "device type: disk, partition, ...")->type_name("T")->group("FILTER");
+  app->add_option("--sysname", f.sysname, "kernel name (glob)")->type_name("GLOB")->group("FILTER");
+  key_value("--property", f.properties, "udev property K matches GLOB (repeatable)");
+  app->add_option("--tag", f.tags, "udev tag, all required (repeatable)")
+      ->allow_extra_args(false)
+      ->type_name("T")
+      ->group("FILTER");
+  key_value("--attr", f.sysattrs, "sysfs attribute K matches GLOB (repeatable)");
 }
 
 std::string kind_of(const tether::v1::Device& d) {
@@ -79,69 +68,31 @@ void print_details(const tether::v1::Device& d) {
   for (const auto& [k, v] : attrs) std::cout << "  attr{" << k << "}=" << v << "\n";
 }
 
-awaitable<int> run_devices(context& ctx) {
-  devices::filter f;
-  bool details = false;
-  for (std::size_t i = 0; i < ctx.args.size(); ++i) {
-    if (parse_filter_flag(ctx.args, i, f)) continue;
-    if (ctx.args[i] == "--properties") details = true;
-    else throw usage_error("devices: unexpected argument '" + ctx.args[i] + "'");
+void print(const tether::v1::Device& d, bool as_json, bool details) {
+  if (as_json) {
+    json::print(json::from_proto(d));
+    return;
   }
-  auto found = co_await devices::list(ctx.client, f, {ctx.global.timeout});
-  for (const auto& d : found) {
-    if (ctx.global.json) {
-      std::cout << to_json(d) << "\n";
-      continue;
-    }
-    std::cout << device_line(d) << "\n";
-    if (details) print_details(d);
-  }
-  co_return exit_ok;
+  std::cout << device_line(d) << "\n";
+  if (details) print_details(d);
 }
 
-awaitable<int> run_wait_device(context& ctx) {
-  devices::filter f;
-  devices::wait_options opts{.gone = false, .timeout = ctx.global.timeout};
-  for (std::size_t i = 0; i < ctx.args.size(); ++i) {
-    if (parse_filter_flag(ctx.args, i, f)) continue;
-    if (ctx.args[i] == "--gone") {
-      opts.gone = true;
-    } else if (is_flag(ctx.args[i], "--timeout")) {
-      opts.timeout = std::chrono::milliseconds(
-          static_cast<long long>(parse_seconds("--timeout", flag_value(ctx.args, i)) * 1000));
-    } else {
-      throw usage_error("wait-device: unexpected argument '" + ctx.args[i] + "'");
-    }
-  }
-  devices::wait_result r;
-  std::optional<tether::error> timed_out;
-  try {
-    r = co_await devices::wait(ctx.client, f, opts);
-  } catch (const tether::error& e) {
-    if (e.remote_code() != tether::v1::ERROR_CODE_DEADLINE_EXCEEDED && e.code() != tether::errc::timeout) throw;
-    timed_out = e;
-  }
-  if (timed_out) {
-    std::cerr << "tetherctl: wait-device: " << timed_out->what() << "\n";
-    co_return exit_connection;  // 3: timed out
-  }
-  if (ctx.global.json) {
-    tether::v1::WaitDeviceReply reply;
-    reply.set_already(r.already);
-    if (r.device) *reply.mutable_device() = *r.device;
-    std::cout << to_json(reply) << "\n";
+void print(const devices::wait_result& r, bool gone, bool as_json) {
+  if (as_json) {
+    boost::json::object o{{"already", r.already}};
+    if (r.device) o.emplace("device", json::from_proto(*r.device));
+    json::print(o);
   } else if (r.device) {
-    std::cout << (opts.gone ? "gone: " : "") << device_line(*r.device) << "\n";
-    if (!opts.gone) print_details(*r.device);
+    std::cout << (gone ? "gone: " : "") << device_line(*r.device) << "\n";
+    if (!gone) print_details(*r.device);
   } else {
     std::cout << "gone: no matching device exists\n";
   }
-  co_return exit_ok;
 }
 
-void print_event(const tether::v1::DeviceEvent& ev, bool json, bool details) {
-  if (json) {
-    std::cout << to_json(ev) << std::endl;  // flushed: consumers read line by line
+void print_event(const tether::v1::DeviceEvent& ev, bool as_json, bool details) {
+  if (as_json) {
+    json::print(json::from_proto(ev));
     return;
   }
   if (ev.has_device()) {
@@ -158,24 +109,49 @@ void print_event(const tether::v1::DeviceEvent& ev, bool json, bool details) {
   std::cout << std::flush;
 }
 
-awaitable<int> run_events(context& ctx) {
-  devices::filter f;
-  devices::subscribe_options opts{.start_timeout = ctx.global.timeout};
+struct devices_args {
+  devices::filter filter;
+  bool details = false;  // --properties
+};
+
+awaitable<int> run_devices(context& ctx, const devices_args& a) {
+  for (const auto& d : co_await devices::list(ctx.client, a.filter, {ctx.global.timeout}))
+    print(d, ctx.global.json, a.details);
+  co_return exit_ok;
+}
+
+struct wait_args {
+  devices::filter filter;
+  devices::wait_options opts{.timeout = milliseconds(0)};  // 0: the global --timeout
+};
+
+awaitable<int> run_wait_device(context& ctx, wait_args a) {
+  if (a.opts.timeout.count() == 0) a.opts.timeout = ctx.global.timeout;
+  devices::wait_result r;
+  std::optional<tether::error> timed_out;
+  try {
+    r = co_await devices::wait(ctx.client, a.filter, a.opts);
+  } catch (const tether::error& e) {
+    if (e.remote_code() != tether::v1::ERROR_CODE_DEADLINE_EXCEEDED && e.code() != tether::errc::timeout) throw;
+    timed_out = e;
+  }
+  if (timed_out) {
+    std::cerr << "tetherctl: wait-device: " << timed_out->what() << "\n";
+    co_return exit_connection;  // 3: timed out
+  }
+  print(r, a.opts.gone, ctx.global.json);
+  co_return exit_ok;
+}
+
+struct events_args {
+  devices::filter filter;
+  devices::subscribe_options opts;
   bool details = false;
   long long count = -1;  // device events to print before exiting; -1: until interrupted
-  for (std::size_t i = 0; i < ctx.args.size(); ++i) {
-    if (parse_filter_flag(ctx.args, i, f)) continue;
-    if (is_flag(ctx.args[i], "--resume-after")) {
-      opts.resume_after_seqnum = static_cast<std::uint64_t>(
-          parse_int("--resume-after", flag_value(ctx.args, i), 0, std::numeric_limits<long long>::max()));
-    } else if (is_flag(ctx.args[i], "--count")) {
-      count = parse_int("--count", flag_value(ctx.args, i), 1, std::numeric_limits<long long>::max());
-    } else if (ctx.args[i] == "--properties") {
-      details = true;
-    } else {
-      throw usage_error("events: unexpected argument '" + ctx.args[i] + "'");
-    }
-  }
+};
+
+awaitable<int> run_events(context& ctx, events_args a) {
+  a.opts.start_timeout = ctx.global.timeout;
   auto ex = co_await asio::this_coro::executor;
   asio::signal_set signals(ex, SIGINT, SIGTERM);
 
@@ -184,16 +160,16 @@ awaitable<int> run_events(context& ctx) {
   std::exception_ptr failure;
   auto stream = [&]() -> awaitable<void> {
     try {
-      auto sub = co_await devices::subscribe(ctx.client, f, opts);
+      auto sub = co_await devices::subscribe(ctx.client, a.filter, a.opts);
       tether::v1::DeviceEvent started;
       *started.mutable_started() = sub->started();
       if (ctx.global.json) print_event(started, true, false);
       else std::cerr << "listening (guest uevent sequence number " << sub->started().current_seqnum()
                      << "); Ctrl-C stops\n";
-      while (count != 0) {
+      while (a.count != 0) {
         auto ev = co_await sub->next();
-        print_event(ev, ctx.global.json, details);
-        if (ev.has_device() && count > 0) --count;
+        print_event(ev, ctx.global.json, a.details);
+        if (ev.has_device() && a.count > 0) --a.count;
       }
     } catch (const boost::system::system_error& e) {
       if (e.code() != asio::error::operation_aborted) failure = std::current_exception();
@@ -212,19 +188,37 @@ awaitable<int> run_events(context& ctx) {
   co_return exit_ok;
 }
 
-const register_command reg_devices{
-    {"devices",
-     "devices [FILTER] [--properties]    list the guest's initialized devices\n"
-     "      FILTER: --subsystem S --devtype T --sysname GLOB --property K=GLOB --tag T\n"
-     "              --attr K=GLOB (property, tag, attr repeatable; all must match)",
-     run_devices}};
-const register_command reg_wait{
-    {"wait-device",
-     "wait-device [FILTER] [--gone] [--timeout S]   wait for a device to appear (or go); 3 on timeout",
-     run_wait_device}};
-const register_command reg_events{
-    {"events", "events [FILTER] [--resume-after SEQ] [--count N] [--properties]   udev events until Ctrl-C",
-     run_events}};
-
 }  // namespace
+
+void add_devices(command_table& t) {
+  const char* properties_help = "also each device's links, tags, properties and attributes";
+
+  auto d = std::make_shared<devices_args>();
+  auto* list = t.add("devices", "list the guest's devices that udev has initialized",
+                     [d](context& c) { return run_devices(c, *d); });
+  add_filter(list, d->filter);
+  list->add_flag("--properties", d->details, properties_help);
+
+  auto w = std::make_shared<wait_args>();
+  auto* wait = t.add("wait-device", "wait until a matching device is there (or with --gone, is not); 3 on timeout",
+                     [w](context& c) { return run_wait_device(c, *w); });
+  add_filter(wait, w->filter);
+  wait->add_flag("--gone", w->opts.gone, "wait until no matching device exists");
+  add_duration(wait, "--timeout", w->opts.timeout, "how long the guest waits (default: the global --timeout)");
+
+  auto e = std::make_shared<events_args>();
+  auto* events = t.add("events", "print the guest's udev events as they happen, until Ctrl-C",
+                       [e](context& c) { return run_events(c, *e); });
+  add_filter(events, e->filter);
+  events->add_option_function<long long>(
+            "--resume-after", [e](long long seq) { e->opts.resume_after_seqnum = static_cast<std::uint64_t>(seq); },
+            "start with the events after this sequence number that the guest still holds")
+      ->check(in_range(0LL, std::numeric_limits<long long>::max()))
+      ->type_name("SEQ");
+  events->add_option("--count", e->count, "exit after N device events")
+      ->check(in_range(1LL, std::numeric_limits<long long>::max()))
+      ->type_name("N");
+  events->add_flag("--properties", e->details, properties_help);
+}
+
 }  // namespace tetherctl

@@ -12,13 +12,13 @@
 #include <iostream>
 
 #include "cli.hpp"
+#include "json_out.hpp"
 #include "tether/exec.hpp"
 
 namespace tetherctl {
 namespace {
 
 using namespace asio::experimental::awaitable_operators;
-using std::chrono::milliseconds;
 
 // Exit statuses of `exec` besides the command's own (0-255, 128+N for a
 // signal), chosen as timeout(1) and ssh(1) do.
@@ -28,54 +28,7 @@ constexpr int exit_exec_failed = 255;
 struct exec_args {
   tether::exec::options opts;
   bool forward_stdin = false;
-  bool json = false;
 };
-
-exec_args parse(context& ctx) {
-  exec_args a;
-  a.json = ctx.global.json;
-  auto& args = ctx.args;
-  std::size_t i = 0;
-  for (; i < args.size(); ++i) {
-    const std::string& s = args[i];
-    if (s == "--") {
-      ++i;
-      break;
-    }
-    if (!s.starts_with("-")) break;
-    if (is_flag(s, "--env") || s == "-e") {
-      a.opts.env.push_back(flag_value(args, i));
-    } else if (s == "--clear-env") {
-      a.opts.clear_env = true;
-    } else if (is_flag(s, "--cwd")) {
-      a.opts.cwd = flag_value(args, i);
-    } else if (is_flag(s, "--user") || s == "-u") {
-      a.opts.user = flag_value(args, i);
-    } else if (is_flag(s, "--group") || s == "-g") {
-      a.opts.group = flag_value(args, i);
-    } else if (is_flag(s, "--timeout")) {
-      a.opts.timeout = milliseconds(static_cast<long long>(parse_seconds("--timeout", flag_value(args, i)) * 1000));
-    } else if (is_flag(s, "--kill-grace")) {
-      a.opts.kill_grace = milliseconds(static_cast<long long>(parse_seconds("--kill-grace", flag_value(args, i)) * 1000));
-    } else if (s == "--tty" || s == "-t") {
-      a.opts.tty = true;
-    } else if (s == "-i" || s == "--stdin") {
-      a.forward_stdin = true;
-    } else if (s == "--merge-stderr") {
-      a.opts.merge_stderr = true;
-    } else if (s == "--keep-running") {
-      a.opts.keep_running = true;
-    } else {
-      throw usage_error("exec: unknown option '" + s + "'");
-    }
-  }
-  a.opts.argv.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
-  if (a.opts.argv.empty()) throw usage_error("exec: no command given (tetherctl exec [OPTIONS] -- COMMAND [ARGS...])");
-  if (a.opts.tty && ::isatty(STDIN_FILENO)) a.forward_stdin = true;
-  a.opts.stdin = a.forward_stdin;
-  a.opts.start_timeout = ctx.global.timeout;
-  return a;
-}
 
 // Local terminal in raw mode while a remote terminal runs, restored on exit.
 struct raw_terminal {
@@ -160,17 +113,18 @@ awaitable<void> forward_stdin(tether::exec::process& p, bool enabled) {
   co_await forever.async_wait(tether::use_awaitable);
 }
 
-std::string json_result(const tether::exec::captured& c) {
+void print(const tether::exec::captured& c) {
   const auto& r = c.result;
-  std::string s = "{\"pid\":" + std::to_string(r.pid);
-  if (r.exit_code) s += ",\"exit_code\":" + std::to_string(*r.exit_code);
-  if (r.signal) s += ",\"signal\":" + std::to_string(*r.signal);
-  s += std::string(",\"timed_out\":") + (r.timed_out ? "true" : "false");
-  s += ",\"run_time_us\":" + std::to_string(r.run_time.count());
-  s += ",\"stdout\":" + json_quote(c.out) + ",\"stderr\":" + json_quote(c.err);
-  s += std::string(",\"stdout_truncated\":") + (c.out_truncated ? "true" : "false");
-  s += std::string(",\"stderr_truncated\":") + (c.err_truncated ? "true" : "false") + "}";
-  return s;
+  boost::json::object o{{"pid", r.pid}};
+  if (r.exit_code) o.emplace("exit_code", *r.exit_code);
+  if (r.signal) o.emplace("signal", *r.signal);
+  o.emplace("timed_out", r.timed_out);
+  o.emplace("run_time_us", r.run_time.count());
+  o.emplace("stdout", json::text(c.out));
+  o.emplace("stderr", json::text(c.err));
+  o.emplace("stdout_truncated", c.out_truncated);
+  o.emplace("stderr_truncated", c.err_truncated);
+  json::print(o);
 }
 
 int final_status(const tether::exec::exit_result& r, const tether::exec::options& o) {
@@ -183,9 +137,9 @@ int final_status(const tether::exec::exit_result& r, const tether::exec::options
 }
 
 awaitable<int> run_exec_checked(context& ctx, exec_args& a) {
-  if (a.json) {
+  if (ctx.global.json) {
     auto c = co_await tether::exec::run(ctx.client, a.opts);
-    std::cout << json_result(c) << "\n";
+    print(c);
     co_return c.result.timed_out ? exit_timed_out : c.result.status();
   }
 
@@ -234,8 +188,10 @@ awaitable<int> run_exec_checked(context& ctx, exec_args& a) {
   co_return final_status(r, a.opts);
 }
 
-awaitable<int> run_exec(context& ctx) {
-  auto a = parse(ctx);
+awaitable<int> run_exec(context& ctx, exec_args a) {
+  if (a.opts.tty && ::isatty(STDIN_FILENO)) a.forward_stdin = true;
+  a.opts.stdin = a.forward_stdin;
+  a.opts.start_timeout = ctx.global.timeout;
   try {
     co_return co_await run_exec_checked(ctx, a);
   } catch (const tether::error& e) {
@@ -247,14 +203,41 @@ awaitable<int> run_exec(context& ctx) {
   co_return exit_exec_failed;
 }
 
-const register_command reg{
-    {"exec",
-     "exec [--env K=V]... [--clear-env] [--cwd DIR] [--user USER] [--group GROUP]\n"
-     "       [--timeout S] [--kill-grace S] [--tty] [-i] [--merge-stderr] [--keep-running] -- ARGV...\n"
-     "                                       run a command; output streams live; exits with its status\n"
-     "                                       (128+N if killed by signal N, 124 on --timeout, 255 if it\n"
-     "                                       could not be run); --json: capture and print one object",
-     run_exec}};
-
 }  // namespace
+
+void add_exec(command_table& t) {
+  auto a = std::make_shared<exec_args>();
+  auto* app = t.add("exec", "run a command in the guest; its output streams live; exits with its status",
+                    [a](context& c) { return run_exec(c, *a); });
+  auto& o = a->opts;
+  // The first word that is not an option starts the command: its own
+  // options stay its own, with or without "--".
+  app->positionals_at_end();
+  app->add_option("COMMAND", o.argv, "the command and its arguments (looked up in the guest's PATH)")->required()->type_name("");
+  app->add_option("-e,--env", o.env, "KEY=VALUE sets, KEY unsets a variable (repeatable)")
+      ->allow_extra_args(false)
+      ->type_name("K=V");
+  app->add_flag("--clear-env", o.clear_env, "start from an empty environment");
+  app->add_option("--cwd", o.cwd, "working directory (default /, or the user's home with --user)")
+      ->type_name("DIR");
+  app->add_option("-u,--user", o.user, "run as this user (name or uid)")->type_name("USER");
+  app->add_option("-g,--group", o.group, "with this group (name or gid)")->type_name("GROUP");
+  add_duration(app, "--timeout", o.timeout,
+               "stop the command after TIME: SIGTERM to its process group, SIGKILL after --kill-grace; "
+               "exit status 124");
+  add_duration(app, "--kill-grace", o.kill_grace, "from SIGTERM to SIGKILL on --timeout (default 2s)");
+  app->add_flag("-t,--tty", o.tty, "a pseudo-terminal; the window size follows ours (implies -i on a terminal)");
+  app->add_flag("-i,--stdin", a->forward_stdin, "our stdin becomes the command's (default: /dev/null)");
+  app->add_flag("--merge-stderr", o.merge_stderr, "its stderr into its stdout");
+  app->add_flag("--keep-running", o.keep_running, "let it run on if tetherctl is interrupted or disconnected");
+  app->footer(
+      "Exit status: the command's (128+N if signal N killed it), 124 on --timeout, 255 if it\n"
+      "could not be run (e.g. not found) or tetherctl failed while it ran.\n"
+      "--json (global): capture the output and print one object: pid, exit_code or signal,\n"
+      "timed_out, run_time_us, stdout, stderr (strings, or {\"base64\": ...} if not UTF-8),\n"
+      "stdout_truncated, stderr_truncated.\n"
+      "Without a terminal, SIGINT/SIGTERM/SIGHUP go to the command's process group; a third\n"
+      "one has the agent kill it.");
+}
+
 }  // namespace tetherctl

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli.hpp"
+#include "json_out.hpp"
 #include "tether/common/checksum.hpp"
 #include "tether/files.hpp"
 
@@ -14,35 +15,6 @@ namespace {
 
 using tether::v1::FileInfo;
 using tether::v1::FileType;
-
-// Positional arguments and the flags a command accepts ("--" ends flags,
-// so remote names starting with '-' work).
-struct parsed {
-  std::vector<std::string> positional;
-  std::vector<std::string> flags;
-  bool has(const std::string& f) const {
-    return std::find(flags.begin(), flags.end(), f) != flags.end();
-  }
-};
-
-parsed parse(const std::vector<std::string>& args, const std::vector<std::string>& known, std::size_t count,
-             const std::string& usage) {
-  parsed p;
-  bool flags_done = false;
-  for (const auto& a : args) {
-    if (!flags_done && a == "--") {
-      flags_done = true;
-    } else if (!flags_done && a.size() > 1 && a[0] == '-') {
-      if (std::find(known.begin(), known.end(), a) == known.end())
-        throw usage_error("unknown option '" + a + "' (usage: " + usage + ")");
-      p.flags.push_back(a);
-    } else {
-      p.positional.push_back(a);
-    }
-  }
-  if (p.positional.size() != count) throw usage_error("usage: tetherctl " + usage);
-  return p;
-}
 
 // Progress on stderr, only for a terminal and for transfers that last.
 class progress_meter {
@@ -72,89 +44,67 @@ class progress_meter {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_{};
 };
 
-// Takes "--checksum NAME" out of args (before the flags-and-positionals parse).
-tether::v1::Checksum take_checksum(std::vector<std::string>& args) {
-  tether::v1::Checksum c = tether::v1::CHECKSUM_SHA256;
-  std::vector<std::string> rest;
-  bool flags_done = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--") flags_done = true;
-    if (flags_done || !is_flag(args[i], "--checksum")) {
-      rest.push_back(args[i]);
-      continue;
-    }
-    const std::string name = flag_value(args, i);
+// --checksum NAME (upload and download).
+void add_checksum(CLI::App* app, tether::v1::Checksum& into) {
+  auto set = [&into](const std::string& name) {
     const auto kind = tether::checksum::parse(name);
-    if (!kind) throw usage_error("--checksum takes sha256 or xxh64, not '" + name + "'");
-    c = tether::to_proto(*kind);
-  }
-  args = std::move(rest);
-  return c;
+    if (!kind) throw CLI::ValidationError("--checksum takes sha256 or xxh64, not '" + name + "'");
+    into = tether::to_proto(*kind);
+  };
+  app->add_option_function<std::string>(
+         "--checksum", set,
+         "verify with sha256 (default) or xxh64: less guest CPU, catches corruption but not tampering")
+      ->type_name("sha256|xxh64");
 }
 
-void report(context& ctx, const char* what, const tether::files::transfer_result& r, const std::string& path) {
+void print(const tether::files::transfer_result& r, const char* what, const std::string& path, bool as_json) {
   // The library returns only checksums it knows.
-  const auto checksum_name = tether::checksum::name(tether::checksum_kind_from(r.checksum).value());
-  if (ctx.global.json)
-    std::cout << "{\"" << what << "\":" << json_quote(path) << ",\"bytes\":" << r.bytes << ",\"checksum\":\""
-              << checksum_name << "\",\"digest\":\"" << r.digest << "\"}\n";
+  const std::string checksum_name(tether::checksum::name(tether::checksum_kind_from(r.checksum).value()));
+  if (as_json)
+    json::print(boost::json::object{
+        {what, json::text(path)}, {"bytes", r.bytes}, {"checksum", checksum_name}, {"digest", r.digest}});
   else if (::isatty(STDOUT_FILENO))
-    std::cout << what << " " << path << ": " << r.bytes << " bytes, " << checksum_name << " " << r.digest
-              << "\n";
+    std::cout << what << " " << path << ": " << r.bytes << " bytes, " << checksum_name << " " << r.digest << "\n";
 }
 
-void report_tree(context& ctx, const char* what, const tether::files::tree_result& r, const std::string& path) {
-  if (ctx.global.json)
-    std::cout << "{\"" << what << "\":" << json_quote(path) << ",\"files\":" << r.files << ",\"directories\":"
-              << r.directories << ",\"symlinks\":" << r.symlinks << ",\"bytes\":" << r.bytes << "}\n";
+void print(const tether::files::tree_result& r, const char* what, const std::string& path, bool as_json) {
+  if (as_json)
+    json::print(boost::json::object{{what, json::text(path)},
+                                    {"files", r.files},
+                                    {"directories", r.directories},
+                                    {"symlinks", r.symlinks},
+                                    {"bytes", r.bytes}});
   else if (::isatty(STDOUT_FILENO))
     std::cout << what << " " << path << ": " << r.files << " files, " << r.directories << " directories, "
               << r.symlinks << " symlinks, " << r.bytes << " bytes\n";
 }
 
-awaitable<int> run_upload(context& ctx) {
-  const std::string usage = "upload [-r] [-p] [-f] [--checksum sha256|xxh64] [--] LOCAL REMOTE";
-  std::vector<std::string> args = ctx.args;
-  const auto sum = take_checksum(args);
-  auto p = parse(args, {"-r", "-p", "-f", "--parents", "--force"}, 2, usage);
-  tether::files::upload_options o{.make_parents = p.has("-p") || p.has("--parents"),
-                                  .overwrite = p.has("-f") || p.has("--force"),
-                                  .checksum = sum};
+struct transfer_args {
+  std::string from, to;
+  bool recursive = false;
+  tether::files::upload_options up;
+  tether::files::download_options down;
+};
+
+awaitable<int> run_upload(context& ctx, transfer_args a) {
   progress_meter meter(!ctx.global.json);
-  o.progress = meter.fn();
-  if (p.has("-r")) {
-    auto r = co_await tether::files::upload_tree(ctx.client, p.positional[0], p.positional[1], o);
-    report_tree(ctx, "uploaded", r, p.positional[1]);
-  } else {
-    auto r = co_await tether::files::upload_file(ctx.client, p.positional[0], p.positional[1], o);
-    report(ctx, "uploaded", r, p.positional[1]);
-  }
+  a.up.progress = meter.fn();
+  if (a.recursive)
+    print(co_await tether::files::upload_tree(ctx.client, a.from, a.to, a.up), "uploaded", a.to, ctx.global.json);
+  else
+    print(co_await tether::files::upload_file(ctx.client, a.from, a.to, a.up), "uploaded", a.to, ctx.global.json);
   co_return exit_ok;
 }
 
-awaitable<int> run_download(context& ctx) {
-  const std::string usage = "download [-r] [--offset N] [--checksum sha256|xxh64] [--] REMOTE LOCAL";
-  std::vector<std::string> all = ctx.args;
-  const auto sum = take_checksum(all);
-  std::vector<std::string> args;
-  std::uint64_t offset = 0;
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    if (is_flag(all[i], "--offset"))
-      offset = static_cast<std::uint64_t>(parse_int("--offset", flag_value(all, i), 0, INT64_MAX));
-    else
-      args.push_back(all[i]);
-  }
-  auto p = parse(args, {"-r"}, 2, usage);
+awaitable<int> run_download(context& ctx, transfer_args a) {
   progress_meter meter(!ctx.global.json);
-  tether::files::download_options o{.offset = offset, .checksum = sum};
-  o.progress = meter.fn();
-  if (p.has("-r")) {
-    auto r = co_await tether::files::download_tree(ctx.client, p.positional[0], p.positional[1], o);
-    report_tree(ctx, "downloaded", r, p.positional[0]);
-  } else {
-    auto r = co_await tether::files::download_file(ctx.client, p.positional[0], p.positional[1], o);
-    report(ctx, "downloaded", r, p.positional[0]);
-  }
+  a.down.progress = meter.fn();
+  if (a.recursive)
+    print(co_await tether::files::download_tree(ctx.client, a.from, a.to, a.down), "downloaded", a.from,
+          ctx.global.json);
+  else
+    print(co_await tether::files::download_file(ctx.client, a.from, a.to, a.down), "downloaded", a.from,
+          ctx.global.json);
   co_return exit_ok;
 }
 
@@ -171,13 +121,12 @@ const char* type_name(FileType t) {
   }
 }
 
-std::string json_info(const FileInfo& f) {
-  std::string s = "{\"name\":" + json_quote(f.name()) + ",\"type\":\"" + type_name(f.type()) +
-                  "\",\"size\":" + std::to_string(f.size()) + ",\"mode\":" + std::to_string(f.mode()) +
-                  ",\"uid\":" + std::to_string(f.uid()) + ",\"gid\":" + std::to_string(f.gid()) +
-                  ",\"mtime_ns\":" + std::to_string(f.mtime_ns());
-  if (f.type() == tether::v1::FILE_TYPE_SYMLINK) s += ",\"target\":" + json_quote(f.symlink_target());
-  return s + "}";
+boost::json::object to_json(const FileInfo& f) {
+  boost::json::object o{{"name", json::text(f.name())}, {"type", type_name(f.type())}, {"size", f.size()},
+                        {"mode", f.mode()},                {"uid", f.uid()},               {"gid", f.gid()},
+                        {"mtime_ns", f.mtime_ns()}};
+  if (f.type() == tether::v1::FILE_TYPE_SYMLINK) o.emplace("target", json::text(f.symlink_target()));
+  return o;
 }
 
 std::string line_info(const FileInfo& f) {
@@ -192,54 +141,90 @@ std::string line_info(const FileInfo& f) {
   return s;
 }
 
-awaitable<int> run_stat(context& ctx) {
-  auto p = parse(ctx.args, {"-L"}, 1, "stat [-L] [--] REMOTE");
-  auto f = co_await tether::files::stat(ctx.client, p.positional[0], p.has("-L"));
-  std::cout << (ctx.global.json ? json_info(f) : line_info(f)) << "\n";
+void print(const FileInfo& f, bool as_json) {
+  if (as_json) json::print(to_json(f));
+  else std::cout << line_info(f) << "\n";
+}
+
+// stat, ls, mkdir, rm, mv: remote paths and at most one flag.
+struct path_args {
+  std::string path, to;
+  bool flag = false;  // -L, -p, -r or -f
+};
+using path_run = awaitable<int> (*)(context&, path_args);
+
+CLI::App* add_path_command(command_table& t, const char* name, const char* description, path_run run,
+                           std::vector<const char*> positionals, const char* flag = nullptr,
+                           const char* flag_help = nullptr) {
+  auto a = std::make_shared<path_args>();
+  auto* app = t.add(name, description, [a, run](context& c) { return run(c, *a); });
+  std::string* into[] = {&a->path, &a->to};
+  for (std::size_t i = 0; i < positionals.size(); ++i)
+    app->add_option(positionals[i], *into[i], "a path in the guest ('--' before paths that start with '-')")
+        ->required()
+        ->type_name("");
+  if (flag) app->add_flag(flag, a->flag, flag_help);
+  return app;
+}
+
+awaitable<int> run_stat(context& ctx, path_args a) {
+  print(co_await tether::files::stat(ctx.client, a.path, a.flag), ctx.global.json);
   co_return exit_ok;
 }
 
-awaitable<int> run_ls(context& ctx) {
-  auto p = parse(ctx.args, {}, 1, "ls [--] REMOTE_DIR");
-  auto entries = co_await tether::files::list(ctx.client, p.positional[0]);
-  for (const auto& e : entries) std::cout << (ctx.global.json ? json_info(e) : line_info(e)) << "\n";
+awaitable<int> run_ls(context& ctx, path_args a) {
+  for (const auto& e : co_await tether::files::list(ctx.client, a.path)) print(e, ctx.global.json);
   co_return exit_ok;
 }
 
-awaitable<int> run_mkdir(context& ctx) {
-  auto p = parse(ctx.args, {"-p"}, 1, "mkdir [-p] [--] REMOTE_DIR");
-  co_await tether::files::mkdir(ctx.client, p.positional[0], p.has("-p"));
+awaitable<int> run_mkdir(context& ctx, path_args a) {
+  co_await tether::files::mkdir(ctx.client, a.path, a.flag);
   co_return exit_ok;
 }
 
-awaitable<int> run_rm(context& ctx) {
-  auto p = parse(ctx.args, {"-r"}, 1, "rm [-r] [--] REMOTE");
-  co_await tether::files::remove(ctx.client, p.positional[0], p.has("-r"));
+awaitable<int> run_rm(context& ctx, path_args a) {
+  co_await tether::files::remove(ctx.client, a.path, a.flag);
   co_return exit_ok;
 }
 
-awaitable<int> run_mv(context& ctx) {
-  auto p = parse(ctx.args, {"-f"}, 2, "mv [-f] [--] FROM TO");
-  co_await tether::files::rename(ctx.client, p.positional[0], p.positional[1], p.has("-f"));
+awaitable<int> run_mv(context& ctx, path_args a) {
+  co_await tether::files::rename(ctx.client, a.path, a.to, a.flag);
   co_return exit_ok;
 }
-
-const register_command reg_up{{"upload",
-                                     "upload [-r] [-p] [-f] [--checksum sha256|xxh64] LOCAL REMOTE\n"
-                                     "                                       copy into the guest (atomic; -p make parents, -f overwrite);\n"
-                                     "                                       verified with SHA-256, or XXH64: less guest CPU, catches\n"
-                                     "                                       corruption but not tampering",
-                                     run_upload}};
-const register_command reg_down{{"download",
-                                       "download [-r] [--offset N] [--checksum sha256|xxh64] REMOTE LOCAL\n"
-                                       "                                       copy out of the guest (--offset resumes; --checksum as for\n"
-                                       "                                       upload)",
-                                       run_download}};
-const register_command reg_stat{{"stat", "stat [-L] REMOTE                    type, mode, owner, size, mtime", run_stat}};
-const register_command reg_ls{{"ls", "ls REMOTE_DIR                        list a guest directory", run_ls}};
-const register_command reg_mkdir{{"mkdir", "mkdir [-p] REMOTE_DIR                make a guest directory", run_mkdir}};
-const register_command reg_rm{{"rm", "rm [-r] REMOTE                       remove a guest file or tree", run_rm}};
-const register_command reg_mv{{"mv", "mv [-f] FROM TO                      rename in the guest (-f overwrite)", run_mv}};
 
 }  // namespace
+
+void add_files(command_table& t) {
+  auto up = std::make_shared<transfer_args>();
+  auto* upload = t.add("upload", "copy a file (or with -r a tree) into the guest; atomic, verified",
+                       [up](context& c) { return run_upload(c, *up); });
+  upload->add_option("LOCAL", up->from, "the local file or directory")->required()->type_name("");
+  upload->add_option("REMOTE", up->to, "where it goes in the guest ('--' before it if it starts with '-')")
+      ->required()->type_name("");
+  upload->add_flag("-r", up->recursive, "a directory tree: files, directories, symlinks, modes");
+  upload->add_flag("-p,--parents", up->up.make_parents, "make missing parent directories");
+  upload->add_flag("-f,--force", up->up.overwrite, "replace an existing file");
+  add_checksum(upload, up->up.checksum);
+
+  auto down = std::make_shared<transfer_args>();
+  auto* download = t.add("download", "copy a file (or with -r a tree) out of the guest; verified",
+                         [down](context& c) { return run_download(c, *down); });
+  download->add_option("REMOTE", down->from, "the file or directory in the guest")->required()->type_name("");
+  download->add_option("LOCAL", down->to, "where it goes here")->required()->type_name("");
+  download->add_flag("-r", down->recursive, "a directory tree");
+  download->add_option("--offset", down->down.offset, "resume: keep the first N bytes of LOCAL, fetch the rest")
+      ->check(in_range(std::uint64_t{0}, std::uint64_t{INT64_MAX}))
+      ->type_name("N");
+  add_checksum(download, down->down.checksum);
+
+  add_path_command(t, "stat", "type, mode, owner, size and mtime of a guest path", run_stat, {"REMOTE"}, "-L",
+                   "follow a symlink");
+  add_path_command(t, "ls", "list a guest directory", run_ls, {"REMOTE_DIR"});
+  add_path_command(t, "mkdir", "make a guest directory", run_mkdir, {"REMOTE_DIR"}, "-p",
+                   "make missing parents too; an existing directory is no error");
+  add_path_command(t, "rm", "remove a guest file or (with -r) tree", run_rm, {"REMOTE"}, "-r",
+                   "a directory and everything in it");
+  add_path_command(t, "mv", "rename in the guest", run_mv, {"FROM", "TO"}, "-f", "replace an existing TO");
+}
+
 }  // namespace tetherctl

@@ -1,36 +1,20 @@
 // tetherctl info
-#include <google/protobuf/util/json_util.h>
-
 #include <ctime>
 #include <iostream>
 
 #include "cli.hpp"
+#include "json_out.hpp"
+#include "tether/common/hex.hpp"
 
 namespace tetherctl {
 namespace {
 
-std::string hex(const std::string& bytes) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (unsigned char c : bytes) {
-    s += d[c >> 4];
-    s += d[c & 15];
-  }
-  return s;
-}
-
-awaitable<int> run_info(context& ctx) {
-  if (!ctx.args.empty()) throw usage_error("info takes no arguments");
-  auto r = co_await ctx.client.info({ctx.global.timeout});
-  if (ctx.global.json) {
-    std::string out;
-    google::protobuf::util::JsonPrintOptions o;
-    o.preserve_proto_field_names = true;
-    o.always_print_primitive_fields = true;
-    // bytes fields (session_id) print as base64, as proto3 JSON defines.
-    (void)google::protobuf::util::MessageToJsonString(r, &out, o);
-    std::cout << out << "\n";
-    co_return exit_ok;
+void print(const tether::v1::InfoReply& r, bool as_json) {
+  if (as_json) {
+    auto o = json::from_proto(r);
+    o["session_id"] = tether::to_hex(r.session_id());  // an identifier: hex, as the text view shows it
+    json::print(o);
+    return;
   }
   const std::time_t t = static_cast<std::time_t>(r.guest_time_ns() / 1'000'000'000);
   char when[64];
@@ -47,11 +31,16 @@ awaitable<int> run_info(context& ctx) {
             << "agent:       tether-agent " << r.agent_version() << " (protocol " << r.protocol_version()
             << ", pid " << r.agent_pid() << ")\n"
             << "services:    " << services << "\n"
-            << "session:     " << hex(r.session_id()) << "\n";
+            << "session:     " << tether::to_hex(r.session_id()) << "\n";
+}
+
+awaitable<int> run_info(context& ctx) {
+  print(co_await ctx.client.info({ctx.global.timeout}), ctx.global.json);
   co_return exit_ok;
 }
 
-const register_command reg{{"info", "info                                 facts about the guest and the agent", run_info}};
-
 }  // namespace
+
+void add_info(command_table& t) { t.add("info", "facts about the guest and the agent", run_info); }
+
 }  // namespace tetherctl

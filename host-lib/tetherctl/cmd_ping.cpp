@@ -1,51 +1,67 @@
-// tetherctl ping [--count N] [--interval MS]
+// tetherctl ping [--count N] [--interval TIME]
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
 
 #include "cli.hpp"
+#include "json_out.hpp"
 
 namespace tetherctl {
 namespace {
 
-awaitable<int> run_ping(context& ctx) {
-  long long count = 1, interval_ms = 0;
-  for (std::size_t i = 0; i < ctx.args.size(); ++i) {
-    if (is_flag(ctx.args[i], "--count")) count = parse_int("--count", flag_value(ctx.args, i), 1, 1'000'000);
-    else if (is_flag(ctx.args[i], "--interval")) interval_ms = parse_int("--interval", flag_value(ctx.args, i), 0, 3'600'000);
-    else throw usage_error("ping: unexpected argument '" + ctx.args[i] + "'");
+struct ping_options {
+  long long count = 1;
+  milliseconds interval{0};
+};
+
+struct ping_summary {
+  long long count;
+  double min_ms, median_ms, max_ms;
+};
+
+void print(const ping_summary& s, const global_options& g) {
+  if (g.json) {
+    json::print(boost::json::object{{"count", s.count},
+                                    {"min_ms", json::number(s.min_ms)},
+                                    {"median_ms", json::number(s.median_ms)},
+                                    {"max_ms", json::number(s.max_ms)}});
+    return;
   }
+  char line[256];
+  std::snprintf(line, sizeof line, "%lld ping(s) to %s: min %.3f ms, median %.3f ms, max %.3f ms\n", s.count,
+                g.socket.c_str(), s.min_ms, s.median_ms, s.max_ms);
+  std::cout << line;
+}
+
+awaitable<int> run_ping(context& ctx, const ping_options& o) {
   // The first call also connects; do not count the handshake as a round trip.
   co_await ctx.client.connect({ctx.global.timeout});
   std::vector<double> ms;
   asio::steady_timer pause(co_await asio::this_coro::executor);
-  for (long long n = 0; n < count; ++n) {
-    if (n && interval_ms) {
-      pause.expires_after(std::chrono::milliseconds(interval_ms));
+  for (long long n = 0; n < o.count; ++n) {
+    if (n && o.interval.count()) {
+      pause.expires_after(o.interval);
       co_await pause.async_wait(tether::use_awaitable);
     }
     const auto t0 = std::chrono::steady_clock::now();
     co_await ctx.client.ping({}, {ctx.global.timeout});
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
-  std::vector<double> sorted = ms;
-  std::sort(sorted.begin(), sorted.end());
-  const double median = sorted.size() % 2 ? sorted[sorted.size() / 2]
-                                          : (sorted[sorted.size() / 2 - 1] + sorted[sorted.size() / 2]) / 2;
-  char line[256];
-  if (ctx.global.json) {
-    std::snprintf(line, sizeof line,
-                  "{\"count\":%lld,\"min_ms\":%.3f,\"median_ms\":%.3f,\"max_ms\":%.3f}\n", count,
-                  sorted.front(), median, sorted.back());
-  } else {
-    std::snprintf(line, sizeof line, "%lld ping(s) to %s: min %.3f ms, median %.3f ms, max %.3f ms\n",
-                  count, ctx.global.socket.c_str(), sorted.front(), median, sorted.back());
-  }
-  std::cout << line;
+  std::sort(ms.begin(), ms.end());
+  const double median = ms.size() % 2 ? ms[ms.size() / 2] : (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]) / 2;
+  print({o.count, ms.front(), median, ms.back()}, ctx.global);
   co_return exit_ok;
 }
 
-const register_command reg{{"ping", "ping [--count N] [--interval MS]   round-trip time min/median/max", run_ping}};
-
 }  // namespace
+
+void add_ping(command_table& t) {
+  auto o = std::make_shared<ping_options>();
+  auto* app = t.add("ping", "round-trip time to the agent: min/median/max",
+                    [o](context& c) { return run_ping(c, *o); });
+  app->add_option("--count", o->count, "round trips (default 1)")->check(in_range(1LL, 1'000'000LL))->type_name("N");
+  add_duration(app, "--interval", o->interval, "pause between round trips (bare number: milliseconds; default 0)",
+               {.bare_unit = milliseconds(1), .min = milliseconds(0), .max = std::chrono::hours(1)});
+}
+
 }  // namespace tetherctl

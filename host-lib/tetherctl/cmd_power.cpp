@@ -1,26 +1,16 @@
-// tetherctl power poweroff|reboot|halt|suspend [--wait [--wait-timeout S]]
-//                 [--host-halt [--hook-timeout S]]
-#include <google/protobuf/util/json_util.h>
-
+// tetherctl power poweroff|reboot|halt|suspend [--wait [--wait-timeout TIME]]
+//                 [--host-halt [--hook-timeout TIME]]
 #include <cstdio>
 #include <iostream>
 
 #include "cli.hpp"
+#include "json_out.hpp"
 #include "tether/power.hpp"
 
 namespace tetherctl {
 namespace {
 
-using std::chrono::milliseconds;
 namespace power = tether::power;
-
-std::string to_json(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions o;
-  o.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
-  return out;
-}
 
 std::string secs(std::uint64_t ms) {
   char buf[32];
@@ -37,10 +27,10 @@ const char* method_text(tether::v1::PowerMethod m) {
   }
 }
 
-void print_event(const tether::v1::PowerEvent& e, bool json) {
+void print_event(const tether::v1::PowerEvent& e, bool as_json) {
   using K = tether::v1::PowerEvent;
-  if (json) {
-    std::cout << "{\"event\":" << to_json(e) << "}\n" << std::flush;
+  if (as_json) {
+    json::print(boost::json::object{{"event", json::from_proto(e)}});
     return;
   }
   switch (e.kind()) {
@@ -60,76 +50,86 @@ void print_event(const tether::v1::PowerEvent& e, bool json) {
   std::cout << std::flush;
 }
 
-awaitable<int> run_power(context& ctx) {
-  std::optional<power::action> act;
-  power::options opts;
-  for (std::size_t i = 0; i < ctx.args.size(); ++i) {
-    const auto& a = ctx.args[i];
-    if (a == "--wait") {
-      opts.wait = true;
-    } else if (a == "--host-halt") {
-      opts.host_halt = true;
-    } else if (is_flag(a, "--hook-timeout")) {
-      opts.hook_timeout = milliseconds(static_cast<long long>(parse_seconds(a, flag_value(ctx.args, i)) * 1000));
-    } else if (is_flag(a, "--wait-timeout")) {
-      opts.wait_timeout = milliseconds(static_cast<long long>(parse_seconds(a, flag_value(ctx.args, i)) * 1000));
-    } else if (!a.starts_with("-") && !act) {
-      act = power::parse_action(a);
-      if (!act) throw usage_error("power: unknown action '" + a + "' (poweroff, reboot, halt or suspend)");
-    } else {
-      throw usage_error("power: unexpected argument '" + a + "'");
-    }
+void print_accepted(const tether::v1::PowerReply& r, power::action act, bool host_halt, bool as_json) {
+  if (as_json) {
+    json::print(boost::json::object{{"accepted", json::from_proto(r)}});
+    return;
   }
-  if (!act) throw usage_error("power: which action? poweroff, reboot, halt or suspend");
-  if (opts.hook_timeout > power::max_hook_timeout)
-    throw usage_error("power: --hook-timeout must be at most " + std::to_string(power::max_hook_timeout.count() / 1000) + " s");
-  if (opts.hook_timeout.count() && !opts.host_halt) throw usage_error("power: --hook-timeout needs --host-halt");
-  const bool json = ctx.global.json;
-  opts.call = {ctx.global.timeout};
-  if (opts.wait) opts.on_event = [json](const tether::v1::PowerEvent& e) { print_event(e, json); };
-
-  auto accepted = [json, act, host_halt = opts.host_halt](const tether::v1::PowerReply& r) {
-    if (json) {
-      std::cout << "{\"accepted\":" << to_json(r) << "}\n" << std::flush;
-      return;
-    }
-    std::cout << power::to_string(*act) << " accepted by the guest (via " << method_text(r.method()) << ")"
-              << (r.simulated() ? " [simulated: the agent stops instead]" : "") << "\n";
-    if (host_halt) {
-      std::cout << "host-halt hooks to run first: " << (r.hooks().empty() ? "none" : "");
-      for (int i = 0; i < r.hooks_size(); ++i) std::cout << (i ? ", " : "") << r.hooks(i);
-      std::cout << "\n";
-      for (const auto& s : r.skipped()) std::cout << "  skipped " << s << "\n";
-    }
-    std::cout << std::flush;
-  };
-  if (opts.wait) opts.on_accepted = accepted;
-
-  auto out = co_await power::request(ctx.client, *act, opts);
-  if (!opts.wait) accepted(out.reply);
-  if (opts.wait) {
-    if (json) {
-      std::cout << "{\"done\":true,\"elapsed_ms\":" << out.elapsed.count();
-      if (!out.boot_id.empty()) std::cout << ",\"boot_id\":" << json_quote(out.boot_id);
-      std::cout << "}\n";
-    } else if (*act == power::action::reboot) {
-      std::cout << "the guest is back after " << secs(static_cast<std::uint64_t>(out.elapsed.count()))
-                << " (new boot " << out.boot_id << "); its agent serves again\n";
-    } else {
-      std::cout << "the guest is " << (*act == power::action::suspend ? "suspended" : "down") << " after "
-                << secs(static_cast<std::uint64_t>(out.elapsed.count())) << "\n";
-    }
+  std::cout << power::to_string(act) << " accepted by the guest (via " << method_text(r.method()) << ")"
+            << (r.simulated() ? " [simulated: the agent stops instead]" : "") << "\n";
+  if (host_halt) {
+    std::cout << "host-halt hooks to run first: " << (r.hooks().empty() ? "none" : "");
+    for (int i = 0; i < r.hooks_size(); ++i) std::cout << (i ? ", " : "") << r.hooks(i);
+    std::cout << "\n";
+    for (const auto& s : r.skipped()) std::cout << "  skipped " << s << "\n";
   }
   std::cout << std::flush;
+}
+
+// With --wait: the guest is down (or back).
+void print_done(const power::outcome& out, power::action act, bool as_json) {
+  if (as_json) {
+    boost::json::object o{{"done", true}, {"elapsed_ms", out.elapsed.count()}};
+    if (!out.boot_id.empty()) o.emplace("boot_id", json::text(out.boot_id));
+    json::print(o);
+  } else if (act == power::action::reboot) {
+    std::cout << "the guest is back after " << secs(static_cast<std::uint64_t>(out.elapsed.count()))
+              << " (new boot " << out.boot_id << "); its agent serves again\n";
+  } else {
+    std::cout << "the guest is " << (act == power::action::suspend ? "suspended" : "down") << " after "
+              << secs(static_cast<std::uint64_t>(out.elapsed.count())) << "\n";
+  }
+  std::cout << std::flush;
+}
+
+struct power_args {
+  power::action act = power::action::poweroff;
+  power::options opts;
+};
+
+awaitable<int> run_power(context& ctx, power_args a) {
+  const bool json = ctx.global.json;
+  auto& opts = a.opts;
+  opts.call = {ctx.global.timeout};
+  auto accepted = [json, act = a.act, host_halt = opts.host_halt](const tether::v1::PowerReply& r) {
+    print_accepted(r, act, host_halt, json);
+  };
+  if (opts.wait) {
+    opts.on_event = [json](const tether::v1::PowerEvent& e) { print_event(e, json); };
+    opts.on_accepted = accepted;
+  }
+  auto out = co_await power::request(ctx.client, a.act, opts);
+  if (opts.wait) print_done(out, a.act, json);
+  else accepted(out.reply);
   co_return exit_ok;
 }
 
-const register_command reg{
-    {"power",
-     "power poweroff|reboot|halt|suspend [--wait [--wait-timeout S]] [--host-halt [--hook-timeout S]]\n"
-     "                                       power the guest off, reboot, halt or suspend it; --wait follows it\n"
-     "                                       down (reboot: until its agent serves again, default limit 300 s)",
-     run_power}};
-
 }  // namespace
+
+void add_power(command_table& t) {
+  auto a = std::make_shared<power_args>();
+  auto* app = t.add("power", "power the guest off, reboot, halt or suspend it",
+                    [a](context& c) { return run_power(c, *a); });
+  app->add_option_function<std::string>(
+         "ACTION",
+         [a](const std::string& name) {
+           const auto act = power::parse_action(name);
+           if (!act) throw CLI::ValidationError("unknown action '" + name + "' (poweroff, reboot, halt or suspend)");
+           a->act = *act;
+         },
+         "poweroff, reboot, halt or suspend")
+      ->required()
+      ->type_name("");
+  app->add_flag("--wait", a->opts.wait,
+                             "follow the guest down (poweroff, halt: until QEMU exits; suspend: until suspended; "
+                             "reboot: until its agent serves again)");
+  add_duration(app, "--wait-timeout", a->opts.wait_timeout, "with --wait: how long (default 300s)");
+  auto* host_halt = app->add_flag("--host-halt", a->opts.host_halt,
+                                  "the host is going down: the guest runs its host-halt hooks first");
+  add_duration(app, "--hook-timeout", a->opts.hook_timeout,
+               "with --host-halt: time limit of each hook (default: the guest's, 30s)",
+               {.max = power::max_hook_timeout})
+      ->needs(host_halt);
+}
+
 }  // namespace tetherctl

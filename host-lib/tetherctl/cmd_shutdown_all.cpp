@@ -1,5 +1,5 @@
-// tetherctl shutdown-all [--config-dir DIR] [--deadline S] [--agent-timeout S]
-//                        [--hook-timeout S]
+// tetherctl shutdown-all [--config-dir DIR] [--deadline TIME] [--agent-timeout TIME]
+//                        [--hook-timeout TIME]
 // What tether-host-shutdown.service runs when the host goes down: every
 // guest of DIR (default /etc/tether/guests.d, see tether/power.hpp for the
 // format) is asked in parallel to power off as a host halt; a guest whose
@@ -8,12 +8,12 @@
 #include <iostream>
 
 #include "cli.hpp"
+#include "json_out.hpp"
 #include "tether/power.hpp"
 
 namespace tetherctl {
 namespace {
 
-using std::chrono::milliseconds;
 namespace power = tether::power;
 
 const char* via_text(power::guest_result::how h) {
@@ -26,24 +26,25 @@ const char* via_text(power::guest_result::how h) {
   return "?";
 }
 
-milliseconds seconds_flag(const std::string& flag, const std::vector<std::string>& args, std::size_t& i) {
-  return milliseconds(static_cast<long long>(parse_seconds(flag, flag_value(args, i)) * 1000));
+void print(const power::guest_result& r, bool as_json) {
+  if (as_json)
+    json::print(boost::json::object{{"name", json::text(r.name)},
+                                    {"down", r.down},
+                                    {"via", via_text(r.via)},
+                                    {"elapsed_ms", r.elapsed.count()},
+                                    {"detail", json::text(r.detail)}});
+  else
+    std::cout << r.name << ": " << (r.down ? "down" : "FAILED") << " - " << r.detail << "\n" << std::flush;
 }
 
-awaitable<int> run_shutdown_all(context& ctx) {
+struct shutdown_args {
   std::string dir = "/etc/tether/guests.d";
   power::shutdown_options opts;
-  for (std::size_t i = 0; i < ctx.args.size(); ++i) {
-    const auto& a = ctx.args[i];
-    if (is_flag(a, "--config-dir")) dir = flag_value(ctx.args, i);
-    else if (is_flag(a, "--deadline")) opts.deadline = seconds_flag(a, ctx.args, i);
-    else if (is_flag(a, "--agent-timeout")) opts.agent_timeout = seconds_flag(a, ctx.args, i);
-    else if (is_flag(a, "--hook-timeout")) opts.hook_timeout = seconds_flag(a, ctx.args, i);
-    else throw usage_error("shutdown-all: unexpected argument '" + a + "'");
-  }
-  if (opts.hook_timeout > power::max_hook_timeout)
-    throw usage_error("shutdown-all: --hook-timeout must be at most " +
-                      std::to_string(power::max_hook_timeout.count() / 1000) + " s");
+};
+
+awaitable<int> run_shutdown_all(context& ctx, shutdown_args a) {
+  const std::string& dir = a.dir;
+  auto& opts = a.opts;
   const bool json = ctx.global.json;
 
   auto list = power::load_guests(dir);
@@ -52,15 +53,7 @@ awaitable<int> run_shutdown_all(context& ctx) {
     std::cout << "shutdown-all: " << list.guests.size() << " guest(s) in " << dir << ", deadline "
               << opts.deadline.count() / 1000.0 << " s\n"
               << std::flush;
-  opts.on_result = [json](const power::guest_result& r) {
-    if (json)
-      std::cout << "{\"name\":" << json_quote(r.name) << ",\"down\":" << (r.down ? "true" : "false")
-                << ",\"via\":\"" << via_text(r.via) << "\",\"elapsed_ms\":" << r.elapsed.count()
-                << ",\"detail\":" << json_quote(r.detail) << "}\n";
-    else
-      std::cout << r.name << ": " << (r.down ? "down" : "FAILED") << " - " << r.detail << "\n";
-    std::cout << std::flush;
-  };
+  opts.on_result = [json](const power::guest_result& r) { print(r, json); };
   const auto results = co_await power::shutdown_all(co_await asio::this_coro::executor, list.guests, opts);
   std::size_t down = 0;
   for (const auto& r : results) down += r.down ? 1 : 0;
@@ -71,12 +64,21 @@ awaitable<int> run_shutdown_all(context& ctx) {
   co_return down == results.size() && list.errors.empty() ? exit_ok : exit_remote_error;
 }
 
-const register_command reg{
-    {"shutdown-all",
-     "shutdown-all [--config-dir DIR] [--deadline S] [--agent-timeout S] [--hook-timeout S]\n"
-     "                                       power off every guest of DIR (default /etc/tether/guests.d) as\n"
-     "                                       a host halt, in parallel; no --socket needed",
-     run_shutdown_all, /*needs_socket=*/false}};
-
 }  // namespace
+
+void add_shutdown_all(command_table& t) {
+  auto a = std::make_shared<shutdown_args>();
+  auto* app = t.add("shutdown-all",
+                    "power off every guest of a directory as a host halt, in parallel (no --socket needed)",
+                    [a](context& c) { return run_shutdown_all(c, *a); }, command_table::target::none);
+  app->add_option("--config-dir", a->dir, "the guests' files (default /etc/tether/guests.d)")->type_name("DIR");
+  add_duration(app, "--deadline", a->opts.deadline, "every guest must be down by then (default 120s)");
+  add_duration(app, "--agent-timeout", a->opts.agent_timeout,
+               "a guest whose agent has not accepted by then gets an ACPI power-down through QMP "
+               "(default 10s)");
+  add_duration(app, "--hook-timeout", a->opts.hook_timeout, "time limit of each host-halt hook in the guests",
+               {.max = power::max_hook_timeout});
+  app->footer("Exit status 0 only if every guest is down (1 otherwise).");
+}
+
 }  // namespace tetherctl

@@ -1,5 +1,4 @@
-// tetherctl stats [--watch MS] [--count N] [--json] [--per-cpu] [--all-devices]
-#include <google/protobuf/util/json_util.h>
+// tetherctl stats [--watch TIME [--count N]] [--json] [--per-cpu] [--all-devices]
 #include <unistd.h>
 
 #include <csignal>
@@ -10,18 +9,18 @@
 #include <sstream>
 
 #include "cli.hpp"
+#include "json_out.hpp"
 #include "tether/stats.hpp"
 
 namespace tetherctl {
 namespace {
 
 using tether::v1::StatsSample;
-using std::chrono::milliseconds;
 
 struct stats_args {
-  std::optional<milliseconds> watch;
-  long long count = 0;  // 0: until interrupted
-  bool json = false;
+  milliseconds watch{0};  // 0: one sample
+  long long count = 0;    // 0: until interrupted
+  bool json = false;      // the global --json
   bool per_cpu = false;
   bool all_devices = false;
 };
@@ -192,18 +191,9 @@ std::string render(const StatsSample& s, const stats_args& a, bool watching) {
   return o.str();
 }
 
-std::string to_json(const StatsSample& s) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions o;
-  o.preserve_proto_field_names = true;
-  o.always_print_primitive_fields = true;
-  (void)google::protobuf::util::MessageToJsonString(s, &out, o);
-  return out;
-}
-
 void print(const StatsSample& s, const stats_args& a, bool watching, bool tty) {
   if (a.json) {
-    std::cout << to_json(s) << "\n" << std::flush;
+    json::print(json::from_proto(s));
     return;
   }
   std::string frame = render(s, a, watching);
@@ -220,33 +210,9 @@ void print(const StatsSample& s, const stats_args& a, bool watching, bool tty) {
   }
 }
 
-stats_args parse(context& ctx) {
-  stats_args a;
-  a.json = ctx.global.json;
-  for (std::size_t i = 0; i < ctx.args.size(); ++i) {
-    const auto& arg = ctx.args[i];
-    if (is_flag(arg, "--watch")) {
-      a.watch = milliseconds(parse_int("--watch", flag_value(ctx.args, i), tether::stats::min_interval.count(),
-                                       tether::stats::max_interval.count()));
-    } else if (is_flag(arg, "--count")) {
-      a.count = parse_int("--count", flag_value(ctx.args, i), 1, 1'000'000'000);
-    } else if (arg == "--json") {
-      a.json = true;
-    } else if (arg == "--per-cpu") {
-      a.per_cpu = true;
-    } else if (arg == "--all-devices") {
-      a.all_devices = true;
-    } else {
-      throw usage_error("stats: unexpected argument '" + arg + "'");
-    }
-  }
-  if (a.count && !a.watch) throw usage_error("stats: --count needs --watch");
-  return a;
-}
-
-awaitable<int> run_stats(context& ctx) {
-  const auto a = parse(ctx);
-  if (!a.watch) {
+awaitable<int> run_stats(context& ctx, stats_args a) {
+  a.json = a.json || ctx.global.json;
+  if (a.watch.count() == 0) {
     // Sample twice 250 ms apart (or reuse a recent agent sample) so that
     // CPU percentages and rates are shown.
     auto s = co_await tether::stats::get(ctx.client, {.rate_interval = milliseconds(250),
@@ -259,7 +225,7 @@ awaitable<int> run_stats(context& ctx) {
   auto ex = co_await asio::this_coro::executor;
   const bool tty = ::isatty(STDOUT_FILENO) == 1;
   auto sub = co_await tether::stats::subscribe(
-      ctx.client, *a.watch,
+      ctx.client, a.watch,
       {.include_idle_devices = a.all_devices,
        .max_samples = static_cast<std::uint32_t>(a.count),
        .auto_resume = true,
@@ -303,10 +269,24 @@ awaitable<int> run_stats(context& ctx) {
   co_return exit_ok;
 }
 
-const register_command reg{{"stats",
-                            "stats [--watch MS [--count N]] [--json] [--per-cpu] [--all-devices]\n"
-                            "                                       CPU, memory, load, PSI, disks, filesystems, network",
-                            run_stats}};
-
 }  // namespace
+
+void add_stats(command_table& t) {
+  auto a = std::make_shared<stats_args>();
+  auto* app = t.add("stats", "CPU, memory, load, PSI, disks, filesystems and network of the guest",
+                    [a](context& c) { return run_stats(c, *a); });
+  auto* watch = add_duration(app, "--watch", a->watch,
+                             "a new sample every TIME until Ctrl-C (bare number: milliseconds)",
+                             {.bare_unit = milliseconds(1),
+                              .min = tether::stats::min_interval,
+                              .max = tether::stats::max_interval});
+  app->add_option("--count", a->count, "with --watch: stop after N samples")
+      ->check(in_range(1LL, 1'000'000'000LL))
+      ->needs(watch)
+      ->type_name("N");
+  app->add_flag("--json", a->json, "one JSON object per sample (as the global --json)");
+  app->add_flag("--per-cpu", a->per_cpu, "a row per CPU");
+  app->add_flag("--all-devices", a->all_devices, "also disks and interfaces that have never been used");
+}
+
 }  // namespace tetherctl

@@ -1,76 +1,89 @@
 // tetherctl: command-line access to a guest's tether-agent.
-#include <cstdlib>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 
 #include "cli.hpp"
+#include "duration.hpp"
 
 namespace tetherctl {
 namespace {
 
-std::string usage() {
-  std::string s =
-      "Usage: tetherctl [--socket PATH] [--timeout SECONDS] [--json] COMMAND [ARGS...]\n"
-      "\n"
-      "Talks to tether-agent in a guest through the QEMU chardev unix socket of its\n"
-      "virtio-serial port (org.tether.agent.0).\n"
-      "\n"
-      "Options:\n"
-      "  --socket PATH      the chardev socket (default: $TETHER_SOCKET)\n"
-      "  --timeout SECONDS  deadline for connecting and for each call (default 30)\n"
-      "  --json             one JSON object per result, for scripts\n"
-      "  --help             this help; --version prints the version\n"
-      "\n"
-      "Commands:\n";
-  for (const auto& c : commands()) s += "  " + c.synopsis + "\n";
-  s +=
-      "\n"
-      "Exit status: 0 success, 1 the guest answered with an error, 2 usage error,\n"
-      "3 connection failure or timeout.\n";
-  return s;
+// Thrown when the guest cannot be reached before anything was tried.
+class unreachable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+constexpr const char* about =
+    "Talks to tether-agent in a guest through the QEMU chardev unix socket of its\n"
+    "virtio-serial port (org.tether.agent.0). 'tetherctl COMMAND --help' describes a command.";
+
+constexpr const char* footer =
+    "Global options may come before or after the command name.\n"
+    "TIME: a number with a unit, e.g. 500ms, 30s, 2m, 1h; a bare number is seconds\n"
+    "(milliseconds for ping --interval and stats --watch).\n"
+    "QMP, e.g. for hotplug: tetherctl qmp --qmp PATH device_del '{\"id\": \"disk7\"}'.\n"
+    "FILTER (devices, wait-device, events): --subsystem S --devtype T --sysname GLOB\n"
+    "  --property K=GLOB --tag T --attr K=GLOB (property, tag, attr repeatable; all must match).\n"
+    "--json: one JSON object per line; bytes that are not UTF-8 (binary output, odd file\n"
+    "  names) become {\"base64\": \"...\"} instead of a string.\n"
+    "\n"
+    "Exit status: 0 success, 1 the guest answered with an error, 2 usage error,\n"
+    "3 cannot reach the guest (no such socket, no answer) or timed out;\n"
+    "exec: the command's own status (see 'tetherctl exec --help').";
+
+// CLI11's help, with "Commands" for subcommands and, under each command's
+// help, where the global options are.
+class help_formatter : public CLI::Formatter {
+ public:
+  help_formatter() {
+    label("Subcommands", "Commands");
+    label("SUBCOMMAND", "COMMAND");
+    label("TEXT", "STRING");
+    column_width(28);
+  }
+  std::string make_footer(const CLI::App* app) const override {
+    std::string f = CLI::Formatter::make_footer(app);
+    if (app->get_parent())
+      f += "\nGlobal options (before or after the command; see 'tetherctl --help'):\n"
+           "  --socket PATH, --timeout TIME, --json, --wait-for-guest\n";
+    return f;
+  }
+};
+
+// A socket path that does not exist is a typo or a guest that is not
+// running: say so at once instead of retrying for the whole --timeout.
+void check_socket(const global_options& g) {
+  struct stat st{};
+  if (::stat(g.socket.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) throw unreachable(g.socket + " is not a socket (expected the QEMU chardev socket of the guest's org.tether.agent.0 port)");
+    return;
+  }
+  const int err = errno;
+  if (err != ENOENT && err != ENOTDIR) return;  // e.g. no permission: connecting reports it
+  if (g.wait_for_guest) {
+    std::cerr << "tetherctl: waiting up to " << format_duration(g.timeout) << " for " << g.socket
+              << " to appear (--wait-for-guest)\n";
+    return;
+  }
+  throw unreachable("no socket at " + g.socket + ": " + std::strerror(err) +
+                    " (is the guest's QEMU running with this chardev? --wait-for-guest waits for it "
+                    "up to --timeout)");
 }
 
-int run(int argc, char** argv) {
-  global_options g;
-  if (const char* env = std::getenv("TETHER_SOCKET")) g.socket = env;
-  std::vector<std::string> args(argv + 1, argv + argc);
-  std::size_t i = 0;
-  for (; i < args.size() && args[i].starts_with("-"); ++i) {
-    const std::string& a = args[i];
-    if (a == "--help" || a == "-h") {
-      std::cout << usage();
-      return exit_ok;
-    } else if (a == "--version") {
-      std::cout << "tetherctl " << TETHER_VERSION << "\n";
-      return exit_ok;
-    } else if (is_flag(a, "--socket")) {
-      g.socket = flag_value(args, i);
-    } else if (is_flag(a, "--timeout")) {
-      g.timeout = std::chrono::milliseconds(
-          static_cast<long long>(parse_seconds("--timeout", flag_value(args, i)) * 1000));
-    } else if (a == "--json") {
-      g.json = true;
-    } else {
-      throw usage_error("unknown option '" + a + "'");
-    }
-  }
-  if (i >= args.size()) throw usage_error("no command given");
-  const std::string name = args[i++];
-  const command* cmd = nullptr;
-  for (const auto& c : commands())
-    if (c.name == name) cmd = &c;
-  if (!cmd) throw usage_error("unknown command '" + name + "'");
-  if (g.socket.empty() && cmd->needs_socket)
-    throw usage_error("no socket: pass --socket PATH or set TETHER_SOCKET");
-
+int run_command(const command_table::entry& cmd, const global_options& g) {
   asio::io_context ctx(1);
   tether::client client(ctx.get_executor(),
                         {.socket_path = g.socket,
                          .call_timeout = g.timeout,
-                         .handshake_timeout = std::min<std::chrono::milliseconds>(g.timeout, std::chrono::milliseconds(5000))});
-  context c{g, std::vector<std::string>(args.begin() + static_cast<std::ptrdiff_t>(i), args.end()), client};
+                         .handshake_timeout = std::min<milliseconds>(g.timeout, milliseconds(5000))});
+  context c{g, client};
   int status = exit_ok;
   std::exception_ptr failure;
-  asio::co_spawn(ctx, cmd->run(c), [&](std::exception_ptr e, int rc) {
+  asio::co_spawn(ctx, cmd.run(c), [&](std::exception_ptr e, int rc) {
     failure = e;
     status = rc;
     client.close();
@@ -78,6 +91,61 @@ int run(int argc, char** argv) {
   ctx.run();
   if (failure) std::rethrow_exception(failure);
   return status;
+}
+
+int run(int argc, char** argv) {
+  global_options g;
+  CLI::App app(about, "tetherctl");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("tetherctl ") + TETHER_VERSION, "print the version and exit");
+  app.set_help_flag("-h,--help", "this help; after a command: that command's help");
+  app.formatter(std::make_shared<help_formatter>());  // before the commands: they inherit it
+  app.add_option("--socket", g.socket, "the QEMU chardev socket of the guest's org.tether.agent.0 port")
+      ->envname("TETHER_SOCKET")
+      ->type_name("PATH");
+  add_duration(&app, "--timeout", g.timeout, "deadline for connecting and for each call (default 30s)");
+  app.add_flag("--json", g.json, "results as JSON, one object per line (encoding: below)");
+  app.add_flag("--wait-for-guest", g.wait_for_guest,
+               "no socket yet (QEMU still starting)? wait for it up to --timeout instead of exit 3");
+  command_table commands(app);
+  add_ping(commands);
+  add_info(commands);
+  add_stats(commands);
+  add_exec(commands);
+  add_files(commands);
+  add_devices(commands);
+  add_power(commands);
+  add_shutdown_all(commands);
+  add_qmp(commands);
+  app.footer(footer);  // after the commands: they would inherit it
+
+  // A usage error names the help to read: the command's, if one was given.
+  auto usage = [&](const std::string& what, bool required_missing = false) {
+    const auto* cmd = commands.chosen();
+    std::string message = what;
+    if (!cmd && !app.remaining().empty()) message = "unknown command '" + app.remaining().front() + "'";
+    else if (!cmd && required_missing) message = "no command given";  // the root requires only that
+    std::cerr << "tetherctl: " << message
+              << "\nTry 'tetherctl " << (cmd ? cmd->app->get_name() + " " : "") << "--help'.\n";
+    return exit_usage;
+  };
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help, --version
+    return app.exit(e);
+  } catch (const CLI::RequiredError& e) {
+    return usage(e.what(), true);
+  } catch (const CLI::ParseError& e) {
+    return usage(e.what());
+  } catch (const usage_error& e) {  // a command's own checks
+    return usage(e.what());
+  }
+  const auto* cmd = commands.chosen();
+  if (cmd->needs == command_table::target::agent) {
+    if (g.socket.empty()) throw usage_error("no socket: pass --socket PATH or set TETHER_SOCKET");
+    check_socket(g);
+  }
+  return run_command(*cmd, g);
 }
 
 }  // namespace
@@ -90,6 +158,9 @@ int main(int argc, char** argv) {
   } catch (const usage_error& e) {
     std::cerr << "tetherctl: " << e.what() << "\nTry 'tetherctl --help'.\n";
     return exit_usage;
+  } catch (const unreachable& e) {
+    std::cerr << "tetherctl: " << e.what() << "\n";
+    return exit_connection;
   } catch (const tether::error& e) {
     std::cerr << "tetherctl: " << e.what() << "\n";
     if (e.is_remote()) return exit_remote_error;

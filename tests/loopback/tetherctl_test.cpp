@@ -4,8 +4,15 @@
 #include "support/build_paths.hpp"
 #include "support/tetherctl_runner.hpp"
 
-#include <cstdio>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/beast/core/detail/base64.hpp>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 
 #include "support/agent_process.hpp"
 
@@ -61,6 +68,100 @@ TEST(TetherctlExitStatus, IsThreeWhenTheGuestCannotBeReached) {
   auto r = test::run_tetherctl("--socket /nonexistent.sock --timeout 0.3 ping");
   EXPECT_EQ(r.status, 3);
   EXPECT_NE(r.out.find("/nonexistent.sock"), std::string::npos) << r.out;
+}
+
+// The README's rule for bytes in --json output: a string when they are
+// valid UTF-8, otherwise {"base64": "..."}.
+std::string decode_bytes(const boost::json::value& v) {
+  if (v.is_string()) return std::string(v.as_string());
+  const std::string_view b64 = v.at("base64").as_string();
+  std::string out(boost::beast::detail::base64::decoded_size(b64.size()), '\0');
+  const auto [written, read] = boost::beast::detail::base64::decode(out.data(), b64.data(), b64.size());
+  EXPECT_EQ(b64.find_first_not_of('=', read), std::string_view::npos) << "not base64: " << b64;
+  out.resize(written);
+  return out;
+}
+
+TEST_F(Tetherctl, JsonExecOutputDecodesToExactlyTheBytesTheCommandWrote) {
+  // The agent runs on this machine: the command also keeps what it wrote.
+  const std::string copy = agent.dir() + "/random.bin";
+  auto r = test::run_tetherctl("--json " + sock() + "exec -- sh -c 'head -c 4096 /dev/urandom | tee " + copy + "'");
+  ASSERT_EQ(r.status, 0) << r.out;
+  boost::system::error_code ec;
+  const auto doc = boost::json::parse(r.out, ec);
+  ASSERT_FALSE(ec) << ec.message() << ": " << r.out;
+  std::ifstream f(copy, std::ios::binary);
+  const std::string written((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(written.size(), 4096u);
+  // 4096 random bytes are not UTF-8 (a chance of about 2^-1000 that they are).
+  ASSERT_TRUE(doc.at("stdout").is_object()) << r.out;
+  EXPECT_EQ(decode_bytes(doc.at("stdout")), written);
+  EXPECT_EQ(decode_bytes(doc.at("stderr")), "");
+  EXPECT_EQ(doc.at("exit_code").as_int64(), 0);
+}
+
+TEST_F(Tetherctl, JsonKeepsUtf8OutputAsAString) {
+  auto r = test::run_tetherctl("--json " + sock() + "exec -- printf 'caf\\303\\251 \\342\\202\\254'");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto doc = boost::json::parse(r.out);
+  ASSERT_TRUE(doc.at("stdout").is_string()) << r.out;
+  EXPECT_EQ(doc.at("stdout").as_string(), "caf\u00e9 \u20ac");
+  // One invalid byte is enough for the base64 form.
+  auto bad = test::run_tetherctl("--json " + sock() + "exec -- printf 'caf\\351'");
+  ASSERT_EQ(bad.status, 0) << bad.out;
+  EXPECT_EQ(decode_bytes(boost::json::parse(bad.out).at("stdout")), "caf\xe9") << bad.out;
+}
+
+TEST(TetherctlExitStatus, IsThreeAtOnceForASocketThatDoesNotExist) {
+  test::temp_dir dir;
+  const std::string typo = dir.path() + "/typo.sock";
+  for (const char* command : {"ping", "info", "exec -- true", "stats"}) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = test::run_tetherctl("--socket " + typo + " " + command);  // the default --timeout: 30 s
+    const auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_EQ(r.status, 3) << command << ": " << r.out;
+    EXPECT_NE(r.out.find("no socket at " + typo + ": No such file or directory"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("--wait-for-guest"), std::string::npos) << r.out;
+    EXPECT_LT(took, std::chrono::seconds(10)) << command << ": waited for the socket instead of failing";
+  }
+}
+
+TEST(TetherctlWaitForGuest, WaitsForASocketThatAppearsLater) {
+  test::temp_dir dir;
+  const std::string later = dir.path() + "/later.sock";
+  const std::string cmd = std::string(test::tetherctl_binary) + " --wait-for-guest --timeout 60 --socket " + later +
+                          " ping 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  // tetherctl says it waits: only then does the socket appear.
+  std::string out;
+  char line[4096];
+  while (out.find("waiting up to 60 s for " + later) == std::string::npos && std::fgets(line, sizeof line, p))
+    out += line;
+  EXPECT_NE(out.find("(--wait-for-guest)"), std::string::npos) << out;
+  test::agent_process agent;
+  ASSERT_EQ(::symlink(agent.socket_path().c_str(), later.c_str()), 0);
+  while (std::fgets(line, sizeof line, p)) out += line;
+  const int st = ::pclose(p);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << out;
+  EXPECT_NE(out.find("1 ping(s) to " + later), std::string::npos) << out;
+}
+
+TEST(TetherctlHelp, EveryCommandHasItsOwnHelp) {
+  auto exec = test::run_tetherctl("exec --help");
+  EXPECT_EQ(exec.status, 0) << exec.out;
+  for (const char* s : {"Usage: tetherctl exec", "--env", "--clear-env", "--cwd", "--user", "--group", "--timeout",
+                        "--kill-grace", "--tty", "--stdin", "--merge-stderr", "--keep-running", "124", "base64"})
+    EXPECT_NE(exec.out.find(s), std::string::npos) << s << "\n" << exec.out;
+  for (const char* command : {"ping", "info", "stats", "upload", "download", "stat", "ls", "mkdir", "rm", "mv",
+                              "devices", "wait-device", "events", "power", "shutdown-all", "qmp"}) {
+    auto r = test::run_tetherctl(std::string(command) + " --help");
+    EXPECT_EQ(r.status, 0) << command << ": " << r.out;
+    EXPECT_NE(r.out.find(std::string("Usage: tetherctl ") + command), std::string::npos) << r.out;
+  }
+  // After "--" it is the guest command's option.
+  auto r = test::run_tetherctl("--socket /nonexistent.sock exec -- ls --help");
+  EXPECT_EQ(r.status, 3) << r.out;
 }
 
 TEST(TetherctlHelp, ListsTheCommands) {
