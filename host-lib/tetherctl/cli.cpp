@@ -26,10 +26,10 @@ CLI::Option* add_duration(CLI::App* app, const std::string& name, milliseconds& 
     if (!d)
       throw CLI::ValidationError(name + " needs a time such as 500ms, 30s or 2m (a bare number is " + unit +
                                  "), got '" + text + "'");
-    if (*d < rule.min)
-      throw CLI::ValidationError(name + " must be " +
-                                 (rule.min == milliseconds(1) ? "more than 0" : "at least " + format_duration(rule.min)) +
-                                 ", got '" + text + "'");
+    if (*d < rule.min) {
+      const std::string least = rule.min == milliseconds(1) ? "more than 0" : "at least " + format_duration(rule.min);
+      throw CLI::ValidationError(name + " must be " + least + ", got '" + text + "'");
+    }
     if (*d > rule.max)
       throw CLI::ValidationError(name + " must be at most " + format_duration(rule.max) + ", got '" + text + "'");
     into = *d;

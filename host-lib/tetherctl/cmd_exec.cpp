@@ -213,7 +213,9 @@ void add_exec(command_table& t) {
   // The first word that is not an option starts the command: its own
   // options stay its own, with or without "--".
   app->positionals_at_end();
-  app->add_option("COMMAND", o.argv, "the command and its arguments (looked up in the guest's PATH)")->required()->type_name("");
+  app->add_option("COMMAND", o.argv, "the command and its arguments (looked up in the guest's PATH)")
+      ->required()
+      ->type_name("");
   app->add_option("-e,--env", o.env, "KEY=VALUE sets, KEY unsets a variable (repeatable)")
       ->allow_extra_args(false)
       ->type_name("K=V");

@@ -200,7 +200,8 @@ void add_files(command_table& t) {
                        [up](context& c) { return run_upload(c, *up); });
   upload->add_option("LOCAL", up->from, "the local file or directory")->required()->type_name("");
   upload->add_option("REMOTE", up->to, "where it goes in the guest ('--' before it if it starts with '-')")
-      ->required()->type_name("");
+      ->required()
+      ->type_name("");
   upload->add_flag("-r", up->recursive, "a directory tree: files, directories, symlinks, modes");
   upload->add_flag("-p,--parents", up->up.make_parents, "make missing parent directories");
   upload->add_flag("-f,--force", up->up.overwrite, "replace an existing file");

@@ -59,7 +59,9 @@ class help_formatter : public CLI::Formatter {
 void check_socket(const global_options& g) {
   struct stat st{};
   if (::stat(g.socket.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode)) throw unreachable(g.socket + " is not a socket (expected the QEMU chardev socket of the guest's org.tether.agent.0 port)");
+    if (!S_ISSOCK(st.st_mode))
+      throw unreachable(g.socket + " is not a socket (expected the QEMU chardev socket of the guest's "
+                                   "org.tether.agent.0 port)");
     return;
   }
   const int err = errno;
