@@ -120,8 +120,8 @@ void print(const tether::exec::captured& c) {
   if (r.signal) o.emplace("signal", *r.signal);
   o.emplace("timed_out", r.timed_out);
   o.emplace("run_time_us", r.run_time.count());
-  o.emplace("stdout", json::text(c.out));
-  o.emplace("stderr", json::text(c.err));
+  o.emplace("stdout", c.out);
+  o.emplace("stderr", c.err);
   o.emplace("stdout_truncated", c.out_truncated);
   o.emplace("stderr_truncated", c.err_truncated);
   json::print(o);

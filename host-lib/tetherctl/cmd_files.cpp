@@ -62,14 +62,14 @@ void print(const tether::files::transfer_result& r, const char* what, const std:
   const std::string checksum_name(tether::checksum::name(tether::checksum_kind_from(r.checksum).value()));
   if (as_json)
     json::print(boost::json::object{
-        {what, json::text(path)}, {"bytes", r.bytes}, {"checksum", checksum_name}, {"digest", r.digest}});
+        {what, path}, {"bytes", r.bytes}, {"checksum", checksum_name}, {"digest", r.digest}});
   else if (::isatty(STDOUT_FILENO))
     std::cout << what << " " << path << ": " << r.bytes << " bytes, " << checksum_name << " " << r.digest << "\n";
 }
 
 void print(const tether::files::tree_result& r, const char* what, const std::string& path, bool as_json) {
   if (as_json)
-    json::print(boost::json::object{{what, json::text(path)},
+    json::print(boost::json::object{{what, path},
                                     {"files", r.files},
                                     {"directories", r.directories},
                                     {"symlinks", r.symlinks},
@@ -122,10 +122,10 @@ const char* type_name(FileType t) {
 }
 
 boost::json::object to_json(const FileInfo& f) {
-  boost::json::object o{{"name", json::text(f.name())}, {"type", type_name(f.type())}, {"size", f.size()},
+  boost::json::object o{{"name", f.name()}, {"type", type_name(f.type())}, {"size", f.size()},
                         {"mode", f.mode()},                {"uid", f.uid()},               {"gid", f.gid()},
                         {"mtime_ns", f.mtime_ns()}};
-  if (f.type() == tether::v1::FILE_TYPE_SYMLINK) o.emplace("target", json::text(f.symlink_target()));
+  if (f.type() == tether::v1::FILE_TYPE_SYMLINK) o.emplace("target", f.symlink_target());
   return o;
 }
 

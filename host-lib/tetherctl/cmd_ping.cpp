@@ -22,9 +22,9 @@ struct ping_summary {
 void print(const ping_summary& s, const global_options& g) {
   if (g.json) {
     json::print(boost::json::object{{"count", s.count},
-                                    {"min_ms", json::number(s.min_ms)},
-                                    {"median_ms", json::number(s.median_ms)},
-                                    {"max_ms", json::number(s.max_ms)}});
+                                    {"min_ms", s.min_ms},
+                                    {"median_ms", s.median_ms},
+                                    {"max_ms", s.max_ms}});
     return;
   }
   char line[256];

@@ -70,7 +70,7 @@ void print_accepted(const tether::v1::PowerReply& r, power::action act, bool hos
 void print_done(const power::outcome& out, power::action act, bool as_json) {
   if (as_json) {
     boost::json::object o{{"done", true}, {"elapsed_ms", out.elapsed.count()}};
-    if (!out.boot_id.empty()) o.emplace("boot_id", json::text(out.boot_id));
+    if (!out.boot_id.empty()) o.emplace("boot_id", out.boot_id);
     json::print(o);
   } else if (act == power::action::reboot) {
     std::cout << "the guest is back after " << secs(static_cast<std::uint64_t>(out.elapsed.count()))

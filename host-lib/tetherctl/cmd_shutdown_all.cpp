@@ -28,11 +28,11 @@ const char* via_text(power::guest_result::how h) {
 
 void print(const power::guest_result& r, bool as_json) {
   if (as_json)
-    json::print(boost::json::object{{"name", json::text(r.name)},
+    json::print(boost::json::object{{"name", r.name},
                                     {"down", r.down},
                                     {"via", via_text(r.via)},
                                     {"elapsed_ms", r.elapsed.count()},
-                                    {"detail", json::text(r.detail)}});
+                                    {"detail", r.detail}});
   else
     std::cout << r.name << ": " << (r.down ? "down" : "FAILED") << " - " << r.detail << "\n" << std::flush;
 }

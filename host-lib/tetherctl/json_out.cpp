@@ -58,21 +58,40 @@ std::string base64(std::string_view bytes) {
   return out;
 }
 
-bj::value text(std::string_view bytes) {
-  if (valid_utf8(bytes)) return bj::string(bytes);
-  return bj::object{{"base64", base64(bytes)}};
-}
-
-bj::value number(double v) {
-  if (!std::isfinite(v)) return nullptr;
-  return v;
-}
-
 namespace {
 
-// An object key must be a string: UTF-8 keys as they are (protobuf string
-// fields, which map keys are, always are), anything else marked and encoded.
-std::string key_text(const std::string& k) { return valid_utf8(k) ? k : "base64:" + base64(k); }
+// The rule, applied to a whole document in place.
+void encode(bj::value& v) {
+  switch (v.kind()) {
+    case bj::kind::string:
+      if (!valid_utf8(v.get_string())) v = bj::object{{"base64", base64(v.get_string())}};
+      break;
+    case bj::kind::double_:
+      if (!std::isfinite(v.get_double())) v = nullptr;
+      break;
+    case bj::kind::array:
+      for (auto& e : v.get_array()) encode(e);
+      break;
+    case bj::kind::object: {
+      auto& o = v.get_object();
+      // Keys cannot be objects: one that is not UTF-8 (udev and os-release
+      // keys are ASCII; protobuf map keys are UTF-8) is marked and encoded.
+      bool keys_ok = true;
+      for (auto& [k, e] : o) {
+        keys_ok = keys_ok && valid_utf8(k);
+        encode(e);
+      }
+      if (!keys_ok) {
+        bj::object fixed;
+        for (auto& [k, e] : o) fixed.emplace(valid_utf8(k) ? std::string(k) : "base64:" + base64(k), std::move(e));
+        o = std::move(fixed);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
 
 bj::value scalar(const pb::Message& m, const pb::FieldDescriptor* f, int index) {
   const pb::Reflection* r = m.GetReflection();
@@ -83,8 +102,8 @@ bj::value scalar(const pb::Message& m, const pb::FieldDescriptor* f, int index) 
     case F::CPPTYPE_INT64: return rep ? r->GetRepeatedInt64(m, f, index) : r->GetInt64(m, f);
     case F::CPPTYPE_UINT32: return rep ? r->GetRepeatedUInt32(m, f, index) : r->GetUInt32(m, f);
     case F::CPPTYPE_UINT64: return rep ? r->GetRepeatedUInt64(m, f, index) : r->GetUInt64(m, f);
-    case F::CPPTYPE_DOUBLE: return number(rep ? r->GetRepeatedDouble(m, f, index) : r->GetDouble(m, f));
-    case F::CPPTYPE_FLOAT: return number(rep ? r->GetRepeatedFloat(m, f, index) : r->GetFloat(m, f));
+    case F::CPPTYPE_DOUBLE: return rep ? r->GetRepeatedDouble(m, f, index) : r->GetDouble(m, f);
+    case F::CPPTYPE_FLOAT: return rep ? r->GetRepeatedFloat(m, f, index) : r->GetFloat(m, f);
     case F::CPPTYPE_BOOL: return rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f);
     case F::CPPTYPE_ENUM: {
       const int v = rep ? r->GetRepeatedEnumValue(m, f, index) : r->GetEnumValue(m, f);
@@ -94,7 +113,8 @@ bj::value scalar(const pb::Message& m, const pb::FieldDescriptor* f, int index) 
     }
     case F::CPPTYPE_STRING: {
       std::string scratch;
-      return text(rep ? r->GetRepeatedStringReference(m, f, index, &scratch) : r->GetStringReference(m, f, &scratch));
+      return bj::string(rep ? r->GetRepeatedStringReference(m, f, index, &scratch)
+                            : r->GetStringReference(m, f, &scratch));
     }
     case F::CPPTYPE_MESSAGE:
       return from_proto(rep ? r->GetRepeatedMessage(m, f, index) : r->GetMessage(m, f));
@@ -113,7 +133,7 @@ bj::object map_field(const pb::Message& m, const pb::FieldDescriptor* f) {
     const std::string name = key->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING
                                  ? entry.GetReflection()->GetString(entry, key)
                                  : bj::serialize(scalar(entry, key, -1));
-    sorted.insert_or_assign(key_text(name), scalar(entry, value, -1));
+    sorted.insert_or_assign(name, scalar(entry, value, -1));
   }
   bj::object o;
   for (auto& [k, v] : sorted) o.emplace(k, std::move(v));
@@ -141,6 +161,9 @@ bj::object from_proto(const pb::Message& m) {
   return o;
 }
 
-void print(const bj::value& v) { std::cout << bj::serialize(v) << std::endl; }
+void print(bj::value v) {
+  encode(v);
+  std::cout << bj::serialize(v) << std::endl;
+}
 
 }  // namespace tetherctl::json
