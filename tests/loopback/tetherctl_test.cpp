@@ -112,6 +112,17 @@ TEST_F(Tetherctl, JsonKeepsUtf8OutputAsAString) {
   EXPECT_EQ(decode_bytes(boost::json::parse(bad.out).at("stdout")), "caf\xe9") << bad.out;
 }
 
+TEST_F(Tetherctl, JsonCarriesFileNamesThatAreNotUtf8) {
+  test::temp_dir dir;
+  const std::string odd = "odd\xff name";
+  std::ofstream(dir.path() + "/" + odd) << "x";
+  auto r = test::run_tetherctl("--json " + sock() + "ls " + dir.path());
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto entry = boost::json::parse(r.out);  // one entry: one line
+  EXPECT_TRUE(entry.at("name").is_object()) << r.out;
+  EXPECT_EQ(decode_bytes(entry.at("name")), odd) << r.out;
+}
+
 TEST(TetherctlExitStatus, IsThreeAtOnceForASocketThatDoesNotExist) {
   test::temp_dir dir;
   const std::string typo = dir.path() + "/typo.sock";
