@@ -6,6 +6,7 @@ namespace tetherctl {
 
 CLI::App* command_table::add(const std::string& name, const std::string& description, run_fn run, target t) {
   CLI::App* app = root_.add_subcommand(name, description);
+  app->group("Commands");  // their heading in tetherctl --help
   // Global options (--socket, --json, ...) may also follow the command name.
   app->fallthrough();
   entries_.push_back({app, std::move(run), t});

@@ -35,12 +35,11 @@ constexpr const char* footer =
     "3 cannot reach the guest (no such socket, no answer) or timed out;\n"
     "exec: the command's own status (see 'tetherctl exec --help').";
 
-// CLI11's help, with "Commands" for subcommands and, under each command's
-// help, where the global options are.
+// CLI11's help, with COMMAND for SUBCOMMAND and, under each command's help,
+// where the global options are.
 class help_formatter : public CLI::Formatter {
  public:
   help_formatter() {
-    label("Subcommands", "Commands");
     label("SUBCOMMAND", "COMMAND");
     label("TEXT", "STRING");
     column_width(28);
