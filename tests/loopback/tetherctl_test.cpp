@@ -9,6 +9,7 @@
 
 #include <boost/beast/core/detail/base64.hpp>
 #include <boost/json.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -56,6 +57,22 @@ TEST_F(Tetherctl, InfoJsonCarriesFieldNames) {
 TEST_F(Tetherctl, ReadsTheSocketFromTheEnvironment) {
   const std::string cmd = "TETHER_SOCKET=" + agent.socket_path() + " " + test::tetherctl_binary + " ping >/dev/null 2>&1";
   EXPECT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 0);
+}
+
+TEST_F(Tetherctl, TimesTakeAUnitEverywhere) {
+  EXPECT_EQ(test::run_tetherctl("--timeout 2m " + sock() + "ping --count 2 --interval 10ms").status, 0);
+  EXPECT_EQ(test::run_tetherctl(sock() + "exec --timeout 300ms --kill-grace 1s -- sleep 30").status, 124);
+  auto watch = test::run_tetherctl("--json " + sock() + "stats --watch 0.1s --count 2");
+  EXPECT_EQ(watch.status, 0) << watch.out;
+  EXPECT_EQ(std::count(watch.out.begin(), watch.out.end(), '\n'), 2) << watch.out;
+  // Bare numbers keep their old unit: seconds, milliseconds for --watch.
+  EXPECT_EQ(test::run_tetherctl(sock() + "stats --watch 10").status, 2);
+  auto bad = test::run_tetherctl("--timeout 5x " + sock() + "ping");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.out.find("--timeout needs a time such as 500ms, 30s or 2m"), std::string::npos) << bad.out;
+  auto slow = test::run_tetherctl(sock() + "stats --watch 0.01s");
+  EXPECT_EQ(slow.status, 2);
+  EXPECT_NE(slow.out.find("--watch must be at least 50 ms"), std::string::npos) << slow.out;
 }
 
 TEST(TetherctlExitStatus, IsTwoForUsageErrors) {
