@@ -10,8 +10,10 @@
 #include <set>
 #include <sstream>
 
-#include "support/agent_process.hpp"
+#include "support/agent_client.hpp"
 #include "support/async.hpp"
+#include "support/proc_text.hpp"
+#include "support/slurp.hpp"
 #include "support/tetherctl_runner.hpp"
 #include "tether/client.hpp"
 #include "tether/exec.hpp"
@@ -21,23 +23,10 @@ namespace tether {
 namespace {
 
 using test::run_for;
+using test::slurp;
 using std::chrono::milliseconds;
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-// A process is gone when it no longer exists or is a zombie nobody we know
-// waits for (reparented to init, which reaps it shortly).
-bool process_gone(pid_t pid) {
-  const std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
-  if (stat.empty()) return true;
-  const auto close = stat.rfind(')');
-  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
-}
+bool process_gone(pid_t pid) { return test::proc::process_gone(slurp("/proc/" + std::to_string(pid) + "/stat")); }
 
 // Polls a condition with a deadline: for effects of another process that
 // have no notification (a process disappearing).
@@ -52,11 +41,7 @@ bool eventually(F f, std::chrono::seconds limit = std::chrono::seconds(10)) {
 }
 
 std::uint64_t rss_kib(pid_t pid) {
-  std::istringstream in(slurp("/proc/" + std::to_string(pid) + "/status"));
-  std::string line;
-  while (std::getline(in, line))
-    if (line.starts_with("VmRSS:")) return std::stoull(line.substr(6));
-  return 0;
+  return test::proc::kib_field(slurp("/proc/" + std::to_string(pid) + "/status"), "VmRSS");
 }
 
 std::set<pid_t> children_of(pid_t pid) {
@@ -69,11 +54,9 @@ std::set<pid_t> children_of(pid_t pid) {
   return out;
 }
 
-class AnExecAgent : public ::testing::Test {
+class AnExecAgent : public test::agent_client_test {
  protected:
-  test::agent_process agent;
-  asio::io_context ctx;
-  client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 20s}};
+  AnExecAgent() : agent_client_test({}, {.call_timeout = 20s}) {}
 
   exec::captured run(exec::options o, std::optional<std::string> input = std::nullopt,
                      std::size_t limit = 16u << 20) {
