@@ -6,13 +6,13 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <set>
 #include <sstream>
 
 #include "support/agent_client.hpp"
 #include "support/async.hpp"
 #include "support/proc_text.hpp"
+#include "support/random_bytes.hpp"
 #include "support/slurp.hpp"
 #include "support/tetherctl_runner.hpp"
 #include "tether/client.hpp"
@@ -111,11 +111,9 @@ TEST_F(AnExecAgent, KeepsStdoutAndStderrApartOrMergesThem) {
 
 TEST_F(AnExecAgent, CarriesOutputOfEverySizeIntact) {
   // Sizes around the agent's read buffer, which starts small and grows.
-  std::mt19937 gen(7);
   for (std::size_t size : {0u, 1u, 4095u, 4096u, 4097u, 32767u, 32768u, 32769u, 262143u, 262144u, 262145u,
                            3u << 20}) {
-    std::string data(size, '\0');
-    for (auto& c : data) c = static_cast<char>(gen());
+    const std::string data = test::random_bytes(size, static_cast<unsigned>(size));
     const std::string path = agent.dir() + "/out-" + std::to_string(size);
     std::ofstream(path, std::ios::binary) << data;
     auto r = run({.argv = {"sh", "-c", "cat \"$0\"; cat \"$0\" >&2", path}});
@@ -138,9 +136,7 @@ TEST_F(AnExecAgent, StreamsTheFirstLineBeforeTheCommandEnds) {
 }
 
 TEST_F(AnExecAgent, RoundTripsStdin) {
-  std::string input(5u << 20, '\0');
-  std::mt19937 rng(42);
-  for (auto& c : input) c = static_cast<char>(rng());
+  const std::string input = test::random_bytes(5u << 20, 42);
   auto r = run({.argv = {"cat"}}, input);
   EXPECT_EQ(r.result.exit_code, 0);
   EXPECT_EQ(r.out.size(), input.size());

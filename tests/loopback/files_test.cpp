@@ -6,10 +6,10 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 
 #include "support/agent_client.hpp"
 #include "support/async.hpp"
+#include "support/random_bytes.hpp"
 #include "support/slurp.hpp"
 #include "support/tetherctl_runner.hpp"
 #include "tether/client.hpp"
@@ -23,14 +23,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::run_for;
+using test::random_bytes;
 using test::slurp;
-
-std::string random_bytes(std::size_t n, unsigned seed) {
-  std::string s(n, '\0');
-  std::mt19937 rng(seed);
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
 
 // Entries of a directory, hidden ones included (leftover temporaries).
 std::vector<std::string> names_in(const fs::path& dir) {
