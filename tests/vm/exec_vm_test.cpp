@@ -21,7 +21,6 @@ using std::chrono::milliseconds;
 
 class GuestExec : public test::vm_client_test {
  protected:
-
   exec::captured run(exec::options o, std::optional<std::string> input = std::nullopt) {
     return run_for(ctx, exec::run(guest_client, std::move(o), 64u << 20, std::move(input)), 120s);
   }
