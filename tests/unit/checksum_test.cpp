@@ -93,7 +93,8 @@ asio::awaitable<void> submit_counted_chunks(agent::files::background_checksum& h
       delete s;
       ++released;
     };
-    // Named, not a temporary in the co_await: GCC 12 destroys some of those twice.
+    // Built outside the co_await expression: GCC 12 destroys a prvalue that
+    // initialises a new-expression inside one a second time (a double free).
     std::shared_ptr<const std::string> chunk(new std::string(pattern(65'536)), counted);
     co_await hash.submit(std::move(chunk));
   }
