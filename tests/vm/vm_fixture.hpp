@@ -10,9 +10,9 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
 
 #include <boost/asio/io_context.hpp>
-#include <string>
 
 #include "support/qemu_guest.hpp"
 #include "tether/client.hpp"
