@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "support/build_paths.hpp"
+#include "support/slurp.hpp"
 #include "support/tetherctl_runner.hpp"
 
 #include <sys/wait.h>
@@ -13,7 +14,6 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <iterator>
 
 #include "support/agent_process.hpp"
 
@@ -102,8 +102,7 @@ TEST_F(Tetherctl, JsonExecOutputDecodesToExactlyTheBytesTheCommandWrote) {
   boost::system::error_code ec;
   const auto doc = boost::json::parse(r.out, ec);
   ASSERT_FALSE(ec) << ec.message() << ": " << r.out;
-  std::ifstream f(copy, std::ios::binary);
-  const std::string written((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const std::string written = test::slurp(copy);
   ASSERT_EQ(written.size(), 4096u);
   // 4096 random bytes are not UTF-8 (a chance of about 2^-1000 that they are).
   ASSERT_TRUE(doc.at("stdout").is_object()) << r.out;
