@@ -22,7 +22,8 @@ constexpr const char* about =
     "virtio-serial port (org.tether.agent.0). 'tetherctl COMMAND --help' describes a command.";
 
 constexpr const char* footer =
-    "Global options may come before or after the command name.\n"
+    "Global options may come before or after the command name (after it, a command's own\n"
+    "option of the same name wins: exec --timeout, wait-device --timeout).\n"
     "TIME: a number with a unit, e.g. 500ms, 30s, 2m, 1h; a bare number is seconds\n"
     "(milliseconds for ping --interval and stats --watch).\n"
     "QMP, e.g. for hotplug: tetherctl qmp --qmp PATH device_del '{\"id\": \"disk7\"}'.\n"
