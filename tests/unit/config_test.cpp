@@ -382,5 +382,25 @@ TEST(ShippedConfig, DocumentsOnlyValidKeysAndTheRealDefaults) {
   EXPECT_EQ(all.power.method, defaults.power.method);
 }
 
+// Every key of the settings table is documented in the shipped file, as a
+// commented-out `#key = ` line under its section.
+TEST(ShippedConfig, DocumentsEveryKeyOfTheSettingsTable) {
+  std::ifstream in(std::string(tether::test::source_dir) + "/config/agent.conf");
+  ASSERT_TRUE(in) << "config/agent.conf not found";
+  std::string line, section;
+  std::set<std::string> documented;
+  while (std::getline(in, line)) {
+    if (line.starts_with("[")) section = line.substr(1, line.find(']') - 1);
+    std::smatch m;
+    if (std::regex_search(line, m, std::regex("^#([a-z_]+) =")) && !section.empty())
+      documented.insert(section + "." + m[1].str());
+  }
+  for (const auto& s : settings()) {
+    if (s.has_key()) {
+      EXPECT_TRUE(documented.contains(s.dotted())) << s.dotted() << " is not in config/agent.conf";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tether::agent

@@ -135,7 +135,7 @@ std::vector<setting> make_settings() {
   add(number("--udev-reorder-ms", "devices", "udev_reorder_ms", "MS", 0, 60'000, &agent_options::devices,
              &devices::hub_options::reorder_window,
              "how long a udev event may wait for a missing lower sequence number before subscribers get it anyway"));
-  add({"--udev-control", "", "", "PATH", false, "file whose existence means systemd-udevd runs (for tests)",
+  add({"--udev-control", "", "", "PATH", false, "file whose existence means systemd-udevd runs; for tests",
        [](agent_options& o, values v) { o.devices.udev_control_path = v[0]; },
        [](const agent_options& o) { return o.devices.udev_control_path; }});
   add({"--files-root", "files", "roots", "DIR", true,
