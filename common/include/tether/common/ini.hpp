@@ -17,7 +17,6 @@
 // the line number.
 #pragma once
 
-#include <cerrno>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
