@@ -4,10 +4,10 @@
 #include <cctype>
 #include <charconv>
 #include <filesystem>
+#include <set>
 #include <stdexcept>
 
 #include "config/config_file.hpp"
-#include "tether/common/ini.hpp"
 
 namespace tether::agent {
 namespace {

@@ -6,6 +6,7 @@
 // with the same words, and the help cannot forget a flag.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <span>
 #include <string>
