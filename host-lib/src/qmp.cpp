@@ -6,11 +6,11 @@
 #include <deque>
 
 #include "tether/common/async_event.hpp"
+#include "tether/common/deadline.hpp"
 
 namespace tether::qmp {
 
 namespace json = boost::json;
-using namespace asio::experimental::awaitable_operators;
 using clock = std::chrono::steady_clock;
 using stream_protocol = asio::local::stream_protocol;
 
@@ -42,14 +42,6 @@ std::string seconds_text(milliseconds d) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g s", static_cast<double>(d.count()) / 1000.0);
   return buf;
-}
-
-// Waits for `ev` or the deadline; false when the deadline passed.
-awaitable<bool> wait_until(async_event& ev, clock::time_point deadline) {
-  if (clock::now() >= deadline) co_return false;
-  asio::steady_timer t(co_await asio::this_coro::executor, deadline);
-  auto r = co_await (ev.wait() || t.async_wait(use_awaitable));
-  co_return r.index() == 0;
 }
 
 clock::time_point deadline_after(milliseconds d) {
