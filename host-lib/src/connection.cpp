@@ -97,6 +97,7 @@ awaitable<bool> connection::connect_and_serve() {
   stream_ = std::move(stream);
   writer_ = std::make_unique<frame_writer>(ex_);
   decoder_ = wire::frame_decoder({.max_frame_size = opts_.max_frame_size});
+  nonce_.clear();  // an answer to the last connection's Hello is stale
   ++generation_;
   // Asio's || waits for the first branch to *succeed*, so each loop reports
   // its end by returning, never by throwing.
@@ -167,7 +168,10 @@ void connection::handle(wire::frame_decoder::item& item, bool& established_once)
   auto& f = item.frame;
   if (!established_) {
     // Only the answer to our latest Hello counts; anything else is stale.
-    if (f.has_hello() && f.hello().role() == v1::Hello::ROLE_AGENT && f.hello().nonce() == nonce_) {
+    // (An agent's unsolicited announcement has no nonce; neither has this
+    // connection before its first Hello went out.)
+    if (f.has_hello() && f.hello().role() == v1::Hello::ROLE_AGENT && !nonce_.empty() &&
+        f.hello().nonce() == nonce_) {
       hello_ = f.hello();
       if (hello_.max_frame_size() == 0) hello_.set_max_frame_size(wire::default_max_frame_size);
       established_ = true;

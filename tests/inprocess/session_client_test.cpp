@@ -1,0 +1,404 @@
+// The real agent session against the real host client (or one of them
+// against a hand-driven peer), in one process over an in-memory stream.
+#include <gtest/gtest.h>
+
+#include "inprocess/rig.hpp"
+
+namespace tether::test {
+namespace {
+
+using chunk = call_stream::chunk;
+
+std::unique_ptr<call_stream> start(rig& r, std::string method, std::string payload = {}, call_options o = {}) {
+  auto c = r.run(r.client->start(std::move(method), std::move(payload), o));
+  return std::make_unique<call_stream>(r.client, std::move(c));
+}
+
+// The error a coroutine fails with; fails the test if it succeeds.
+template <class T>
+error failure_of(rig& r, awaitable<T> op) {
+  try {
+    r.run(std::move(op));
+  } catch (const error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "expected a tether::error";
+  return error(errc::invalid_argument, "none");
+}
+
+v1::Frame request(std::uint64_t id, std::string method, std::string payload = {}) {
+  v1::Frame f;
+  auto* r = f.mutable_request();
+  r->set_call_id(id);
+  r->set_method(std::move(method));
+  r->set_payload(std::move(payload));
+  return f;
+}
+
+v1::Frame data(std::uint64_t id, std::uint32_t stream, std::string bytes) {
+  v1::Frame f;
+  f.mutable_data()->set_call_id(id);
+  f.mutable_data()->set_stream(stream);
+  f.mutable_data()->set_data(std::move(bytes));
+  return f;
+}
+
+// A raw host through the handshake; returns the agent's answer.
+v1::Hello handshake(rig& r, raw_peer& host, std::string nonce = "nonce-1", std::uint32_t window = 2u << 20) {
+  const auto announce = r.run(host.next());
+  EXPECT_TRUE(announce.has_hello() && announce.hello().nonce().empty()) << announce.ShortDebugString();
+  r.run(host.send_hello(v1::Hello::ROLE_HOST, nonce, window));
+  auto answer = r.run(host.next());
+  EXPECT_TRUE(answer.has_hello()) << answer.ShortDebugString();
+  EXPECT_EQ(answer.hello().nonce(), nonce);
+  return answer.hello();
+}
+
+// A raw agent answering the client's Hello; returns the Request that follows.
+v1::Request accept_client(rig& r, raw_peer& agent) {
+  auto hello = r.run(agent.next());
+  EXPECT_TRUE(hello.has_hello() && hello.hello().role() == v1::Hello::ROLE_HOST);
+  r.run(agent.send_hello(v1::Hello::ROLE_AGENT, hello.hello().nonce()));
+  auto f = r.run(agent.next());
+  EXPECT_TRUE(f.has_request()) << f.ShortDebugString();
+  return f.request();
+}
+
+// --- hello -----------------------------------------------------------------
+
+TEST(AClientAndAnAgentSession, ShakeHandsAndAnswerACall) {
+  rig r;
+  EXPECT_EQ(r.run(r.client->call("test.Echo", "hello", {})), "hello");
+  const auto hello = r.client->agent_hello();
+  ASSERT_TRUE(hello);
+  EXPECT_EQ(hello->role(), v1::Hello::ROLE_AGENT);
+  EXPECT_EQ(hello->session_id().size(), 16u);
+  EXPECT_EQ(hello->software_version(), "in-process");
+  ASSERT_EQ(hello->capabilities_size(), 1);
+  EXPECT_EQ(hello->capabilities(0), "test");
+  EXPECT_EQ(r.connects, 1);
+}
+
+TEST(AnAgentSession, AnswersEachHelloWithItsNonceAndAFreshSessionId) {
+  rig r;
+  auto host = r.raw_host();
+  const auto first = handshake(r, host, "nonce-1");
+  r.run(host.send_hello(v1::Hello::ROLE_HOST, "nonce-2"));
+  const auto second = r.run(host.next());
+  ASSERT_TRUE(second.has_hello());
+  EXPECT_EQ(second.hello().nonce(), "nonce-2");
+  EXPECT_EQ(second.hello().session_id().size(), 16u);
+  EXPECT_NE(second.hello().session_id(), first.session_id());
+}
+
+TEST(AClient, IgnoresAnAnswerToAnOlderHello) {
+  rig r;
+  r.use_raw_agents();
+  auto call = asio::co_spawn(r.ctx, r.client->call("x.Y", "", {}), asio::use_future);
+  r.run_until([&] { return !r.raw_agents.empty(); });
+  auto& agent = r.raw_agents.back();
+  const auto hello = r.run(agent.next());
+  r.run(agent.send_hello(v1::Hello::ROLE_AGENT, "not-" + hello.hello().nonce()));
+  r.run(agent.send_hello(v1::Hello::ROLE_AGENT, hello.hello().nonce()));
+  // Only the matching answer established the session: the request follows it.
+  const auto f = r.run(agent.next());
+  ASSERT_TRUE(f.has_request()) << f.ShortDebugString();
+  v1::Frame reply;
+  reply.mutable_response()->set_call_id(f.request().call_id());
+  reply.mutable_response()->set_payload("ok");
+  r.run(agent.send(reply));
+  r.run_until([&] { return call.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
+  EXPECT_EQ(call.get(), "ok");
+}
+
+// --- resync ----------------------------------------------------------------
+
+TEST(AnAgentSession, DiscardsBytesBeforeThePreambleSilently) {
+  rig r;
+  auto host = r.raw_host();
+  r.run(host.next());  // the agent's announcement
+  // The tail of an earlier connection: half a frame and noise.
+  r.run(host.send_bytes(std::string("\x54\xF7\x40\x00\x00\x00half a frame\xFF\xFF", 20)));
+  r.run(host.send_hello(v1::Hello::ROLE_HOST, "after-garbage"));
+  // The first thing the agent says is the answer, not an error.
+  const auto answer = r.run(host.next());
+  ASSERT_TRUE(answer.has_hello()) << answer.ShortDebugString();
+  EXPECT_EQ(answer.hello().nonce(), "after-garbage");
+}
+
+TEST(AnAgentSession, ReportsLostSynchronisationOnceEstablished) {
+  rig r;
+  auto host = r.raw_host();
+  handshake(r, host);
+  r.run(host.send_bytes("not a frame header"));
+  const auto f = r.run(host.next());
+  ASSERT_TRUE(f.has_error()) << f.ShortDebugString();
+  EXPECT_EQ(f.error().status().code(), v1::ERROR_CODE_PROTOCOL_ERROR);
+  // A preamble and Hello resume it.
+  r.run(host.send_hello(v1::Hello::ROLE_HOST, "again"));
+  EXPECT_EQ(r.run(host.next()).hello().nonce(), "again");
+}
+
+TEST(AnAgentSession, EndsTheOldSessionsCallsOnANewHelloAndDropsTheirReplies) {
+  rig r;
+  auto host = r.raw_host();
+  handshake(r, host);
+  r.run(host.send(request(7, "test.Block")));
+  r.run_until([&] { return r.service->blocked == 1; });
+  r.run(host.send_hello(v1::Hello::ROLE_HOST, "nonce-2"));
+  const auto answer = r.run(host.next());
+  ASSERT_TRUE(answer.has_hello());
+  r.run_until([&] { return r.service->block_cancelled == 1; });
+  // Call 7's reply (queued, if at all, when it was cancelled) never comes.
+  r.run(host.send(request(8, "test.Echo", "new session")));
+  const auto f = r.run(host.next());
+  ASSERT_TRUE(f.has_response()) << f.ShortDebugString();
+  EXPECT_EQ(f.response().call_id(), 8u);
+  EXPECT_EQ(f.response().payload(), "new session");
+}
+
+TEST(AClient, ReconnectsWhenTheAgentAnnouncesANewSession) {
+  rig r;
+  r.use_raw_agents();
+  auto call = asio::co_spawn(r.ctx, r.client->call("x.Y", "", {}), asio::use_future);
+  r.run_until([&] { return !r.raw_agents.empty(); });
+  accept_client(r, r.raw_agents.back());
+  // The agent restarted: its unsolicited Hello ends the old session.
+  r.run(r.raw_agents.back().send_hello(v1::Hello::ROLE_AGENT, ""));
+  r.run_until([&] { return call.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
+  try {
+    call.get();
+    ADD_FAILURE() << "the call outlived its session";
+  } catch (const error& e) {
+    EXPECT_EQ(e.code(), make_error_code(errc::connection_lost)) << e.what();
+  }
+  r.run_until([&] { return r.connects == 2; });
+}
+
+// --- credits ---------------------------------------------------------------
+
+TEST(AStream, LargerThanTheClientsWindowArrivesWhole) {
+  auto o = rig::default_options();
+  o.stream_window = 64 * 1024;
+  rig r({}, o);
+  auto s = start(r, "test.Produce", std::to_string(1u << 20));
+  std::size_t total = 0;
+  bool eof = false;
+  for (;;) {
+    auto item = r.run(s->next());
+    if (!item) break;
+    if (item->what == chunk::kind::data) total += item->bytes.size();
+    if (item->what == chunk::kind::eof) eof = true;
+  }
+  EXPECT_EQ(total, 1u << 20);
+  EXPECT_TRUE(eof);
+  EXPECT_EQ(r.run(s->finish()), "produced");
+}
+
+TEST(AStream, LargerThanTheAgentsWindowArrivesWhole) {
+  agent::session_limits limits;
+  limits.initial_stream_window = 64 * 1024;
+  rig r(limits);
+  auto s = start(r, "test.Consume");
+  const std::string block(100 * 1000, 'y');
+  for (int i = 0; i < 10; ++i) r.run(s->write(0, block));
+  s->close_write(0);
+  EXPECT_EQ(r.run(s->finish()), "1000000");
+}
+
+TEST(AnAgentSession, CancelsACallWhoseHostOverrunsItsCredit) {
+  agent::session_limits limits;
+  limits.initial_stream_window = 1024;
+  rig r(limits);
+  auto host = r.raw_host();
+  handshake(r, host);
+  r.run(host.send(request(1, "test.Block")));
+  r.run_until([&] { return r.service->blocked == 1; });
+  r.run(host.send(data(1, 0, std::string(1025, 'z'))));
+  const auto f = r.run(host.next());
+  ASSERT_TRUE(f.has_response()) << f.ShortDebugString();
+  EXPECT_EQ(f.response().call_id(), 1u);
+  EXPECT_EQ(f.response().status().code(), v1::ERROR_CODE_PROTOCOL_ERROR);
+}
+
+TEST(AClient, FailsAndCancelsACallWhoseAgentOverrunsTheCredit) {
+  auto o = rig::default_options();
+  o.stream_window = 1024;
+  rig r({}, o);
+  r.use_raw_agents();
+  auto call = asio::co_spawn(r.ctx, r.client->call("x.Y", "", {}), asio::use_future);
+  r.run_until([&] { return !r.raw_agents.empty(); });
+  auto& agent = r.raw_agents.back();
+  const auto req = accept_client(r, agent);
+  r.run(agent.send(data(req.call_id(), 1, std::string(1025, 'z'))));
+  r.run_until([&] { return call.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
+  try {
+    call.get();
+    ADD_FAILURE() << "an overrun went unnoticed";
+  } catch (const error& e) {
+    EXPECT_EQ(e.code(), make_error_code(errc::protocol_error)) << e.what();
+  }
+  const auto cancel = r.run(agent.next());
+  ASSERT_TRUE(cancel.has_cancel()) << cancel.ShortDebugString();
+  EXPECT_EQ(cancel.cancel().call_id(), req.call_id());
+}
+
+// --- cancel ----------------------------------------------------------------
+
+TEST(ACall, CancelledByTheHostEndsInTheAgent) {
+  rig r;
+  auto s = start(r, "test.Block");
+  r.run_until([&] { return r.service->blocked == 1; });
+  s->cancel();
+  const auto e = failure_of(r, s->finish());
+  EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_CANCELLED) << e.what();
+  EXPECT_EQ(r.service->block_cancelled, 1);
+}
+
+TEST(ACall, WhoseCallerIsCancelledEndsInTheAgent) {
+  rig r;
+  asio::cancellation_signal stop;
+  auto call = asio::co_spawn(r.ctx, r.client->call("test.Block", "", {}),
+                             asio::bind_cancellation_slot(stop.slot(), asio::use_future));
+  r.run_until([&] { return r.service->blocked == 1; });
+  stop.emit(asio::cancellation_type::terminal);
+  r.run_until([&] { return call.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
+  try {
+    call.get();
+    ADD_FAILURE() << "the call was not cancelled";
+  } catch (const error& e) {
+    EXPECT_EQ(e.code(), make_error_code(errc::cancelled)) << e.what();
+  }
+  r.run_until([&] { return r.service->block_cancelled == 1; });
+}
+
+TEST(ACall, PastItsDeadlineTimesOutAndEndsInTheAgent) {
+  rig r;
+  const auto e = failure_of(r, r.client->call("test.Block", "", {.timeout = std::chrono::milliseconds(200)}));
+  EXPECT_TRUE(e.code() == make_error_code(errc::timeout) || e.remote_code() == v1::ERROR_CODE_DEADLINE_EXCEEDED)
+      << e.what();
+  r.run_until([&] { return r.service->block_cancelled == 1; });
+}
+
+// --- disconnect ------------------------------------------------------------
+
+TEST(AClient, FailsRunningCallsWithConnectionLostAndReconnects) {
+  rig r;
+  auto s = start(r, "test.Block");
+  r.run_until([&] { return r.service->blocked == 1; });
+  r.agent_ends.back()->close();
+  const auto e = failure_of(r, s->finish());
+  EXPECT_EQ(e.code(), make_error_code(errc::connection_lost)) << e.what();
+  // The agent's session ended its calls with the connection.
+  r.run_until([&] { return r.service->block_cancelled == 1 && r.sessions_ended == 1; });
+  EXPECT_EQ(r.run(r.client->call("test.Echo", "again", {})), "again");
+  EXPECT_EQ(r.connects, 2);
+}
+
+TEST(AClient, FailsCallsWithClosedWhenClosed) {
+  rig r;
+  auto s = start(r, "test.Block");
+  r.client->close();
+  const auto e = failure_of(r, s->finish());
+  EXPECT_EQ(e.code(), make_error_code(errc::closed)) << e.what();
+  const auto later = failure_of(r, r.client->call("test.Echo", "", {}));
+  EXPECT_EQ(later.code(), make_error_code(errc::closed)) << later.what();
+}
+
+// --- limits ----------------------------------------------------------------
+
+TEST(AnAgentSession, RefusesCallsBeyondItsConcurrencyLimit) {
+  agent::session_limits limits;
+  limits.max_concurrent_calls = 2;
+  rig r(limits);
+  auto a = start(r, "test.Block");
+  auto b = start(r, "test.Block");
+  r.run_until([&] { return r.service->blocked == 2; });
+  const auto e = failure_of(r, r.client->call("test.Echo", "", {}));
+  EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_RESOURCE_EXHAUSTED) << e.what();
+  a->cancel();
+  r.run_until([&] { return r.service->blocked == 1; });
+  EXPECT_EQ(r.run(r.client->call("test.Echo", "room again", {})), "room again");
+}
+
+TEST(AnAgentSession, CancelsACallThatUsesAStreamBeyondItsLimit) {
+  agent::session_limits limits;
+  limits.max_streams_per_call = 2;
+  rig r(limits);
+  auto s = start(r, "test.Consume");
+  r.run(s->write(2, "x"));
+  const auto e = failure_of(r, s->finish());
+  EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_PROTOCOL_ERROR) << e.what();
+}
+
+TEST(AnAgentSession, DiscardsAFrameAboveItsLimitAndGoesOn) {
+  agent::session_limits limits;
+  limits.max_frame_size = 1024;
+  rig r(limits);
+  auto host = r.raw_host();
+  EXPECT_EQ(handshake(r, host).max_frame_size(), 1024u);
+  r.run(host.send(request(1, "test.Echo", std::string(2000, 'p'))));
+  const auto f = r.run(host.next());
+  ASSERT_TRUE(f.has_error()) << f.ShortDebugString();
+  EXPECT_EQ(f.error().status().code(), v1::ERROR_CODE_FRAME_TOO_LARGE);
+  r.run(host.send(request(2, "test.Echo", "small")));
+  const auto next = r.run(host.next());
+  ASSERT_TRUE(next.has_response()) << next.ShortDebugString();
+  EXPECT_EQ(next.response().payload(), "small");
+}
+
+TEST(AClient, RefusesARequestAboveTheAgentsFrameLimitBeforeSendingIt) {
+  agent::session_limits limits;
+  limits.max_frame_size = 1024;
+  rig r(limits);
+  const auto e = failure_of(r, r.client->call("test.Echo", std::string(2000, 'p'), {}));
+  EXPECT_EQ(e.code(), make_error_code(errc::limit_exceeded)) << e.what();
+  EXPECT_EQ(r.run(r.client->call("test.Echo", "fits", {})), "fits");
+}
+
+// --- errors ----------------------------------------------------------------
+
+TEST(AFailedCall, ReportsAnErrnoAsTheSameCodeFromStdOrBoost) {
+  rig r;
+  const auto from_std = failure_of(r, r.client->call("test.Fail", "std-errno", {}));
+  const auto from_boost = failure_of(r, r.client->call("test.Fail", "boost-errno", {}));
+  EXPECT_EQ(from_std.remote_code(), v1::ERROR_CODE_NOT_FOUND) << from_std.what();
+  EXPECT_EQ(from_boost.remote_code(), v1::ERROR_CODE_NOT_FOUND) << from_boost.what();
+  EXPECT_EQ(failure_of(r, r.client->call("test.Fail", "call-error", {})).remote_code(),
+            v1::ERROR_CODE_ALREADY_EXISTS);
+  EXPECT_EQ(failure_of(r, r.client->call("test.Fail", "other", {})).remote_code(), v1::ERROR_CODE_INTERNAL);
+}
+
+// --- reply written ---------------------------------------------------------
+
+TEST(AfterReply, RunsOnceTheReplyIsWrittenAndNotBefore) {
+  rig r;
+  auto host = r.raw_host(/*capacity=*/256);
+  handshake(r, host);
+  const std::string payload(8 * 1024, 'r');
+  r.run(host.send(request(1, "test.AfterReply", payload)));
+  // The host reads nothing: the reply cannot be written past the buffer.
+  r.ctx.restart();
+  r.ctx.poll();
+  EXPECT_FALSE(r.service->reply_written.has_value());
+  const auto f = r.run(host.next());
+  ASSERT_TRUE(f.has_response()) << f.ShortDebugString();
+  EXPECT_EQ(f.response().payload().size(), payload.size());
+  r.run_until([&] { return r.service->reply_written.has_value(); });
+  EXPECT_TRUE(*r.service->reply_written);
+}
+
+TEST(AfterReply, ReportsAReplyThatCouldNotBeWritten) {
+  rig r;
+  auto host = r.raw_host(/*capacity=*/256);
+  handshake(r, host);
+  r.run(host.send(request(1, "test.AfterReply", std::string(8 * 1024, 'r'))));
+  r.ctx.restart();
+  r.ctx.poll();
+  host.stream->close();  // the host goes away without reading
+  r.run_until([&] { return r.service->reply_written.has_value(); });
+  EXPECT_FALSE(*r.service->reply_written);
+}
+
+}  // namespace
+}  // namespace tether::test
