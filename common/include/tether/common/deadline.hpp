@@ -18,9 +18,11 @@
 #include <exception>
 #include <optional>
 
-#include <boost/asio/experimental/parallel_group.hpp>
-
+#include "tether/common/asio.hpp"
 #include "tether/common/async_event.hpp"
+
+// After Asio itself: the header is not self-contained.
+#include <boost/asio/experimental/parallel_group.hpp>
 
 namespace tether {
 
