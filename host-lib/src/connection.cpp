@@ -1,6 +1,6 @@
 #include "connection.hpp"
 
-#include "tether/common/deadline.hpp"
+#include "tether/common/race.hpp"
 #include "tether/common/frame_reader.hpp"
 #include "tether/common/frames.hpp"
 #include "tether/common/random.hpp"
@@ -8,7 +8,6 @@
 
 namespace tether::detail {
 
-using namespace asio::experimental::awaitable_operators;
 using stream_protocol = asio::local::stream_protocol;
 
 connector unix_socket_connector(std::string path) {
@@ -99,11 +98,11 @@ awaitable<bool> connection::connect_and_serve() {
   decoder_ = wire::frame_decoder({.max_frame_size = opts_.max_frame_size});
   nonce_.clear();  // an answer to the last connection's Hello is stale
   ++generation_;
-  // Asio's || waits for the first branch to *succeed*, so each loop reports
-  // its end by returning, never by throwing.
-  auto guarded = [this](awaitable<void> op) -> awaitable<void> {
+  const auto ended =
+      co_await first_to_end(read_loop(established_once), writer_->run(*stream_), hello_loop());
+  if (ended) {
     try {
-      co_await std::move(op);
+      std::rethrow_exception(ended);
     } catch (const error& e) {
       last_error_ = e.what();
     } catch (const boost::system::system_error& e) {
@@ -114,8 +113,7 @@ awaitable<bool> connection::connect_and_serve() {
     } catch (const std::exception& e) {
       last_error_ = e.what();
     }
-  };
-  co_await (guarded(read_loop(established_once)) || guarded(writer_->run(*stream_)) || guarded(hello_loop()));
+  }
   const bool was = established_once;
   drop_connection();
   handlers_.on_lost(errc::connection_lost, "connection to the agent at " + opts_.socket_path + " lost: " +

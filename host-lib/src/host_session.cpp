@@ -1,6 +1,6 @@
 #include "host_session.hpp"
 
-#include "tether/common/deadline.hpp"
+#include "tether/common/race.hpp"
 #include "tether/common/frames.hpp"
 
 namespace tether::detail {

@@ -6,7 +6,7 @@
 #include <deque>
 
 #include "tether/common/async_event.hpp"
-#include "tether/common/deadline.hpp"
+#include "tether/common/race.hpp"
 
 namespace tether::qmp {
 

@@ -26,6 +26,25 @@ error failure_of(rig& r, awaitable<T> op) {
   return error(errc::invalid_argument, "none");
 }
 
+// Runs until a spawned call (co_spawn with use_future) has ended.
+template <class T>
+T result_of(rig& r, std::future<T>& call) {
+  r.run_until([&] { return call.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
+  return call.get();
+}
+
+// The error a spawned call ended with; fails the test if it succeeded.
+template <class T>
+error failure_of(rig& r, std::future<T>& call) {
+  try {
+    result_of(r, call);
+  } catch (const error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "expected a tether::error";
+  return error(errc::invalid_argument, "none");
+}
+
 v1::Frame request(std::uint64_t id, std::string method, std::string payload = {}) {
   v1::Frame f;
   auto* r = f.mutable_request();
@@ -107,8 +126,7 @@ TEST(AClient, IgnoresAnAnswerToAnOlderHello) {
   reply.mutable_response()->set_call_id(f.request().call_id());
   reply.mutable_response()->set_payload("ok");
   r.run(agent.send(reply));
-  r.run_until([&] { return call.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
-  EXPECT_EQ(call.get(), "ok");
+  EXPECT_EQ(result_of(r, call), "ok");
 }
 
 // --- resync ----------------------------------------------------------------
@@ -165,13 +183,8 @@ TEST(AClient, ReconnectsWhenTheAgentAnnouncesANewSession) {
   accept_client(r, r.raw_agents.back());
   // The agent restarted: its unsolicited Hello ends the old session.
   r.run(r.raw_agents.back().send_hello(v1::Hello::ROLE_AGENT, ""));
-  r.run_until([&] { return call.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
-  try {
-    call.get();
-    ADD_FAILURE() << "the call outlived its session";
-  } catch (const error& e) {
-    EXPECT_EQ(e.code(), make_error_code(errc::connection_lost)) << e.what();
-  }
+  const auto e = failure_of(r, call);
+  EXPECT_EQ(e.code(), make_error_code(errc::connection_lost)) << e.what();
   r.run_until([&] { return r.connects == 2; });
 }
 
@@ -231,13 +244,8 @@ TEST(AClient, FailsAndCancelsACallWhoseAgentOverrunsTheCredit) {
   auto& agent = r.raw_agents.back();
   const auto req = accept_client(r, agent);
   r.run(agent.send(data(req.call_id(), 1, std::string(1025, 'z'))));
-  r.run_until([&] { return call.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
-  try {
-    call.get();
-    ADD_FAILURE() << "an overrun went unnoticed";
-  } catch (const error& e) {
-    EXPECT_EQ(e.code(), make_error_code(errc::protocol_error)) << e.what();
-  }
+  const auto e = failure_of(r, call);
+  EXPECT_EQ(e.code(), make_error_code(errc::protocol_error)) << e.what();
   const auto cancel = r.run(agent.next());
   ASSERT_TRUE(cancel.has_cancel()) << cancel.ShortDebugString();
   EXPECT_EQ(cancel.cancel().call_id(), req.call_id());
@@ -262,13 +270,8 @@ TEST(ACall, WhoseCallerIsCancelledEndsInTheAgent) {
                              asio::bind_cancellation_slot(stop.slot(), asio::use_future));
   r.run_until([&] { return r.service->blocked == 1; });
   stop.emit(asio::cancellation_type::terminal);
-  r.run_until([&] { return call.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
-  try {
-    call.get();
-    ADD_FAILURE() << "the call was not cancelled";
-  } catch (const error& e) {
-    EXPECT_EQ(e.code(), make_error_code(errc::cancelled)) << e.what();
-  }
+  const auto e = failure_of(r, call);
+  EXPECT_EQ(e.code(), make_error_code(errc::cancelled)) << e.what();
   r.run_until([&] { return r.service->block_cancelled == 1; });
 }
 

@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "log.hpp"
-#include "tether/common/deadline.hpp"
+#include "tether/common/race.hpp"
 
 namespace tether::agent::exec {
 

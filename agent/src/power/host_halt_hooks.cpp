@@ -14,7 +14,7 @@
 #include "exec/spawn.hpp"
 #include "log.hpp"
 #include "tether/common/async_event.hpp"
-#include "tether/common/deadline.hpp"
+#include "tether/common/race.hpp"
 
 namespace tether::agent::power {
 

@@ -4,7 +4,7 @@
 
 #include "devices/device_proto.hpp"
 #include "log.hpp"
-#include "tether/common/deadline.hpp"
+#include "tether/common/race.hpp"
 #include "tether/v1/devices.pb.h"
 
 namespace tether::agent {

@@ -10,7 +10,7 @@
 
 #include "exec/spawn.hpp"
 #include "log.hpp"
-#include "tether/common/deadline.hpp"
+#include "tether/common/race.hpp"
 #include "tether/v1/exec.pb.h"
 
 namespace tether::agent {

@@ -4,7 +4,7 @@
 #include <fstream>
 
 #include "log.hpp"
-#include "tether/common/deadline.hpp"
+#include "tether/common/race.hpp"
 
 namespace tether::agent {
 

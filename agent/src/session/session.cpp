@@ -5,7 +5,7 @@
 
 #include "log.hpp"
 #include "session/error_mapping.hpp"
-#include "tether/common/deadline.hpp"
+#include "tether/common/race.hpp"
 #include "tether/common/flow_control.hpp"
 #include "tether/common/frame_reader.hpp"
 #include "tether/common/frames.hpp"
@@ -13,7 +13,6 @@
 
 namespace tether::agent {
 
-using namespace asio::experimental::awaitable_operators;
 
 struct inbound_stream {
   inbound_stream(const asio::any_io_executor& ex, std::uint64_t window)
@@ -156,20 +155,18 @@ session::session(const asio::any_io_executor& ex, io::byte_stream& stream,
 session::~session() = default;
 
 awaitable<void> session::run() {
-  // Asio's || waits for the first branch to *succeed*, so each loop reports
-  // its end by returning, never by throwing.
-  auto guarded = [this](awaitable<void> loop) -> awaitable<void> {
+  announce();
+  const auto ended = co_await first_to_end(read_loop(), writer_.run(stream_));
+  if (ended) {
     try {
-      co_await std::move(loop);
+      std::rethrow_exception(ended);
     } catch (const boost::system::system_error& e) {
       if (e.code() != asio::error::eof && e.code() != asio::error::operation_aborted)
         log::info("session on {} ended: {}", stream_.describe(), e.code().message());
     } catch (const std::exception& e) {
       log::warning("session on {} failed: {}", stream_.describe(), e.what());
     }
-  };
-  announce();
-  co_await (guarded(read_loop()) || guarded(writer_.run(stream_)));
+  }
   writer_.stop();
   deadline_timer_.cancel();
   cancel_all(v1::ERROR_CODE_CANCELLED);

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "tether/common/deadline.hpp"
+#include "tether/common/race.hpp"
 
 namespace tether::agent::sys {
 

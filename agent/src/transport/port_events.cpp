@@ -5,7 +5,7 @@
 #include <csignal>
 
 #include "log.hpp"
-#include "tether/common/deadline.hpp"
+#include "tether/common/race.hpp"
 
 namespace tether::agent {
 

@@ -1,4 +1,4 @@
-#include "tether/common/deadline.hpp"
+#include "tether/common/race.hpp"
 
 #include <gtest/gtest.h>
 
@@ -78,6 +78,33 @@ TEST(WaitUntil, IsTrueOnANotifyAndFalseAtTheDeadline) {
   EXPECT_TRUE(notified.get());
   EXPECT_FALSE(run_for(ctx, wait_until(ev, deadline_clock::now() + 10ms)));
   EXPECT_FALSE(run_for(ctx, wait_until(ev, deadline_clock::now() - 1s)));
+}
+
+awaitable<void> pause(std::chrono::milliseconds d) {
+  asio::steady_timer t(co_await asio::this_coro::executor, d);
+  co_await t.async_wait(use_awaitable);
+}
+
+TEST(FirstToEnd, EndsWithTheFirstLoopAndCancelsTheOthers) {
+  asio::io_context ctx;
+  async_event never(ctx.get_executor());
+  int cancelled = 0;
+  auto parked = [&]() -> awaitable<void> {
+    try {
+      co_await never.wait();
+    } catch (const boost::system::system_error&) {
+      ++cancelled;
+      throw;
+    }
+  };
+  // A loop that returns ends the race with no error ...
+  EXPECT_EQ(run_for(ctx, first_to_end(parked(), pause(1ms), parked())), nullptr);
+  EXPECT_EQ(cancelled, 2);
+  // ... one that throws, with its error (not a later one, not a timeout).
+  const auto e = run_for(ctx, first_to_end(parked(), fail_at_once()));
+  ASSERT_NE(e, nullptr);
+  EXPECT_THROW(std::rethrow_exception(e), std::runtime_error);
+  EXPECT_EQ(cancelled, 3);
 }
 
 }  // namespace

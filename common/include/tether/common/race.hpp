@@ -1,22 +1,34 @@
-// The one way to race an operation against a deadline.
+// Racing concurrent operations, the one way the project does it: an
+// operation against a deadline (with_deadline, with_timeout, wait_until), or
+// a connection's loops against each other (first_to_end).
 //
-// Asio's awaitable operator `||` waits for the first branch to *succeed*:
-// when the operation throws, `op || timer` silently waits for the timer and
-// reports a timeout. with_deadline() instead ends at the first completion of
-// either side and keeps the operation's outcome:
+// Why not Asio's awaitable operator `||` directly: it waits for the first
+// branch to *succeed*. When the operation throws, `op || timer` silently
+// waits for the timer and reports a timeout; when both branches fail (the
+// caller was cancelled) it throws asio::multiple_exceptions, not
+// operation_aborted. These helpers end at the first completion of either
+// side and keep its outcome.
+//
+// with_deadline(op, deadline):
 //   - the operation finished first: its result (or its exception, rethrown);
 //   - the deadline passed first: the operation is cancelled (terminal), its
 //     end awaited, and the result is "timed out" (false / nullopt);
 //   - the awaiting coroutine itself is cancelled: operation_aborted is thrown.
-// time_point::max() means no deadline (the operation is simply awaited).
+//   time_point::max() means no deadline (the operation is simply awaited).
 //
 //   if (!co_await with_timeout(proc.wait_exit(), 5s)) proc.kill();
 //   if (!co_await wait_until(changed, deadline)) throw timeout_error(...);
+//
+// first_to_end(a, b, ...): runs loops until the first one ends, by returning
+// or by throwing; cancels the others and waits for them; returns what the
+// first one threw (nullptr if it returned).
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <exception>
 #include <optional>
+#include <tuple>
 
 #include "tether/common/asio.hpp"
 #include "tether/common/async_event.hpp"
@@ -83,6 +95,22 @@ auto with_timeout(Op op, std::chrono::duration<Rep, Period> timeout) {
 inline awaitable<bool> wait_until(async_event& ev, deadline_clock::time_point deadline) {
   if (deadline <= deadline_clock::now()) co_return false;
   co_return co_await with_deadline(ev.wait(), deadline);
+}
+
+template <class... More>
+awaitable<std::exception_ptr> first_to_end(awaitable<void> first, awaitable<void> second, More... more) {
+  auto ex = co_await asio::this_coro::executor;
+  auto ended = co_await asio::experimental::make_parallel_group(
+                   asio::co_spawn(ex, std::move(first), asio::deferred),
+                   asio::co_spawn(ex, std::move(second), asio::deferred),
+                   asio::co_spawn(ex, std::move(more), asio::deferred)...)
+                   .async_wait(asio::experimental::wait_for_one(), asio::deferred);
+  co_return std::apply(
+      [](const auto& order, const auto&... errors) {
+        const std::array<std::exception_ptr, sizeof...(errors)> all{errors...};
+        return all[order[0]];
+      },
+      ended);
 }
 
 }  // namespace tether
