@@ -60,12 +60,12 @@ void test_service::add_methods(agent::service_registry& r) {
   });
 }
 
-awaitable<void> raw_peer::send_bytes(std::string bytes) {
+awaitable<void> memory_peer::send_bytes(std::string bytes) {
   asio::const_buffer buf(bytes.data(), bytes.size());
   co_await stream->write_all(std::span<const asio::const_buffer>(&buf, 1));
 }
 
-awaitable<v1::Frame> raw_peer::next() {
+awaitable<v1::Frame> memory_peer::next() {
   for (;;) {
     while (auto item = decoder.next()) {
       if (item->what == wire::frame_decoder::item::kind::preamble) continue;
@@ -78,7 +78,7 @@ awaitable<v1::Frame> raw_peer::next() {
   }
 }
 
-awaitable<void> raw_peer::send_hello(v1::Hello::Role role, std::string nonce, std::uint32_t window) {
+awaitable<void> memory_peer::send_hello(v1::Hello::Role role, std::string nonce, std::uint32_t window) {
   auto f = frames::hello(role, "raw");
   f.mutable_hello()->set_nonce(std::move(nonce));
   f.mutable_hello()->set_initial_stream_window(window);

@@ -4,7 +4,7 @@
 //   rig r;                                   // agent registry with "test.*"
 //   auto reply = r.run(r.client->call("test.Echo", "hi", {}));
 //
-// raw_peer drives one side by hand (frames in, frames out) when a test needs
+// memory_peer drives one side by hand (frames in, frames out) when a test needs
 // to misbehave as a host or as an agent.
 #pragma once
 
@@ -39,8 +39,8 @@ class test_service final : public agent::service {
 };
 
 // One side of a connection driven by hand.
-struct raw_peer {
-  explicit raw_peer(std::unique_ptr<io::memory_stream> s) : stream(std::move(s)) {}
+struct memory_peer {
+  explicit memory_peer(std::unique_ptr<io::memory_stream> s) : stream(std::move(s)) {}
   awaitable<void> send_bytes(std::string bytes);
   awaitable<void> send(const v1::Frame& f) { return send_bytes(wire::encode_frame(f)); }
   // The next frame (preambles skipped; framing errors fail the test).
@@ -75,7 +75,7 @@ struct rig {
   // An agent session served on a new connection; returns the host's end.
   std::unique_ptr<io::memory_stream> serve_connection(std::size_t capacity = 256 * 1024);
   // A raw host talking to a fresh agent session.
-  raw_peer raw_host(std::size_t capacity = 256 * 1024) { return raw_peer(serve_connection(capacity)); }
+  memory_peer memory_host(std::size_t capacity = 256 * 1024) { return memory_peer(serve_connection(capacity)); }
   // From now on the client's connections reach raw agents (raw_agents),
   // not agent sessions.
   void use_raw_agents() { raw_agent_mode = true; }
@@ -89,7 +89,7 @@ struct rig {
   int sessions_ended = 0;
   int connects = 0;
   bool raw_agent_mode = false;
-  std::list<raw_peer> raw_agents;
+  std::list<memory_peer> raw_agents;
   std::shared_ptr<client_impl> client;
 };
 

@@ -14,18 +14,6 @@ std::unique_ptr<call_stream> start(rig& r, std::string method, std::string paylo
   return std::make_unique<call_stream>(r.client, std::move(c));
 }
 
-// The error a coroutine fails with; fails the test if it succeeds.
-template <class T>
-error failure_of(rig& r, awaitable<T> op) {
-  try {
-    r.run(std::move(op));
-  } catch (const error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected a tether::error";
-  return error(errc::invalid_argument, "none");
-}
-
 // Runs until a spawned call (co_spawn with use_future) has ended.
 template <class T>
 T result_of(rig& r, std::future<T>& call) {
@@ -63,7 +51,7 @@ v1::Frame data(std::uint64_t id, std::uint32_t stream, std::string bytes) {
 }
 
 // A raw host through the handshake; returns the agent's answer.
-v1::Hello handshake(rig& r, raw_peer& host, std::string nonce = "nonce-1", std::uint32_t window = 2u << 20) {
+v1::Hello handshake(rig& r, memory_peer& host, std::string nonce = "nonce-1", std::uint32_t window = 2u << 20) {
   const auto announce = r.run(host.next());
   EXPECT_TRUE(announce.has_hello() && announce.hello().nonce().empty()) << announce.ShortDebugString();
   r.run(host.send_hello(v1::Hello::ROLE_HOST, nonce, window));
@@ -74,7 +62,7 @@ v1::Hello handshake(rig& r, raw_peer& host, std::string nonce = "nonce-1", std::
 }
 
 // A raw agent answering the client's Hello; returns the Request that follows.
-v1::Request accept_client(rig& r, raw_peer& agent) {
+v1::Request accept_client(rig& r, memory_peer& agent) {
   auto hello = r.run(agent.next());
   EXPECT_TRUE(hello.has_hello() && hello.hello().role() == v1::Hello::ROLE_HOST);
   r.run(agent.send_hello(v1::Hello::ROLE_AGENT, hello.hello().nonce()));
@@ -100,7 +88,7 @@ TEST(AClientAndAnAgentSession, ShakeHandsAndAnswerACall) {
 
 TEST(AnAgentSession, AnswersEachHelloWithItsNonceAndAFreshSessionId) {
   rig r;
-  auto host = r.raw_host();
+  auto host = r.memory_host();
   const auto first = handshake(r, host, "nonce-1");
   r.run(host.send_hello(v1::Hello::ROLE_HOST, "nonce-2"));
   const auto second = r.run(host.next());
@@ -133,7 +121,7 @@ TEST(AClient, IgnoresAnAnswerToAnOlderHello) {
 
 TEST(AnAgentSession, DiscardsBytesBeforeThePreambleSilently) {
   rig r;
-  auto host = r.raw_host();
+  auto host = r.memory_host();
   r.run(host.next());  // the agent's announcement
   // The tail of an earlier connection: half a frame and noise.
   r.run(host.send_bytes(std::string("\x54\xF7\x40\x00\x00\x00half a frame\xFF\xFF", 20)));
@@ -146,7 +134,7 @@ TEST(AnAgentSession, DiscardsBytesBeforeThePreambleSilently) {
 
 TEST(AnAgentSession, ReportsLostSynchronisationOnceEstablished) {
   rig r;
-  auto host = r.raw_host();
+  auto host = r.memory_host();
   handshake(r, host);
   r.run(host.send_bytes("not a frame header"));
   const auto f = r.run(host.next());
@@ -159,7 +147,7 @@ TEST(AnAgentSession, ReportsLostSynchronisationOnceEstablished) {
 
 TEST(AnAgentSession, EndsTheOldSessionsCallsOnANewHelloAndDropsTheirReplies) {
   rig r;
-  auto host = r.raw_host();
+  auto host = r.memory_host();
   handshake(r, host);
   r.run(host.send(request(7, "test.Block")));
   r.run_until([&] { return r.service->blocked == 1; });
@@ -223,7 +211,7 @@ TEST(AnAgentSession, CancelsACallWhoseHostOverrunsItsCredit) {
   agent::session_limits limits;
   limits.initial_stream_window = 1024;
   rig r(limits);
-  auto host = r.raw_host();
+  auto host = r.memory_host();
   handshake(r, host);
   r.run(host.send(request(1, "test.Block")));
   r.run_until([&] { return r.service->blocked == 1; });
@@ -258,7 +246,7 @@ TEST(ACall, CancelledByTheHostEndsInTheAgent) {
   auto s = start(r, "test.Block");
   r.run_until([&] { return r.service->blocked == 1; });
   s->cancel();
-  const auto e = failure_of(r, s->finish());
+  const auto e = error_of(r.ctx, s->finish());
   EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_CANCELLED) << e.what();
   EXPECT_EQ(r.service->block_cancelled, 1);
 }
@@ -277,7 +265,7 @@ TEST(ACall, WhoseCallerIsCancelledEndsInTheAgent) {
 
 TEST(ACall, PastItsDeadlineTimesOutAndEndsInTheAgent) {
   rig r;
-  const auto e = failure_of(r, r.client->call("test.Block", "", {.timeout = std::chrono::milliseconds(200)}));
+  const auto e = error_of(r.ctx, r.client->call("test.Block", "", {.timeout = std::chrono::milliseconds(200)}));
   EXPECT_TRUE(e.code() == make_error_code(errc::timeout) || e.remote_code() == v1::ERROR_CODE_DEADLINE_EXCEEDED)
       << e.what();
   r.run_until([&] { return r.service->block_cancelled == 1; });
@@ -290,7 +278,7 @@ TEST(AClient, FailsRunningCallsWithConnectionLostAndReconnects) {
   auto s = start(r, "test.Block");
   r.run_until([&] { return r.service->blocked == 1; });
   r.agent_ends.back()->close();
-  const auto e = failure_of(r, s->finish());
+  const auto e = error_of(r.ctx, s->finish());
   EXPECT_EQ(e.code(), make_error_code(errc::connection_lost)) << e.what();
   // The agent's session ended its calls with the connection.
   r.run_until([&] { return r.service->block_cancelled == 1 && r.sessions_ended == 1; });
@@ -302,9 +290,9 @@ TEST(AClient, FailsCallsWithClosedWhenClosed) {
   rig r;
   auto s = start(r, "test.Block");
   r.client->close();
-  const auto e = failure_of(r, s->finish());
+  const auto e = error_of(r.ctx, s->finish());
   EXPECT_EQ(e.code(), make_error_code(errc::closed)) << e.what();
-  const auto later = failure_of(r, r.client->call("test.Echo", "", {}));
+  const auto later = error_of(r.ctx, r.client->call("test.Echo", "", {}));
   EXPECT_EQ(later.code(), make_error_code(errc::closed)) << later.what();
 }
 
@@ -317,7 +305,7 @@ TEST(AnAgentSession, RefusesCallsBeyondItsConcurrencyLimit) {
   auto a = start(r, "test.Block");
   auto b = start(r, "test.Block");
   r.run_until([&] { return r.service->blocked == 2; });
-  const auto e = failure_of(r, r.client->call("test.Echo", "", {}));
+  const auto e = error_of(r.ctx, r.client->call("test.Echo", "", {}));
   EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_RESOURCE_EXHAUSTED) << e.what();
   a->cancel();
   r.run_until([&] { return r.service->blocked == 1; });
@@ -330,7 +318,7 @@ TEST(AnAgentSession, CancelsACallThatUsesAStreamBeyondItsLimit) {
   rig r(limits);
   auto s = start(r, "test.Consume");
   r.run(s->write(2, "x"));
-  const auto e = failure_of(r, s->finish());
+  const auto e = error_of(r.ctx, s->finish());
   EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_PROTOCOL_ERROR) << e.what();
 }
 
@@ -338,7 +326,7 @@ TEST(AnAgentSession, DiscardsAFrameAboveItsLimitAndGoesOn) {
   agent::session_limits limits;
   limits.max_frame_size = 1024;
   rig r(limits);
-  auto host = r.raw_host();
+  auto host = r.memory_host();
   EXPECT_EQ(handshake(r, host).max_frame_size(), 1024u);
   r.run(host.send(request(1, "test.Echo", std::string(2000, 'p'))));
   const auto f = r.run(host.next());
@@ -354,7 +342,7 @@ TEST(AClient, RefusesARequestAboveTheAgentsFrameLimitBeforeSendingIt) {
   agent::session_limits limits;
   limits.max_frame_size = 1024;
   rig r(limits);
-  const auto e = failure_of(r, r.client->call("test.Echo", std::string(2000, 'p'), {}));
+  const auto e = error_of(r.ctx, r.client->call("test.Echo", std::string(2000, 'p'), {}));
   EXPECT_EQ(e.code(), make_error_code(errc::limit_exceeded)) << e.what();
   EXPECT_EQ(r.run(r.client->call("test.Echo", "fits", {})), "fits");
 }
@@ -363,20 +351,20 @@ TEST(AClient, RefusesARequestAboveTheAgentsFrameLimitBeforeSendingIt) {
 
 TEST(AFailedCall, ReportsAnErrnoAsTheSameCodeFromStdOrBoost) {
   rig r;
-  const auto from_std = failure_of(r, r.client->call("test.Fail", "std-errno", {}));
-  const auto from_boost = failure_of(r, r.client->call("test.Fail", "boost-errno", {}));
+  const auto from_std = error_of(r.ctx, r.client->call("test.Fail", "std-errno", {}));
+  const auto from_boost = error_of(r.ctx, r.client->call("test.Fail", "boost-errno", {}));
   EXPECT_EQ(from_std.remote_code(), v1::ERROR_CODE_NOT_FOUND) << from_std.what();
   EXPECT_EQ(from_boost.remote_code(), v1::ERROR_CODE_NOT_FOUND) << from_boost.what();
-  EXPECT_EQ(failure_of(r, r.client->call("test.Fail", "call-error", {})).remote_code(),
+  EXPECT_EQ(error_of(r.ctx, r.client->call("test.Fail", "call-error", {})).remote_code(),
             v1::ERROR_CODE_ALREADY_EXISTS);
-  EXPECT_EQ(failure_of(r, r.client->call("test.Fail", "other", {})).remote_code(), v1::ERROR_CODE_INTERNAL);
+  EXPECT_EQ(error_of(r.ctx, r.client->call("test.Fail", "other", {})).remote_code(), v1::ERROR_CODE_INTERNAL);
 }
 
 // --- reply written ---------------------------------------------------------
 
 TEST(AfterReply, RunsOnceTheReplyIsWrittenAndNotBefore) {
   rig r;
-  auto host = r.raw_host(/*capacity=*/256);
+  auto host = r.memory_host(/*capacity=*/256);
   handshake(r, host);
   const std::string payload(8 * 1024, 'r');
   r.run(host.send(request(1, "test.AfterReply", payload)));
@@ -393,7 +381,7 @@ TEST(AfterReply, RunsOnceTheReplyIsWrittenAndNotBefore) {
 
 TEST(AfterReply, ReportsAReplyThatCouldNotBeWritten) {
   rig r;
-  auto host = r.raw_host(/*capacity=*/256);
+  auto host = r.memory_host(/*capacity=*/256);
   handshake(r, host);
   r.run(host.send(request(1, "test.AfterReply", std::string(8 * 1024, 'r'))));
   r.ctx.restart();

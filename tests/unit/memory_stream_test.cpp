@@ -25,7 +25,7 @@ awaitable<std::string> read(byte_stream& s, std::size_t n) {
   co_return out;
 }
 
-boost::system::error_code error_of(asio::io_context& ctx, awaitable<void> op) {
+boost::system::error_code stream_error_of(asio::io_context& ctx, awaitable<void> op) {
   try {
     run_for(ctx, std::move(op));
   } catch (const boost::system::system_error& e) {
@@ -65,10 +65,10 @@ TEST(AMemoryStreamPair, GivesTheRestThenEofAfterThePeerCloses) {
   run_for(ctx, write(*a, "last words"));
   a->close();
   EXPECT_EQ(run_for(ctx, read(*b, 10)), "last words");
-  EXPECT_EQ(error_of(ctx, [&]() -> awaitable<void> { co_await read(*b, 1); }()), asio::error::eof);
-  EXPECT_EQ(error_of(ctx, write(*b, "anyone?")), asio::error::broken_pipe);
+  EXPECT_EQ(stream_error_of(ctx, [&]() -> awaitable<void> { co_await read(*b, 1); }()), asio::error::eof);
+  EXPECT_EQ(stream_error_of(ctx, write(*b, "anyone?")), asio::error::broken_pipe);
   // The closed end itself fails as a closed socket would.
-  EXPECT_EQ(error_of(ctx, write(*a, "x")), asio::error::operation_aborted);
+  EXPECT_EQ(stream_error_of(ctx, write(*a, "x")), asio::error::operation_aborted);
 }
 
 TEST(AMemoryStreamPair, WakesAPendingReadWhenClosed) {
