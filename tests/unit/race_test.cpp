@@ -23,6 +23,7 @@ awaitable<int> answer_after(std::chrono::milliseconds d) {
 TEST(WithDeadline, ReturnsTheResultOfAnOperationThatEndsInTime) {
   asio::io_context ctx;
   EXPECT_EQ(run_for(ctx, with_timeout(answer_after(1ms), 1h)), std::optional<int>(42));
+  EXPECT_EQ(run_for(ctx, with_timeout(answer_after(1ms), std::chrono::milliseconds::max())), std::optional<int>(42));
 }
 
 TEST(WithDeadline, CancelsTheOperationWhenTheDeadlinePasses) {

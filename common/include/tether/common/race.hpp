@@ -86,9 +86,14 @@ awaitable<std::optional<T>> with_deadline(awaitable<T> op, deadline_clock::time_
   co_return std::optional<T>(std::move(value));
 }
 
+// A timeout too long to represent (e.g. milliseconds::max()) means none.
 template <class Op, class Rep, class Period>
 auto with_timeout(Op op, std::chrono::duration<Rep, Period> timeout) {
-  return with_deadline(std::move(op), deadline_clock::now() + timeout);
+  const auto now = deadline_clock::now();
+  // Compared in the timeout's unit: in nanoseconds, milliseconds::max() overflows.
+  const auto room = std::chrono::duration_cast<std::chrono::duration<Rep, Period>>(deadline_clock::time_point::max() - now);
+  return with_deadline(std::move(op), timeout >= room ? deadline_clock::time_point::max()
+                                                      : now + std::chrono::duration_cast<deadline_clock::duration>(timeout));
 }
 
 // Waits for the next notify_all() of `ev`; false if the deadline came first.
