@@ -1,8 +1,8 @@
 #include "connection.hpp"
 
-#include "tether/common/race.hpp"
 #include "tether/common/frame_reader.hpp"
 #include "tether/common/frames.hpp"
+#include "tether/common/race.hpp"
 #include "tether/common/random.hpp"
 #include "tether/common/unix_stream.hpp"
 

@@ -1,7 +1,7 @@
 #include "host_session.hpp"
 
-#include "tether/common/race.hpp"
 #include "tether/common/frames.hpp"
+#include "tether/common/race.hpp"
 
 namespace tether::detail {
 

@@ -240,7 +240,7 @@ awaitable<void> power_service::steps(const power::plan& plan, const power::hook_
     // Nothing stops the agent first here: the guest goes down mid-call.
     co_await let_watchers_see_all();
   }
-  co_await power::execute(plan, action_options_, worker_);  // failures: see guarded_steps
+  co_await power::execute(plan, action_options_, worker_);  // failures: see carry_out
   // A suspended guest comes back and may be asked again.
   if (plan.action == v1::POWER_ACTION_SUSPEND) in_progress_ = v1::POWER_ACTION_UNSPECIFIED;
 }

@@ -5,10 +5,10 @@
 
 #include "log.hpp"
 #include "session/error_mapping.hpp"
-#include "tether/common/race.hpp"
 #include "tether/common/flow_control.hpp"
 #include "tether/common/frame_reader.hpp"
 #include "tether/common/frames.hpp"
+#include "tether/common/race.hpp"
 #include "tether/common/random.hpp"
 
 namespace tether::agent {
