@@ -86,6 +86,25 @@ awaitable<void> memory_peer::send_hello(v1::Hello::Role role, std::string nonce,
   co_await send_bytes(frames::with_preamble(f));
 }
 
+v1::Frame request_frame(std::uint64_t id, std::string method, std::string payload) {
+  v1::Frame f;
+  auto* r = f.mutable_request();
+  r->set_call_id(id);
+  r->set_method(std::move(method));
+  r->set_payload(std::move(payload));
+  return f;
+}
+
+v1::Hello rig::handshake(memory_peer& host, std::string nonce, std::uint32_t window) {
+  const auto announce = run(host.next());
+  EXPECT_TRUE(announce.has_hello() && announce.hello().nonce().empty()) << announce.ShortDebugString();
+  run(host.send_hello(v1::Hello::ROLE_HOST, nonce, window));
+  auto answer = run(host.next());
+  EXPECT_TRUE(answer.has_hello()) << answer.ShortDebugString();
+  EXPECT_EQ(answer.hello().nonce(), nonce);
+  return answer.hello();
+}
+
 client_options rig::default_options() {
   client_options o;
   o.socket_path = "memory";

@@ -52,6 +52,8 @@ struct memory_peer {
   wire::frame_decoder decoder;
 };
 
+v1::Frame request_frame(std::uint64_t id, std::string method, std::string payload = {});
+
 struct rig {
   explicit rig(agent::session_limits limits = {}, client_options opts = default_options());
   ~rig();
@@ -76,6 +78,8 @@ struct rig {
   std::unique_ptr<io::memory_stream> serve_connection(std::size_t capacity = 256 * 1024);
   // A raw host talking to a fresh agent session.
   memory_peer memory_host(std::size_t capacity = 256 * 1024) { return memory_peer(serve_connection(capacity)); }
+  // Takes a raw host through the handshake; returns the agent's answer.
+  v1::Hello handshake(memory_peer& host, std::string nonce = "nonce-1", std::uint32_t window = 2u << 20);
   // From now on the client's connections reach raw agents (raw_agents),
   // not agent sessions.
   void use_raw_agents() { raw_agent_mode = true; }

@@ -33,32 +33,12 @@ error failure_of(rig& r, std::future<T>& call) {
   return error(errc::invalid_argument, "none");
 }
 
-v1::Frame request(std::uint64_t id, std::string method, std::string payload = {}) {
-  v1::Frame f;
-  auto* r = f.mutable_request();
-  r->set_call_id(id);
-  r->set_method(std::move(method));
-  r->set_payload(std::move(payload));
-  return f;
-}
-
 v1::Frame data(std::uint64_t id, std::uint32_t stream, std::string bytes) {
   v1::Frame f;
   f.mutable_data()->set_call_id(id);
   f.mutable_data()->set_stream(stream);
   f.mutable_data()->set_data(std::move(bytes));
   return f;
-}
-
-// A raw host through the handshake; returns the agent's answer.
-v1::Hello handshake(rig& r, memory_peer& host, std::string nonce = "nonce-1", std::uint32_t window = 2u << 20) {
-  const auto announce = r.run(host.next());
-  EXPECT_TRUE(announce.has_hello() && announce.hello().nonce().empty()) << announce.ShortDebugString();
-  r.run(host.send_hello(v1::Hello::ROLE_HOST, nonce, window));
-  auto answer = r.run(host.next());
-  EXPECT_TRUE(answer.has_hello()) << answer.ShortDebugString();
-  EXPECT_EQ(answer.hello().nonce(), nonce);
-  return answer.hello();
 }
 
 // A raw agent answering the client's Hello; returns the Request that follows.
@@ -89,7 +69,7 @@ TEST(AClientAndAnAgentSession, ShakeHandsAndAnswerACall) {
 TEST(AnAgentSession, AnswersEachHelloWithItsNonceAndAFreshSessionId) {
   rig r;
   auto host = r.memory_host();
-  const auto first = handshake(r, host, "nonce-1");
+  const auto first = r.handshake(host, "nonce-1");
   r.run(host.send_hello(v1::Hello::ROLE_HOST, "nonce-2"));
   const auto second = r.run(host.next());
   ASSERT_TRUE(second.has_hello());
@@ -135,7 +115,7 @@ TEST(AnAgentSession, DiscardsBytesBeforeThePreambleSilently) {
 TEST(AnAgentSession, ReportsLostSynchronisationOnceEstablished) {
   rig r;
   auto host = r.memory_host();
-  handshake(r, host);
+  r.handshake(host);
   r.run(host.send_bytes("not a frame header"));
   const auto f = r.run(host.next());
   ASSERT_TRUE(f.has_error()) << f.ShortDebugString();
@@ -148,15 +128,15 @@ TEST(AnAgentSession, ReportsLostSynchronisationOnceEstablished) {
 TEST(AnAgentSession, EndsTheOldSessionsCallsOnANewHelloAndDropsTheirReplies) {
   rig r;
   auto host = r.memory_host();
-  handshake(r, host);
-  r.run(host.send(request(7, "test.Block")));
+  r.handshake(host);
+  r.run(host.send(request_frame(7, "test.Block")));
   r.run_until([&] { return r.service->blocked == 1; });
   r.run(host.send_hello(v1::Hello::ROLE_HOST, "nonce-2"));
   const auto answer = r.run(host.next());
   ASSERT_TRUE(answer.has_hello());
   r.run_until([&] { return r.service->block_cancelled == 1; });
   // Call 7's reply (queued, if at all, when it was cancelled) never comes.
-  r.run(host.send(request(8, "test.Echo", "new session")));
+  r.run(host.send(request_frame(8, "test.Echo", "new session")));
   const auto f = r.run(host.next());
   ASSERT_TRUE(f.has_response()) << f.ShortDebugString();
   EXPECT_EQ(f.response().call_id(), 8u);
@@ -212,8 +192,8 @@ TEST(AnAgentSession, CancelsACallWhoseHostOverrunsItsCredit) {
   limits.initial_stream_window = 1024;
   rig r(limits);
   auto host = r.memory_host();
-  handshake(r, host);
-  r.run(host.send(request(1, "test.Block")));
+  r.handshake(host);
+  r.run(host.send(request_frame(1, "test.Block")));
   r.run_until([&] { return r.service->blocked == 1; });
   r.run(host.send(data(1, 0, std::string(1025, 'z'))));
   const auto f = r.run(host.next());
@@ -327,12 +307,12 @@ TEST(AnAgentSession, DiscardsAFrameAboveItsLimitAndGoesOn) {
   limits.max_frame_size = 1024;
   rig r(limits);
   auto host = r.memory_host();
-  EXPECT_EQ(handshake(r, host).max_frame_size(), 1024u);
-  r.run(host.send(request(1, "test.Echo", std::string(2000, 'p'))));
+  EXPECT_EQ(r.handshake(host).max_frame_size(), 1024u);
+  r.run(host.send(request_frame(1, "test.Echo", std::string(2000, 'p'))));
   const auto f = r.run(host.next());
   ASSERT_TRUE(f.has_error()) << f.ShortDebugString();
   EXPECT_EQ(f.error().status().code(), v1::ERROR_CODE_FRAME_TOO_LARGE);
-  r.run(host.send(request(2, "test.Echo", "small")));
+  r.run(host.send(request_frame(2, "test.Echo", "small")));
   const auto next = r.run(host.next());
   ASSERT_TRUE(next.has_response()) << next.ShortDebugString();
   EXPECT_EQ(next.response().payload(), "small");
@@ -365,9 +345,9 @@ TEST(AFailedCall, ReportsAnErrnoAsTheSameCodeFromStdOrBoost) {
 TEST(AfterReply, RunsOnceTheReplyIsWrittenAndNotBefore) {
   rig r;
   auto host = r.memory_host(/*capacity=*/256);
-  handshake(r, host);
+  r.handshake(host);
   const std::string payload(8 * 1024, 'r');
-  r.run(host.send(request(1, "test.AfterReply", payload)));
+  r.run(host.send(request_frame(1, "test.AfterReply", payload)));
   // The host reads nothing: the reply cannot be written past the buffer.
   r.ctx.restart();
   r.ctx.poll();
@@ -382,8 +362,8 @@ TEST(AfterReply, RunsOnceTheReplyIsWrittenAndNotBefore) {
 TEST(AfterReply, ReportsAReplyThatCouldNotBeWritten) {
   rig r;
   auto host = r.memory_host(/*capacity=*/256);
-  handshake(r, host);
-  r.run(host.send(request(1, "test.AfterReply", std::string(8 * 1024, 'r'))));
+  r.handshake(host);
+  r.run(host.send(request_frame(1, "test.AfterReply", std::string(8 * 1024, 'r'))));
   r.ctx.restart();
   r.ctx.poll();
   host.stream->close();  // the host goes away without reading
