@@ -2,23 +2,14 @@
 
 #include <algorithm>
 
-#include "tether/v1/devices.pb.h"
+#include "devices_wire.hpp"
 #include "typed_call.hpp"
 
 namespace tether::devices {
 
 using boost::asio::awaitable;
 
-namespace {
-
-// Limits against a misbehaving guest.
-constexpr std::size_t max_listed_devices = 1'000'000;
-
-v1::DeviceEvent parse_event(const std::string& bytes, const char* method) {
-  return tether::detail::parse<v1::DeviceEvent>(bytes, method);
-}
-
-// --- wire <-> public structs ---
+namespace detail {
 
 v1::DeviceFilter to_proto(const filter& in) {
   v1::DeviceFilter f;
@@ -30,6 +21,19 @@ v1::DeviceFilter to_proto(const filter& in) {
   f.mutable_sysattrs()->insert(in.attributes.begin(), in.attributes.end());
   return f;
 }
+
+}  // namespace detail
+
+namespace {
+
+// Limits against a misbehaving guest.
+constexpr std::size_t max_listed_devices = 1'000'000;
+
+v1::DeviceEvent parse_event(const std::string& bytes, const char* method) {
+  return tether::detail::parse<v1::DeviceEvent>(bytes, method);
+}
+
+// --- wire <-> public structs ---
 
 device to_device(v1::Device& d) {
   device out;
@@ -100,7 +104,7 @@ bool resumable(const error& e) {
 
 awaitable<std::vector<device>> list(client& guest, const filter& f, call_options call) {
   v1::ListDevicesRequest req;
-  *req.mutable_filter() = to_proto(f);
+  *req.mutable_filter() = detail::to_proto(f);
   auto s = co_await guest.start("devices.List", req.SerializeAsString(), call);
   std::vector<device> out;
   for (;;) {
@@ -126,7 +130,7 @@ namespace {
 
 v1::WaitDeviceRequest wait_request(const filter& f, const wait_options& opts) {
   v1::WaitDeviceRequest req;
-  *req.mutable_filter() = to_proto(f);
+  *req.mutable_filter() = detail::to_proto(f);
   req.set_gone(opts.gone);
   if (opts.timeout <= milliseconds::zero())
     throw error(errc::invalid_argument, "devices::wait needs a positive timeout");
@@ -172,7 +176,7 @@ void subscription::cancel() {
 
 awaitable<void> subscription::open() {
   v1::SubscribeDevicesRequest req;
-  *req.mutable_filter() = to_proto(filter_);
+  *req.mutable_filter() = detail::to_proto(filter_);
   if (last_seqnum_) {
     req.set_resume_after_seqnum(*last_seqnum_);
   } else if (resume_from_) {
@@ -202,7 +206,7 @@ awaitable<void> subscription::open() {
 
 awaitable<std::optional<event>> subscription::next() {
   for (;;) {
-    if (cancelled_ && !stream_) co_return std::nullopt;
+    if (!guest_ || (cancelled_ && !stream_)) co_return std::nullopt;
     if (!stream_) {
       co_await open();
     }

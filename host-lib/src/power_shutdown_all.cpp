@@ -140,7 +140,8 @@ awaitable<guest_result> shutdown_one(guest_config g, shutdown_options opts, cloc
   if (answer.problem.empty()) {
     std::string how = describe(answer.reply);
     int hooks_failed = 0;
-    auto on_event = [&hooks_failed](const event& e) {
+    // Named: follow() keeps a reference to it until it completes.
+    const std::function<void(const event&)> on_event = [&hooks_failed](const event& e) {
       if (e.what == event::kind::hook_finished && (e.exit_code != 0 || e.timed_out)) ++hooks_failed;
     };
     auto follow_agent = detail::follow(guest, std::move(answer.watch), action::poweroff, answer.reply.boot_id(),

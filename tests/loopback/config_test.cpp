@@ -14,6 +14,7 @@
 #include "tether/exec.hpp"
 #include "tether/files.hpp"
 #include "tether/v1/stats.pb.h"
+#include "typed_call.hpp"
 
 namespace tether {
 namespace {
@@ -53,7 +54,7 @@ std::string refusal_of(asio::io_context& ctx, awaitable<T> op, const std::string
     run_for(ctx, std::move(op));
   } catch (const error& e) {
     EXPECT_TRUE(e.is_remote()) << e.what();
-    EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_DISABLED_BY_CONFIG) << e.what();
+    EXPECT_EQ(e.remote_code(), remote_errc::disabled_by_config) << e.what();
     return e.what();
   }
   ADD_FAILURE() << what << " must be refused";
@@ -76,22 +77,22 @@ class AnAgentWithAConfigFile : public ::testing::Test {
 
 TEST_F(AnAgentWithAConfigFile, AnswersCallsOfADeniedServiceWithDisabledByConfigNamingTheKeyAndFile) {
   const std::string msg =
-      refusal_of(ctx, guest.call<v1::StatsSample>("stats.Get", v1::StatsGetRequest{}), "stats.Get");
+      refusal_of(ctx, detail::call<v1::StatsSample>(guest, "stats.Get", v1::StatsGetRequest{}), "stats.Get");
   EXPECT_NE(msg.find("stats.Get is disabled by the agent's configuration"), std::string::npos) << msg;
   EXPECT_NE(msg.find("services.deny in " + config), std::string::npos) << msg;
   // Other services still answer.
-  EXPECT_EQ(run_for(ctx, guest.ping("still here")).payload(), "still here");
+  EXPECT_EQ(run_for(ctx, guest.ping("still here")).payload, "still here");
 }
 
 TEST_F(AnAgentWithAConfigFile, LeavesADeniedServiceOutOfInfoAndTheHello) {
   const auto info = run_for(ctx, guest.info());
-  const std::vector<std::string> services(info.services().begin(), info.services().end());
+  const std::vector<std::string> services(info.services.begin(), info.services.end());
   EXPECT_EQ(std::count(services.begin(), services.end(), "stats"), 0);
   EXPECT_EQ(std::count(services.begin(), services.end(), "ping"), 1);
   EXPECT_EQ(std::count(services.begin(), services.end(), "info"), 1);
   const auto hello = guest.agent_hello();
   ASSERT_TRUE(hello.has_value());
-  const auto& caps = hello->capabilities();
+  const auto& caps = hello->capabilities;
   EXPECT_EQ(std::count(caps.begin(), caps.end(), "stats"), 0);
   EXPECT_EQ(std::count(caps.begin(), caps.end(), "ping"), 1);
 }
@@ -99,7 +100,7 @@ TEST_F(AnAgentWithAConfigFile, LeavesADeniedServiceOutOfInfoAndTheHello) {
 TEST_F(AnAgentWithAConfigFile, AnnouncesTheConfiguredCallLimitInItsHello) {
   run_for(ctx, guest.connect());
   ASSERT_TRUE(guest.agent_hello().has_value());
-  EXPECT_EQ(guest.agent_hello()->max_concurrent_calls(), 3u);
+  EXPECT_EQ(guest.agent_hello()->max_concurrent_calls, 3u);
 }
 
 TEST(AgentConfigFlags, OverrideTheConfigFile) {
@@ -109,7 +110,7 @@ TEST(AgentConfigFlags, OverrideTheConfigFile) {
   asio::io_context ctx;
   client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
   run_for(ctx, guest.connect());
-  EXPECT_EQ(guest.agent_hello()->max_concurrent_calls(), 5u);
+  EXPECT_EQ(guest.agent_hello()->max_concurrent_calls, 5u);
 }
 
 TEST(AgentConfigFlags, AnAllowListServesOnlyTheListedServices) {
@@ -119,7 +120,7 @@ TEST(AgentConfigFlags, AnAllowListServesOnlyTheListedServices) {
   asio::io_context ctx;
   client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
   const auto info = run_for(ctx, guest.info());
-  EXPECT_EQ(std::vector<std::string>(info.services().begin(), info.services().end()),
+  EXPECT_EQ(std::vector<std::string>(info.services.begin(), info.services.end()),
             (std::vector<std::string>{"ping", "info"}));
   const std::string msg = refusal_of(ctx, guest.call("devices.List", ""), "devices.List");
   EXPECT_NE(msg.find("not listed in services.allow in " + config), std::string::npos) << msg;
@@ -135,8 +136,8 @@ TEST(AgentConfigPolicy, ExecEnabledFalseDisablesExecNamingTheKey) {
   const std::string msg = refusal_of(ctx, exec::run(guest, {.argv = {"true"}}), "exec");
   EXPECT_NE(msg.find("exec.enabled is false in " + config), std::string::npos) << msg;
   const auto info = run_for(ctx, guest.info());
-  EXPECT_EQ(std::count(info.services().begin(), info.services().end(), "exec"), 0);
-  EXPECT_EQ(std::count(info.services().begin(), info.services().end(), "files"), 1);
+  EXPECT_EQ(std::count(info.services.begin(), info.services.end(), "exec"), 0);
+  EXPECT_EQ(std::count(info.services.begin(), info.services.end(), "files"), 1);
 }
 
 TEST(AgentConfigPolicy, ExecUsersLimitsWhomCommandsRunAsAndTheFlagReplacesIt) {

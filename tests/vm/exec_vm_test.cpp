@@ -24,7 +24,7 @@ class GuestExec : public test::vm_test {
   client guest_client{ctx.get_executor(), {.socket_path = guest.tether_socket(), .call_timeout = 60s}};
 
   exec::captured run(exec::options o, std::optional<std::string> input = std::nullopt) {
-    return run_for(ctx, exec::run(guest_client, std::move(o), 64u << 20, std::move(input)), 120s);
+    return run_for(ctx, exec::run(guest_client, std::move(o), {.output_limit = 64u << 20, .input = std::move(input)}), 120s);
   }
 
   // True when the guest has no live process with this pid (a zombie

@@ -163,6 +163,8 @@ class subscription {
   // open() (or subscribe()) starts the call. `call` bounds each
   // (re)connection to the agent.
   subscription(client& guest, filter f, subscribe_options opts = {}, call_options call = {});
+  // An ended subscription (next() returns nullopt), to assign to later.
+  subscription() = default;
   ~subscription();
   subscription(subscription&&) noexcept;
   subscription& operator=(subscription&&) = delete;
@@ -187,7 +189,7 @@ class subscription {
   boost::asio::awaitable<void> open();
 
  private:
-  client* guest_;
+  client* guest_ = nullptr;
   filter filter_;
   subscribe_options opts_;
   call_options call_;

@@ -223,6 +223,8 @@ class subscription {
   // Checks the options; open() (or subscribe()) starts the call. `call`
   // bounds each (re)connection to the agent.
   subscription(client& guest, subscribe_options opts, call_options call = {});
+  // An ended subscription (next() returns nullopt), to assign to later.
+  subscription() = default;
   ~subscription();
   subscription(subscription&&) noexcept;
   subscription& operator=(subscription&&) = delete;
@@ -246,7 +248,7 @@ class subscription {
   boost::asio::awaitable<void> open();
 
  private:
-  client* guest_;
+  client* guest_ = nullptr;
   subscribe_options opts_;
   call_options call_;
   std::unique_ptr<call_stream> stream_;
