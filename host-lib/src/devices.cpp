@@ -141,6 +141,9 @@ v1::WaitDeviceRequest wait_request(const filter& f, const wait_options& opts) {
 
 }  // namespace
 
+// GCC 12: the same false -Wmismatched-new-delete as in stats.cpp.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 awaitable<wait_result> wait(client& guest, const filter& f, wait_options opts, call_options call) {
   const auto req = wait_request(f, opts);
   if (call.timeout.count() == 0) call.timeout = call_deadline_for(opts.timeout);
@@ -150,6 +153,7 @@ awaitable<wait_result> wait(client& guest, const filter& f, wait_options opts, c
   if (reply.has_device()) r.device = to_device(*reply.mutable_device());
   co_return r;
 }
+#pragma GCC diagnostic pop
 
 awaitable<device> wait_for(client& guest, const filter& f, milliseconds timeout, call_options call) {
   auto r = co_await wait(guest, f, {.gone = false, .timeout = timeout}, call);
