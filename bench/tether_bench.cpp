@@ -192,24 +192,6 @@ std::vector<row> raw_rows(context& c) {
            .raw = summarize(up), .note = "spare port org.tether.raw.0"}};
 }
 
-std::string b64_encode(std::string_view in) {
-  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const unsigned v = (std::uint8_t(in[i]) << 16) | (std::uint8_t(in[i + 1]) << 8) | std::uint8_t(in[i + 2]);
-    out += t[v >> 18]; out += t[(v >> 12) & 63]; out += t[(v >> 6) & 63]; out += t[v & 63];
-  }
-  if (i < in.size()) {
-    unsigned v = std::uint8_t(in[i]) << 16;
-    if (i + 1 < in.size()) v |= std::uint8_t(in[i + 1]) << 8;
-    out += t[v >> 18]; out += t[(v >> 12) & 63];
-    out += i + 1 < in.size() ? t[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
 std::size_t b64_decoded_size(const std::string& in) {
   std::size_t pad = 0;
   if (!in.empty() && in.back() == '=') ++pad;
@@ -225,7 +207,7 @@ double qga_transfer(context& c, const std::string& path, std::size_t bytes, bool
   auto opened = c.qga->execute("guest-file-open", "{\"path\":\"" + path + "\",\"mode\":\"" + (upload ? "w" : "r") + "\"}");
   const auto handle = std::to_string(static_cast<long long>(opened.number_value()));
   const std::size_t chunk = 1u << 20;
-  const std::string data = b64_encode(std::string(chunk, 'q'));
+  const std::string data = test::base64_encode(std::string(chunk, 'q'));
   std::size_t moved = 0;
   while (moved < bytes) {
     if (upload) {

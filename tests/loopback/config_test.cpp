@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "support/agent_process.hpp"
+#include "support/agent_client.hpp"
 #include "support/build_paths.hpp"
 #include "support/async.hpp"
 #include "tether/client.hpp"
@@ -47,18 +47,13 @@ run_result run_agent(const std::string& args) {
 
 // Runs `op`, which the agent must refuse as disabled by its configuration
 // (`what` names the call for the failure message); returns the refusal's
-// text for the caller to check ("" if there was none).
+// text for the caller to check.
 template <class T>
 std::string refusal_of(asio::io_context& ctx, awaitable<T> op, const std::string& what) {
-  try {
-    run_for(ctx, std::move(op));
-  } catch (const error& e) {
-    EXPECT_TRUE(e.is_remote()) << e.what();
-    EXPECT_EQ(e.remote_code(), remote_errc::disabled_by_config) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << what << " must be refused";
-  return "";
+  const auto e = test::error_of(ctx, std::move(op), what);
+  EXPECT_TRUE(e.is_remote()) << e.what();
+  EXPECT_EQ(e.remote_code(), remote_errc::disabled_by_config) << e.what();
+  return e.what();
 }
 
 class AnAgentWithAConfigFile : public ::testing::Test {
@@ -106,23 +101,19 @@ TEST_F(AnAgentWithAConfigFile, AnnouncesTheConfiguredCallLimitInItsHello) {
 TEST(AgentConfigFlags, OverrideTheConfigFile) {
   test::temp_dir dir;
   const auto config = write_config(dir, "[limits]\nmax_concurrent_calls = 3\n");
-  test::agent_process agent{{"--config", config, "--max-calls", "5"}};
-  asio::io_context ctx;
-  client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
-  run_for(ctx, guest.connect());
-  EXPECT_EQ(guest.agent_hello()->max_concurrent_calls, 5u);
+  test::agent_with_client t{{"--config", config, "--max-calls", "5"}};
+  run_for(t.ctx, t.guest.connect());
+  EXPECT_EQ(t.guest.agent_hello()->max_concurrent_calls, 5u);
 }
 
 TEST(AgentConfigFlags, AnAllowListServesOnlyTheListedServices) {
   test::temp_dir dir;
   const auto config = write_config(dir, "[services]\nallow = ping, info\n");
-  test::agent_process agent{{"--config", config}};
-  asio::io_context ctx;
-  client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
-  const auto info = run_for(ctx, guest.info());
+  test::agent_with_client t{{"--config", config}};
+  const auto info = run_for(t.ctx, t.guest.info());
   EXPECT_EQ(std::vector<std::string>(info.services.begin(), info.services.end()),
             (std::vector<std::string>{"ping", "info"}));
-  const std::string msg = refusal_of(ctx, guest.call("devices.List", ""), "devices.List");
+  const std::string msg = refusal_of(t.ctx, t.guest.call("devices.List", ""), "devices.List");
   EXPECT_NE(msg.find("not listed in services.allow in " + config), std::string::npos) << msg;
 }
 
@@ -130,12 +121,10 @@ TEST(AgentConfigFlags, AnAllowListServesOnlyTheListedServices) {
 TEST(AgentConfigPolicy, ExecEnabledFalseDisablesExecNamingTheKey) {
   test::temp_dir dir;
   const auto config = write_config(dir, "[exec]\nenabled = false\n");
-  test::agent_process agent{{"--config", config}};
-  asio::io_context ctx;
-  client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
-  const std::string msg = refusal_of(ctx, exec::run(guest, {.argv = {"true"}}), "exec");
+  test::agent_with_client t{{"--config", config}};
+  const std::string msg = refusal_of(t.ctx, exec::run(t.guest, {.argv = {"true"}}), "exec");
   EXPECT_NE(msg.find("exec.enabled is false in " + config), std::string::npos) << msg;
-  const auto info = run_for(ctx, guest.info());
+  const auto info = run_for(t.ctx, t.guest.info());
   EXPECT_EQ(std::count(info.services.begin(), info.services.end(), "exec"), 0);
   EXPECT_EQ(std::count(info.services.begin(), info.services.end(), "files"), 1);
 }
@@ -144,18 +133,14 @@ TEST(AgentConfigPolicy, ExecUsersLimitsWhomCommandsRunAsAndTheFlagReplacesIt) {
   test::temp_dir dir;
   const auto config = write_config(dir, "[exec]\nusers = nobody\n");
   {
-    test::agent_process agent{{"--config", config}};
-    asio::io_context ctx;
-    client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
+    test::agent_with_client t{{"--config", config}};
     // As the agent's own user, not nobody.
-    const std::string msg = refusal_of(ctx, exec::run(guest, {.argv = {"true"}}), "running as the agent's user");
+    const std::string msg = refusal_of(t.ctx, exec::run(t.guest, {.argv = {"true"}}), "running as the agent's user");
     EXPECT_NE(msg.find("exec.users"), std::string::npos) << msg;
   }
   // --exec-user replaces the file's list.
-  test::agent_process agent{{"--config", config, "--exec-user", "nobody", "--exec-user", "root"}};
-  asio::io_context ctx;
-  client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
-  const auto r = run_for(ctx, exec::run(guest, {.argv = {"id", "-un"}, .user = "root"}));
+  test::agent_with_client t{{"--config", config, "--exec-user", "nobody", "--exec-user", "root"}};
+  const auto r = run_for(t.ctx, exec::run(t.guest, {.argv = {"id", "-un"}, .user = "root"}));
   EXPECT_EQ(r.result.exit_code, 0);
   EXPECT_EQ(r.out, "root\n");
 }
@@ -163,12 +148,10 @@ TEST(AgentConfigPolicy, ExecUsersLimitsWhomCommandsRunAsAndTheFlagReplacesIt) {
 TEST(AgentConfigPolicy, FilesRootsKeepFileCallsInsideThem) {
   test::temp_dir dir, allowed, other;
   const auto config = write_config(dir, "[files]\nroots = " + allowed.path() + "\n");
-  test::agent_process agent{{"--config", config}};
-  asio::io_context ctx;
-  client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
-  run_for(ctx, files::upload_bytes(guest, "ok", allowed.path() + "/in"));
+  test::agent_with_client t{{"--config", config}};
+  run_for(t.ctx, files::upload_bytes(t.guest, "ok", allowed.path() + "/in"));
   const std::string msg =
-      refusal_of(ctx, files::upload_bytes(guest, "no", other.path() + "/out"), "a path outside files.roots");
+      refusal_of(t.ctx, files::upload_bytes(t.guest, "no", other.path() + "/out"), "a path outside files.roots");
   EXPECT_NE(msg.find("files.roots"), std::string::npos) << msg;
   EXPECT_TRUE(std::filesystem::is_empty(other.path()));
 }

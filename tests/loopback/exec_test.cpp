@@ -6,12 +6,14 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <set>
 #include <sstream>
 
-#include "support/agent_process.hpp"
+#include "support/agent_client.hpp"
 #include "support/async.hpp"
+#include "support/proc_text.hpp"
+#include "support/random_bytes.hpp"
+#include "support/slurp.hpp"
 #include "support/tetherctl_runner.hpp"
 #include "tether/client.hpp"
 #include "tether/exec.hpp"
@@ -21,23 +23,10 @@ namespace tether {
 namespace {
 
 using test::run_for;
+using test::slurp;
 using std::chrono::milliseconds;
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-// A process is gone when it no longer exists or is a zombie nobody we know
-// waits for (reparented to init, which reaps it shortly).
-bool process_gone(pid_t pid) {
-  const std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
-  if (stat.empty()) return true;
-  const auto close = stat.rfind(')');
-  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
-}
+bool process_gone(pid_t pid) { return test::proc::process_gone(slurp("/proc/" + std::to_string(pid) + "/stat")); }
 
 // Polls a condition with a deadline: for effects of another process that
 // have no notification (a process disappearing).
@@ -52,11 +41,7 @@ bool eventually(F f, std::chrono::seconds limit = std::chrono::seconds(10)) {
 }
 
 std::uint64_t rss_kib(pid_t pid) {
-  std::istringstream in(slurp("/proc/" + std::to_string(pid) + "/status"));
-  std::string line;
-  while (std::getline(in, line))
-    if (line.starts_with("VmRSS:")) return std::stoull(line.substr(6));
-  return 0;
+  return test::proc::kib_field(slurp("/proc/" + std::to_string(pid) + "/status"), "VmRSS");
 }
 
 std::set<pid_t> children_of(pid_t pid) {
@@ -69,11 +54,9 @@ std::set<pid_t> children_of(pid_t pid) {
   return out;
 }
 
-class AnExecAgent : public ::testing::Test {
+class AnExecAgent : public test::agent_client_test {
  protected:
-  test::agent_process agent;
-  asio::io_context ctx;
-  client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 20s}};
+  AnExecAgent() : agent_client_test({}, {.call_timeout = 20s}) {}
 
   exec::captured run(exec::options o, std::optional<std::string> input = std::nullopt,
                      std::size_t limit = 16u << 20) {
@@ -128,11 +111,9 @@ TEST_F(AnExecAgent, KeepsStdoutAndStderrApartOrMergesThem) {
 
 TEST_F(AnExecAgent, CarriesOutputOfEverySizeIntact) {
   // Sizes around the agent's read buffer, which starts small and grows.
-  std::mt19937 gen(7);
   for (std::size_t size : {0u, 1u, 4095u, 4096u, 4097u, 32767u, 32768u, 32769u, 262143u, 262144u, 262145u,
                            3u << 20}) {
-    std::string data(size, '\0');
-    for (auto& c : data) c = static_cast<char>(gen());
+    const std::string data = test::random_bytes(size, static_cast<unsigned>(size));
     const std::string path = agent.dir() + "/out-" + std::to_string(size);
     std::ofstream(path, std::ios::binary) << data;
     auto r = run({.argv = {"sh", "-c", "cat \"$0\"; cat \"$0\" >&2", path}});
@@ -155,9 +136,7 @@ TEST_F(AnExecAgent, StreamsTheFirstLineBeforeTheCommandEnds) {
 }
 
 TEST_F(AnExecAgent, RoundTripsStdin) {
-  std::string input(5u << 20, '\0');
-  std::mt19937 rng(42);
-  for (auto& c : input) c = static_cast<char>(rng());
+  const std::string input = test::random_bytes(5u << 20, 42);
   auto r = run({.argv = {"cat"}}, input);
   EXPECT_EQ(r.result.exit_code, 0);
   EXPECT_EQ(r.out.size(), input.size());

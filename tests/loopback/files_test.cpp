@@ -6,11 +6,11 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
-#include <sstream>
 
-#include "support/agent_process.hpp"
+#include "support/agent_client.hpp"
 #include "support/async.hpp"
+#include "support/random_bytes.hpp"
+#include "support/slurp.hpp"
 #include "support/tetherctl_runner.hpp"
 #include "tether/client.hpp"
 #include "tether/common/checksum.hpp"
@@ -23,20 +23,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::run_for;
-
-std::string random_bytes(std::size_t n, unsigned seed) {
-  std::string s(n, '\0');
-  std::mt19937 rng(seed);
-  for (auto& c : s) c = static_cast<char>(rng());
-  return s;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using test::random_bytes;
+using test::slurp;
 
 // Entries of a directory, hidden ones included (leftover temporaries).
 std::vector<std::string> names_in(const fs::path& dir) {
@@ -46,23 +34,14 @@ std::vector<std::string> names_in(const fs::path& dir) {
   return out;
 }
 
-class AFilesAgent : public ::testing::Test {
+class AFilesAgent : public test::agent_client_test {
  protected:
+  AFilesAgent() : agent_client_test({}, {.call_timeout = 20s}) {}
   test::temp_dir dir;
-  test::agent_process agent;
-  asio::io_context ctx;
-  client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 20s}};
 
   std::string path(const std::string& name) const { return dir.path() + "/" + name; }
 
-  remote_errc remote_code_of(awaitable<void> op) {
-    try {
-      run_for(ctx, std::move(op));
-    } catch (const error& e) {
-      return e.remote_code();
-    }
-    return remote_errc::ok;
-  }
+  remote_errc remote_code_of(awaitable<void> op) { return test::error_of(ctx, std::move(op)).remote_code(); }
 };
 
 TEST_F(AFilesAgent, UploadsAndDownloadsWithEqualHashes) {

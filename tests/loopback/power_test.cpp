@@ -21,6 +21,7 @@
 
 #include "support/agent_process.hpp"
 #include "support/async.hpp"
+#include "support/slurp.hpp"
 #include "support/tetherctl_runner.hpp"
 #include "tether/client.hpp"
 #include "tether/power.hpp"
@@ -35,14 +36,8 @@ namespace {
 namespace json = boost::json;
 using stream_protocol = asio::local::stream_protocol;
 using test::run_for;
+using test::slurp;
 using K = v1::PowerEvent;
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 void write_file(const std::string& path, const std::string& text, mode_t mode = 0755) {
   std::ofstream(path) << text;

@@ -15,13 +15,17 @@ namespace {
 
 using test::run_for;
 
-TEST(AClientBehindACutConnection, FailsEveryCallInFlightClearlyAndThenWorksAgain) {
+// A client that reaches the agent through a relay the test can cut or hold.
+class AClientBehindARelay : public ::testing::Test {
+ protected:
   test::agent_process agent;
   asio::io_context ctx;
   const std::string relay_path = agent.dir() + "/relay.sock";
-  test::socket_proxy relay(ctx, relay_path, agent.socket_path());
-  client guest(ctx.get_executor(), {.socket_path = relay_path, .call_timeout = 10s});
+  test::socket_proxy relay{ctx, relay_path, agent.socket_path()};
+  client guest{ctx.get_executor(), {.socket_path = relay_path, .call_timeout = 10s}};
+};
 
+TEST_F(AClientBehindARelay, FailsEveryCallInFlightClearlyWhenCutAndThenWorksAgain) {
   run_for(ctx, guest.ping("warm-up"));
   relay.hold_replies(true);  // calls reach the agent, answers never come back
 
@@ -79,12 +83,7 @@ TEST(AClient, ReconnectsWhenTheAgentRestartsOnTheSameSocket) {
   EXPECT_TRUE(changed);
 }
 
-TEST(AClient, SurvivesTwentyDisconnectsInARow) {
-  test::agent_process agent;
-  asio::io_context ctx;
-  const std::string relay_path = agent.dir() + "/relay.sock";
-  test::socket_proxy relay(ctx, relay_path, agent.socket_path());
-  client guest(ctx.get_executor(), {.socket_path = relay_path, .call_timeout = 10s});
+TEST_F(AClientBehindARelay, SurvivesTwentyDisconnectsInARow) {
   std::set<std::string> sessions;
   for (int i = 0; i < 20; ++i) {
     auto r = run_for(ctx, guest.info());

@@ -18,8 +18,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "support/agent_process.hpp"
+#include "support/agent_client.hpp"
 #include "support/async.hpp"
+#include "support/proc_text.hpp"
+#include "support/slurp.hpp"
 #include "tether/client.hpp"
 #include "tether/stats.hpp"
 #include "tether/v1/stats.pb.h"
@@ -29,49 +31,13 @@ namespace tether {
 namespace {
 
 using test::run_for;
+using test::slurp;
 using std::chrono::milliseconds;
+namespace proc = test::proc;
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-// The value of a "Key: N kB" line of /proc/meminfo, in bytes.
-std::uint64_t meminfo_bytes(const std::string& key) {
-  std::istringstream in(slurp("/proc/meminfo"));
-  std::string k, unit;
-  std::uint64_t v = 0;
-  while (in >> k >> v) {
-    std::getline(in, unit);
-    if (k == key + ":") return v * 1024;
-  }
-  return 0;
-}
+std::uint64_t meminfo_bytes(const std::string& key) { return proc::kib_field(slurp("/proc/meminfo"), key) * 1024; }
 
 double proc_uptime() { return std::stod(slurp("/proc/uptime")); }
-
-std::uint32_t cpu_lines_in_proc_stat() {
-  std::istringstream in(slurp("/proc/stat"));
-  std::string line;
-  std::uint32_t n = 0;
-  while (std::getline(in, line))
-    if (line.size() > 3 && line.starts_with("cpu") && std::isdigit(static_cast<unsigned char>(line[3]))) ++n;
-  return n;
-}
-
-std::uint64_t proc_stat_value(const std::string& key) {
-  std::istringstream in(slurp("/proc/stat"));
-  std::string k;
-  std::uint64_t v = 0;
-  std::string rest;
-  while (in >> k) {
-    if (k == key && (in >> v)) return v;
-    std::getline(in, rest);
-  }
-  return 0;
-}
 
 void expect_percent_in_range(const stats::cpu_percent& p, const std::string& what) {
   for (double v : {p.user, p.nice, p.system, p.idle, p.iowait, p.irq, p.softirq, p.steal, p.busy}) {
@@ -83,12 +49,7 @@ void expect_percent_in_range(const stats::cpu_percent& p, const std::string& wha
       << what;
 }
 
-class AStatsAgent : public ::testing::Test {
- protected:
-  test::agent_process agent;
-  asio::io_context ctx;
-  client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
-};
+using AStatsAgent = test::agent_client_test;
 
 TEST_F(AStatsAgent, ReportsThisMachinesProcValues) {
   const double up_before = proc_uptime();
@@ -97,10 +58,10 @@ TEST_F(AStatsAgent, ReportsThisMachinesProcValues) {
 
   EXPECT_EQ(s.memory.total_bytes, meminfo_bytes("MemTotal"));
   EXPECT_EQ(s.memory.swap_total_bytes, meminfo_bytes("SwapTotal"));
-  EXPECT_EQ(s.cpu.online_cpus, cpu_lines_in_proc_stat());
+  EXPECT_EQ(s.cpu.online_cpus, proc::cpu_lines(slurp("/proc/stat")));
   EXPECT_EQ(s.cpu.online_cpus, static_cast<std::uint32_t>(::sysconf(_SC_NPROCESSORS_ONLN)));
   EXPECT_EQ(s.cpu.per_cpu.size(), static_cast<std::size_t>(s.cpu.online_cpus));
-  EXPECT_EQ(s.cpu.boot_time_seconds, proc_stat_value("btime"));
+  EXPECT_EQ(s.cpu.boot_time_seconds, proc::stat_value(slurp("/proc/stat"), "btime"));
   EXPECT_EQ(s.cpu.clock_ticks_per_second, static_cast<std::uint32_t>(::sysconf(_SC_CLK_TCK)));
   EXPECT_GE(s.uptime_seconds, up_before - 0.01);
   EXPECT_LE(s.uptime_seconds, up_after + 0.01);
@@ -150,14 +111,7 @@ TEST_F(AStatsAgent, ReportsThisMachinesProcValues) {
   EXPECT_TRUE(lo);
 
   // Every device of /proc/diskstats that did I/O is listed.
-  std::istringstream ds(slurp("/proc/diskstats"));
-  std::string line;
-  while (std::getline(ds, line)) {
-    std::istringstream l(line);
-    std::string maj, min, name;
-    std::uint64_t reads = 0;
-    l >> maj >> min >> name >> reads;
-    if (reads == 0) continue;
+  for (const auto& name : proc::disks_that_read(slurp("/proc/diskstats"))) {
     const bool listed = std::any_of(s.disks.begin(), s.disks.end(), [&](const auto& d) { return d.name == name; });
     EXPECT_TRUE(listed) << name;
   }
@@ -356,21 +310,17 @@ awaitable<void> read_slowly(client& guest, std::uint32_t window) {
 
 TEST(AStatsSubscription, SkipsSamplesForASlowReaderInsteadOfQueueingThem) {
   constexpr std::uint32_t window = 4;
-  test::agent_process agent{{"--event-window", std::to_string(window)}};
-  asio::io_context ctx;
-  client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s, .event_window = window}};
-  run_for(ctx, read_slowly(guest, window));
+  test::agent_with_client t{{"--event-window", std::to_string(window)}, {.call_timeout = 10s, .event_window = window}};
+  run_for(t.ctx, read_slowly(t.guest, window));
 }
 
 TEST(AStatsSubscription, FailsWhenTheAgentGoesAwayUnlessAskedToResume) {
-  test::agent_process agent;
-  asio::io_context ctx;
-  client guest{ctx.get_executor(), {.socket_path = agent.socket_path(), .call_timeout = 10s}};
-  run_for(ctx, [&]() -> awaitable<void> {
-    auto sub = co_await stats::subscribe(guest, {.interval = milliseconds(50), .auto_resume = false});
+  test::agent_with_client t;
+  run_for(t.ctx, [&]() -> awaitable<void> {
+    auto sub = co_await stats::subscribe(t.guest, {.interval = milliseconds(50), .auto_resume = false});
     auto first = co_await sub.next();
     EXPECT_TRUE(first.has_value());
-    agent.stop(SIGTERM);
+    t.agent.stop(SIGTERM);
     bool failed = false;
     try {
       for (;;) {
@@ -385,10 +335,8 @@ TEST(AStatsSubscription, FailsWhenTheAgentGoesAwayUnlessAskedToResume) {
 }
 
 TEST(AStatsSubscription, ResumesWhenTheAgentComesBack) {
-  test::agent_process agent;
-  const std::string path = agent.socket_path();
-  asio::io_context ctx;
-  client guest{ctx.get_executor(), {.socket_path = path, .call_timeout = 10s}};
+  test::agent_with_client t;
+  const std::string path = t.agent.socket_path();
   pid_t second = -1;
   struct reaper {
     pid_t& pid;
@@ -399,11 +347,11 @@ TEST(AStatsSubscription, ResumesWhenTheAgentComesBack) {
       ::waitpid(pid, &st, 0);
     }
   } reap{second};
-  run_for(ctx, [&]() -> awaitable<void> {
-    auto sub = co_await stats::subscribe(guest, {.interval = milliseconds(50), .auto_resume = true}, {10s});
+  run_for(t.ctx, [&]() -> awaitable<void> {
+    auto sub = co_await stats::subscribe(t.guest, {.interval = milliseconds(50), .auto_resume = true}, {10s});
     auto first = co_await sub.next();
     EXPECT_TRUE(first.has_value());
-    agent.stop(SIGTERM);
+    t.agent.stop(SIGTERM);
     // A new agent on the same socket (as after a guest reboot). The client
     // reconnects with backoff; no readiness signal is needed.
     std::vector<std::string> args = {test::agent_binary, "--listen-unix", path, "--log-level", "warning"};
@@ -427,18 +375,7 @@ TEST(AStatsSubscription, ResumesWhenTheAgentComesBack) {
   }());
 }
 
-// Reads utime + stime (clock ticks) of a process.
-long cpu_ticks(pid_t pid) {
-  const std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
-  std::istringstream in(stat.substr(stat.rfind(')') + 2));
-  std::string field;
-  long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && in >> field; ++i) {
-    if (i == 14) utime = std::stol(field);
-    if (i == 15) stime = std::stol(field);
-  }
-  return utime + stime;
-}
+long cpu_ticks(pid_t pid) { return proc::cpu_ticks(slurp("/proc/" + std::to_string(pid) + "/stat")); }
 
 // CPU time of all threads of a process in ns (schedstat's first field is
 // the scheduler's sum_exec_runtime: precise, unlike tick-based utime/stime).
@@ -491,12 +428,7 @@ TEST_F(AStatsAgent, MeasuresTheAgentsCpuCostOfA100msSubscription) {
 
 // --- tetherctl stats --------------------------------------------------------
 
-
-class TetherctlStats : public ::testing::Test {
- protected:
-  test::agent_process agent;
-  std::string sock() const { return "--socket " + agent.socket_path() + " "; }
-};
+using TetherctlStats = test::tetherctl_test;
 
 TEST_F(TetherctlStats, PrintsATableOfEverySection) {
   auto r = test::run_tetherctl(sock() + "stats");

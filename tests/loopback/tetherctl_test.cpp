@@ -12,12 +12,7 @@
 namespace tether {
 namespace {
 
-
-class Tetherctl : public ::testing::Test {
- protected:
-  test::agent_process agent;
-  std::string sock() const { return "--socket " + agent.socket_path() + " "; }
-};
+using Tetherctl = test::tetherctl_test;
 
 TEST_F(Tetherctl, PingPrintsMinMedianMax) {
   auto r = test::run_tetherctl(sock() + "ping --count 5");

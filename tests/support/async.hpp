@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <string>
 
 #include "tether/common/asio.hpp"
+#include "tether/error.hpp"
 
 namespace tether::test {
 
@@ -21,6 +23,19 @@ T run_for(asio::io_context& ctx, awaitable<T> op, std::chrono::seconds limit = s
     ctx.run_one_for(std::chrono::milliseconds(100));
   }
   return fut.get();
+}
+
+// Runs `op`, which must fail with a tether::error, and returns that error for
+// the test to check. If `op` succeeds, the test fails, naming `what`.
+template <class T>
+error error_of(asio::io_context& ctx, awaitable<T> op, const std::string& what = "the call") {
+  try {
+    run_for(ctx, std::move(op));
+  } catch (const error& e) {
+    return e;
+  }
+  ADD_FAILURE() << what << " succeeded; expected an error";
+  return error(errc::protocol_error, what + " succeeded");
 }
 
 }  // namespace tether::test

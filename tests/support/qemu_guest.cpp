@@ -1,6 +1,7 @@
 #include "support/qemu_guest.hpp"
 
 #include "support/build_paths.hpp"
+#include "support/slurp.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -174,8 +175,7 @@ std::vector<pid_t> processes_mentioning(const std::string& needle) {
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     const pid_t pid = std::stoi(name);
     if (pid == ::getpid()) continue;
-    std::ifstream f(e.path() / "cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(f)), {});
+    const std::string cmdline = slurp(e.path() / "cmdline");
     // A zombie has an empty command line: it is gone in all but name.
     if (cmdline.find(needle) != std::string::npos) found.push_back(pid);
   }

@@ -203,4 +203,10 @@ qga_client::exec_result qga_client::exec(const std::vector<std::string>& argv, s
   }
 }
 
+std::string qga_client::read_file(const std::string& path) {
+  auto r = exec({"/bin/cat", path});
+  if (r.exit_code != 0) throw std::runtime_error("cannot read " + path + " in the guest: " + r.err);
+  return r.out;
+}
+
 }  // namespace tether::test

@@ -35,6 +35,9 @@ class qga_client {
   exec_result exec(const std::vector<std::string>& argv,
                    std::chrono::milliseconds within = std::chrono::seconds(60),
                    std::chrono::microseconds poll_interval = std::chrono::milliseconds(1));
+  // A guest file's bytes (cat through guest-exec); throws std::runtime_error
+  // when it cannot be read.
+  std::string read_file(const std::string& path);
   // How many guest-exec-status polls the last exec() needed.
   int last_exec_polls() const { return last_polls_; }
 

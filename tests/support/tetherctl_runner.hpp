@@ -1,7 +1,13 @@
 // Runs the tetherctl binary as a user would, for CLI tests.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "support/agent_process.hpp"
 
 namespace tether::test {
 
@@ -12,5 +18,14 @@ struct ctl_result {
 
 // `args` are shell words appended to the tetherctl path.
 ctl_result run_tetherctl(const std::string& args);
+
+// A fixture with an agent for tetherctl to talk to; sock() starts the
+// arguments that reach it.
+class tetherctl_test : public ::testing::Test {
+ protected:
+  explicit tetherctl_test(std::vector<std::string> agent_args = {}) : agent(std::move(agent_args)) {}
+  agent_process agent;
+  std::string sock() const { return "--socket " + agent.socket_path() + " "; }
+};
 
 }  // namespace tether::test

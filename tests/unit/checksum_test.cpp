@@ -8,6 +8,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <atomic>
+#include <future>
+#include <memory>
+#include <utility>
+
 #include "files/background_checksum.hpp"
 
 namespace tether {
@@ -80,25 +85,55 @@ TEST(BackgroundChecksum, MatchesTheInlineDigestInSubmissionOrder) {
   }
 }
 
+// Submits `n` chunks whose deleters count into `released`.
+asio::awaitable<void> submit_counted_chunks(agent::files::background_checksum& hash, int n,
+                                            std::atomic<int>& released, bool& submitted) {
+  for (int i = 0; i < n; ++i) {
+    auto counted = [&released](const std::string* s) {
+      delete s;
+      ++released;
+    };
+    // Built outside the co_await expression: GCC 12 destroys a prvalue that
+    // initialises a new-expression inside one a second time (a double free).
+    std::shared_ptr<const std::string> chunk(new std::string(pattern(65'536)), counted);
+    co_await hash.submit(std::move(chunk));
+  }
+  submitted = true;
+}
+
 TEST(BackgroundChecksum, AnAbandonedTransferLeavesNoDanglingWork) {
   // The transfer ends (its coroutine and the object are gone) while chunks
-  // are still queued: the queued jobs own what they touch.
+  // are still queued: the queued jobs own what they touch. The pool's only
+  // worker is held at a gate until then, so the chunks are queued for sure.
+  constexpr int chunks = 32;
   asio::io_context loop;
   asio::thread_pool pool(1);
+  std::promise<void> gate;
+  struct opener {  // opens the gate on every path, or join() would hang
+    std::promise<void>& gate;
+    bool open = false;
+    void operator()() {
+      if (!std::exchange(open, true)) gate.set_value();
+    }
+    ~opener() { (*this)(); }
+  } open_gate{gate};
+  asio::post(pool, [held = gate.get_future()] { held.wait(); });
+
+  std::atomic<int> released = 0;  // chunks whose last owner let go
+  bool submitted = false;
   {
     agent::files::background_checksum hash(pool, loop.get_executor(), checksum_kind::sha256, 64);
-    asio::co_spawn(
-        loop,
-        [&]() -> asio::awaitable<void> {
-          for (int i = 0; i < 32; ++i) co_await hash.submit(std::make_shared<const std::string>(pattern(65'536)));
-        },
-        asio::detached);
-    loop.run_one();
+    asio::co_spawn(loop, submit_counted_chunks(hash, chunks, released, submitted), asio::detached);
+    loop.run();  // runs the transfer to its end; no job can have run yet
+    EXPECT_TRUE(submitted);
   }
+  EXPECT_EQ(released, 0) << "a queued job lost the chunk it was to hash";
+  open_gate();
   pool.join();
+  EXPECT_EQ(released, chunks) << "a job did not run or kept its chunk";
   loop.restart();
-  loop.run();  // the completions posted back run against live state
-  SUCCEED();
+  // Each job posted one completion back; they run against live state.
+  EXPECT_EQ(loop.run(), static_cast<std::size_t>(chunks));
 }
 
 TEST(BackgroundChecksum, EmptyInputGivesTheEmptyDigest) {

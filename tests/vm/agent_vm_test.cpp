@@ -1,16 +1,15 @@
 // The agent in a real guest, over a real virtio-serial port.
 #include <sys/utsname.h>
-#include <sys/wait.h>
 
 #include <fstream>
 #include <iostream>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "support/async.hpp"
-#include "support/build_paths.hpp"
+#include "support/proc_text.hpp"
 #include "support/qga_client.hpp"
+#include "support/tetherctl_runner.hpp"
 #include "tether/client.hpp"
 #include "vm_fixture.hpp"
 #include "vm_guest_config.hpp"
@@ -20,26 +19,17 @@ namespace {
 
 using test::run_for;
 
+// Each test connects its own clients: some count sessions, one needs none.
 class AGuestAgent : public test::vm_test {
  protected:
   asio::io_context ctx;
-  client_options opts() const { return {.socket_path = guest.tether_socket(), .call_timeout = 60s}; }
+  client_options opts() const { return guest.agent_client_options(); }
 };
 
 // CPU time (utime + stime, in clock ticks) of a guest process, read through
 // qemu-ga so that reading it does not wake the tether agent.
 long guest_cpu_ticks(test::qga_client& qga, std::uint32_t pid) {
-  auto r = qga.exec({"/bin/cat", "/proc/" + std::to_string(pid) + "/stat"});
-  if (r.exit_code != 0) throw std::runtime_error("cannot read /proc/" + std::to_string(pid) + "/stat: " + r.err);
-  std::istringstream in(r.out.substr(r.out.rfind(')') + 2));
-  std::string field;
-  long utime = 0, stime = 0;
-  // After "pid (comm) ": state is field 3; utime and stime are fields 14, 15.
-  for (int i = 3; i <= 15 && in >> field; ++i) {
-    if (i == 14) utime = std::stol(field);
-    if (i == 15) stime = std::stol(field);
-  }
-  return utime + stime;
+  return test::proc::cpu_ticks(qga.read_file("/proc/" + std::to_string(pid) + "/stat"));
 }
 
 TEST_F(AGuestAgent, AnswersPingAndInfoOverVirtioSerial) {
@@ -58,14 +48,10 @@ TEST_F(AGuestAgent, AnswersPingAndInfoOverVirtioSerial) {
 }
 
 TEST_F(AGuestAgent, ServesTetherctlPingAndInfo) {
-  auto run = [&](const std::string& args) {
-    const std::string cmd = std::string(test::tetherctl_binary) + " --socket " + guest.tether_socket() +
-                            " --timeout 60 " + args + " >/dev/null 2>&1";
-    return WEXITSTATUS(std::system(cmd.c_str()));
-  };
-  EXPECT_EQ(run("ping --count 20"), 0);
-  EXPECT_EQ(run("info"), 0);
-  EXPECT_EQ(run("--json info"), 0);
+  for (const char* args : {"ping --count 20", "info", "--json info"}) {
+    const auto r = test::run_tetherctl("--socket " + guest.tether_socket() + " --timeout 60 " + args);
+    EXPECT_EQ(r.status, 0) << args << ":\n" << r.out;
+  }
 }
 
 TEST_F(AGuestAgent, ServesTwentyHostReconnectsInARow) {

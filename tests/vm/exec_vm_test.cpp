@@ -4,10 +4,11 @@
 #include <signal.h>
 
 #include <chrono>
-#include <random>
 
 #include "support/async.hpp"
+#include "support/proc_text.hpp"
 #include "support/qga_client.hpp"
+#include "support/random_bytes.hpp"
 #include "tether/client.hpp"
 #include "tether/exec.hpp"
 #include "vm_fixture.hpp"
@@ -18,11 +19,8 @@ namespace {
 using test::run_for;
 using std::chrono::milliseconds;
 
-class GuestExec : public test::vm_test {
+class GuestExec : public test::vm_client_test {
  protected:
-  asio::io_context ctx;
-  client guest_client{ctx.get_executor(), {.socket_path = guest.tether_socket(), .call_timeout = 60s}};
-
   exec::captured run(exec::options o, std::optional<std::string> input = std::nullopt) {
     return run_for(ctx, exec::run(guest_client, std::move(o), {.output_limit = 64u << 20, .input = std::move(input)}), 120s);
   }
@@ -31,8 +29,7 @@ class GuestExec : public test::vm_test {
   // waiting for the guest's init counts as gone).
   bool gone_in_guest(test::qga_client& qga, int pid) {
     auto r = qga.exec({"/bin/sh", "-c", "cat /proc/" + std::to_string(pid) + "/stat 2>/dev/null || true"});
-    const auto close = r.out.rfind(')');
-    return r.out.empty() || (close != std::string::npos && r.out.substr(close + 2, 1) == "Z");
+    return test::proc::process_gone(r.out);
   }
 };
 
@@ -61,9 +58,7 @@ TEST_F(GuestExec, DeliversTheFirstLineWhileTheCommandStillRuns) {
 }
 
 TEST_F(GuestExec, RoundTripsStdin) {
-  std::string input(4u << 20, '\0');
-  std::mt19937 rng(7);
-  for (auto& c : input) c = static_cast<char>(rng());
+  const std::string input = test::random_bytes(4u << 20, 7);
   auto r = run({.argv = {"cat"}}, input);
   EXPECT_EQ(r.result.exit_code, 0);
   ASSERT_EQ(r.out.size(), input.size());

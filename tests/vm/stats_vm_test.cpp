@@ -1,12 +1,9 @@
 // stats over a real virtio-serial port, compared with the guest's own /proc
 // as read through qemu-ga (so the comparison does not trust tether).
-#include <sys/wait.h>
-
-#include <sstream>
-
-#include "support/build_paths.hpp"
 #include "support/async.hpp"
+#include "support/proc_text.hpp"
 #include "support/qga_client.hpp"
+#include "support/tetherctl_runner.hpp"
 #include "tether/client.hpp"
 #include "tether/stats.hpp"
 #include "vm_fixture.hpp"
@@ -16,100 +13,39 @@ namespace {
 
 using test::run_for;
 using std::chrono::milliseconds;
+namespace proc = test::proc;
 
-class GuestStats : public test::vm_test {
- protected:
-  asio::io_context ctx;
-  client guest_client{ctx.get_executor(), {.socket_path = guest.tether_socket(), .call_timeout = 60s}};
-
-  std::string guest_file(test::qga_client& qga, const std::string& path) {
-    auto r = qga.exec({"/bin/cat", path});
-    if (r.exit_code != 0) throw std::runtime_error("cannot read " + path + " in the guest: " + r.err);
-    return r.out;
-  }
-};
-
-std::uint64_t meminfo_kb(const std::string& text, const std::string& key) {
-  std::istringstream in(text);
-  std::string k, unit;
-  std::uint64_t v = 0;
-  while (in >> k >> v) {
-    std::getline(in, unit);
-    if (k == key + ":") return v;
-  }
-  return 0;
-}
-
-std::uint32_t cpu_lines(const std::string& stat) {
-  std::istringstream in(stat);
-  std::string line;
-  std::uint32_t n = 0;
-  while (std::getline(in, line))
-    if (line.size() > 3 && line.starts_with("cpu") && std::isdigit(static_cast<unsigned char>(line[3]))) ++n;
-  return n;
-}
-
-std::uint64_t stat_value(const std::string& stat, const std::string& key) {
-  std::istringstream in(stat);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.starts_with(key + " ")) return std::stoull(line.substr(key.size() + 1));
-  return 0;
-}
+using GuestStats = test::vm_client_test;
 
 // utime + stime (clock ticks) of a guest process, via qemu-ga.
 long guest_cpu_ticks(test::qga_client& qga, std::uint32_t pid) {
-  auto r = qga.exec({"/bin/cat", "/proc/" + std::to_string(pid) + "/stat"});
-  if (r.exit_code != 0) throw std::runtime_error("cannot read the agent's stat: " + r.err);
-  std::istringstream in(r.out.substr(r.out.rfind(')') + 2));
-  std::string field;
-  long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && in >> field; ++i) {
-    if (i == 14) utime = std::stol(field);
-    if (i == 15) stime = std::stol(field);
-  }
-  return utime + stime;
+  return proc::cpu_ticks(qga.read_file("/proc/" + std::to_string(pid) + "/stat"));
 }
 
 TEST_F(GuestStats, AgreeWithTheGuestsProc) {
   test::qga_client qga(guest.qga_socket());
-  const double up_before = std::stod(guest_file(qga, "/proc/uptime"));
+  const double up_before = std::stod(qga.read_file("/proc/uptime"));
   auto s = run_for(ctx, stats::get(guest_client), 120s);
-  const double up_after = std::stod(guest_file(qga, "/proc/uptime"));
-  const std::string meminfo = guest_file(qga, "/proc/meminfo");
-  const std::string stat = guest_file(qga, "/proc/stat");
+  const double up_after = std::stod(qga.read_file("/proc/uptime"));
+  const std::string meminfo = qga.read_file("/proc/meminfo");
+  const std::string stat = qga.read_file("/proc/stat");
 
-  EXPECT_EQ(s.memory.total_bytes, meminfo_kb(meminfo, "MemTotal") * 1024);
-  EXPECT_EQ(s.memory.swap_total_bytes, meminfo_kb(meminfo, "SwapTotal") * 1024);
-  EXPECT_EQ(s.cpu.online_cpus, cpu_lines(stat));
-  EXPECT_EQ(s.cpu.boot_time_seconds, stat_value(stat, "btime"));
+  EXPECT_EQ(s.memory.total_bytes, proc::kib_field(meminfo, "MemTotal") * 1024);
+  EXPECT_EQ(s.memory.swap_total_bytes, proc::kib_field(meminfo, "SwapTotal") * 1024);
+  EXPECT_EQ(s.cpu.online_cpus, proc::cpu_lines(stat));
+  EXPECT_EQ(s.cpu.boot_time_seconds, proc::stat_value(stat, "btime"));
   EXPECT_GE(s.uptime_seconds, up_before - 0.01);
   EXPECT_LE(s.uptime_seconds, up_after + 0.01);
   EXPECT_GT(s.process_count, 0u);
   EXPECT_GT(s.load.total_tasks, 0u);
 
   // Interfaces: exactly the guest's /proc/net/dev.
-  std::istringstream net(guest_file(qga, "/proc/net/dev"));
-  std::string line;
-  std::vector<std::string> names;
-  while (std::getline(net, line)) {
-    const auto colon = line.find(':');
-    if (colon == std::string::npos || line.find('|') != std::string::npos) continue;
-    std::string name = line.substr(0, colon);
-    name.erase(0, name.find_first_not_of(' '));
-    names.push_back(name);
-  }
+  const auto names = proc::interface_names(qga.read_file("/proc/net/dev"));
   ASSERT_EQ(s.interfaces.size(), names.size());
   for (std::size_t i = 0; i < names.size(); ++i) EXPECT_EQ(s.interfaces[i].name, names[i]);
 
   // Disks that did I/O in the guest are listed.
-  std::istringstream ds(guest_file(qga, "/proc/diskstats"));
-  while (std::getline(ds, line)) {
-    std::istringstream l(line);
-    std::string maj, min, name;
-    std::uint64_t reads = 0;
-    l >> maj >> min >> name >> reads;
-    if (reads == 0) continue;
+  for (const auto& name : proc::disks_that_read(qga.read_file("/proc/diskstats"))) {
     const bool listed = std::any_of(s.disks.begin(), s.disks.end(), [&](const auto& d) { return d.name == name; });
     EXPECT_TRUE(listed) << name;
   }
@@ -167,9 +103,10 @@ TEST_F(GuestStats, MeasureTheAgentsCpuCostInTheGuest) {
 }
 
 TEST_F(GuestStats, ShowInTetherctl) {
-  const std::string base = std::string(test::tetherctl_binary) + " --socket " + guest.tether_socket() + " --timeout 60 ";
-  EXPECT_EQ(WEXITSTATUS(std::system((base + "stats >/dev/null 2>&1").c_str())), 0);
-  EXPECT_EQ(WEXITSTATUS(std::system((base + "--json stats --watch 100 --count 3 >/dev/null 2>&1").c_str())), 0);
+  for (const char* args : {"stats", "--json stats --watch 100 --count 3"}) {
+    const auto r = test::run_tetherctl("--socket " + guest.tether_socket() + " --timeout 60 " + args);
+    EXPECT_EQ(r.status, 0) << args << ":\n" << r.out;
+  }
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 #include "vm_fixture.hpp"
 
+#include "support/slurp.hpp"
 #include "vm_guest_config.hpp"
 
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <stdexcept>
 #include <set>
@@ -82,10 +82,7 @@ vm_guest::vm_guest(const std::string& extra_append) try : qemu_(default_options(
 
 vm_guest::~vm_guest() { g_alive.erase(this); }
 
-std::string vm_guest::console() const {
-  std::ifstream f(qemu_.console_path());
-  return std::string((std::istreambuf_iterator<char>(f)), {});
-}
+std::string vm_guest::console() const { return slurp(qemu_.console_path()); }
 
 void vm_test::TearDown() {
   if (!HasFailure()) return;

@@ -12,7 +12,10 @@
 #include <memory>
 #include <string>
 
+#include <boost/asio/io_context.hpp>
+
 #include "support/qemu_guest.hpp"
+#include "tether/client.hpp"
 
 namespace tether::test {
 
@@ -34,6 +37,11 @@ class vm_guest {
   std::string qmp_socket() const { return qemu_.socket("qmp"); }
   std::string qga_socket() const { return qemu_.socket("qga"); }
   std::string raw_socket() const { return qemu_.socket("raw"); }
+  // For a libtether client of the guest's agent; the default call deadline
+  // allows for a loaded TCG guest.
+  client_options agent_client_options(std::chrono::milliseconds call_timeout = std::chrono::seconds(60)) const {
+    return {.socket_path = tether_socket(), .call_timeout = call_timeout};
+  }
   std::string console_tail(int lines = 40) const { return file_tail(qemu_.console_path(), lines); }
   // The whole serial console so far.
   std::string console() const;
@@ -54,6 +62,14 @@ class vm_test : public ::testing::Test {
  protected:
   vm_guest& guest = vm_guest::shared();
   void TearDown() override;
+};
+
+// A VM test with one libtether client of the guest's agent (it connects on
+// first use).
+class vm_client_test : public vm_test {
+ protected:
+  boost::asio::io_context ctx;
+  client guest_client{ctx.get_executor(), guest.agent_client_options()};
 };
 
 }  // namespace tether::test
