@@ -153,12 +153,13 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   const std::string& greeting() const { return greeting_; }
   std::uint64_t event_mark() const { return next_position_; }
 
-  awaitable<void> connect() {
+  awaitable<void> connect(milliseconds timeout) {
     if (connected_) co_return;
     if (closed_) throw error(tether::errc::closed, "QMP client is closed");
     if (started_) throw error(tether::errc::connection_failed, "QMP connection to " + opts_.socket_path + " failed earlier; make a new client");
     started_ = true;
-    const auto deadline = deadline_after(opts_.command_timeout);
+    if (timeout.count() <= 0) timeout = opts_.command_timeout;
+    const auto deadline = deadline_after(timeout);
     boost::system::error_code ec;
     co_await sock_.async_connect(stream_protocol::endpoint(opts_.socket_path),
                                  asio::redirect_error(use_awaitable, ec));
@@ -176,7 +177,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       const bool in_time = co_await wait_until(changed_, deadline);
       if (!in_time && !have_greeting_)
         throw error(tether::errc::timeout, "QEMU sent no QMP greeting on " + opts_.socket_path + " within " +
-                                               seconds_text(opts_.command_timeout));
+                                               seconds_text(timeout));
     }
     connected_ = true;
     const auto left = std::chrono::duration_cast<milliseconds>(deadline - clock::now());
@@ -408,7 +409,7 @@ client::client(asio::any_io_executor ex, options opts)
 
 client::~client() { impl_->close(); }
 
-awaitable<void> client::connect() { co_await impl_->connect(); }
+awaitable<void> client::connect(call_options call) { co_await impl_->connect(call.timeout); }
 bool client::connected() const noexcept { return impl_->connected(); }
 const std::string& client::greeting() const { return impl_->greeting(); }
 void client::close() { impl_->close(); }
@@ -500,7 +501,7 @@ blocking_client::~blocking_client() {
   ctx_->poll();
 }
 
-void blocking_client::connect() { tether::detail::run_blocking(*ctx_, client_->connect()); }
+void blocking_client::connect(call_options call) { tether::detail::run_blocking(*ctx_, client_->connect(call)); }
 
 std::string blocking_client::execute(std::string_view command, std::string_view arguments, call_options call) {
   return tether::detail::run_blocking(*ctx_, client_->execute(command, arguments, call));

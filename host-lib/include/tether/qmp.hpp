@@ -61,7 +61,8 @@ struct options {
   // QEMU's QMP socket (-qmp unix:PATH,server=on,wait=off or -chardev socket +
   // -mon mode=control).
   std::string socket_path;
-  // Default time a command may take until its reply. Also bounds connect().
+  // Default time a command may take until its reply, and connect() until
+  // the capabilities are negotiated (a call_options timeout of 0 means this).
   milliseconds command_timeout{10'000};
   // Largest JSON message accepted from QEMU.
   std::size_t max_message_size = 16u << 20;
@@ -103,7 +104,7 @@ class client {
 
   // Connects, reads QEMU's greeting and negotiates capabilities. Throws
   // tether::error (connection_failed, timeout, protocol_error).
-  boost::asio::awaitable<void> connect();
+  boost::asio::awaitable<void> connect(call_options call = {});
   // True between a successful connect() and close() or a connection failure.
   bool connected() const noexcept;
   // QEMU's greeting ({"QMP": {"version": ..., "capabilities": [...]}}), as
@@ -156,7 +157,7 @@ class blocking_client {
   blocking_client(const blocking_client&) = delete;
   blocking_client& operator=(const blocking_client&) = delete;
 
-  void connect();
+  void connect(call_options call = {});
   bool connected() const noexcept { return client_->connected(); }
   const std::string& greeting() const { return client_->greeting(); }
   std::string execute(std::string_view command, std::string_view arguments = "{}", call_options call = {});
