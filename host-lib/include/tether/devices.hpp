@@ -4,7 +4,7 @@
 //   // after QMP device_add of a disk with serial=disk7:
 //   auto d = co_await tether::devices::wait_for(
 //       guest, {.subsystem = "block", .properties = {{"ID_SERIAL", "disk7"}}}, 30s);
-//   // d.devnode() == "/dev/vdb", d.devlinks() has /dev/disk/by-id/virtio-disk7
+//   // d.devnode == "/dev/vdb", d.devlinks has /dev/disk/by-id/virtio-disk7
 //
 // Only devices that udev in the guest has initialized (rules applied) count.
 // Every call fails with a remote UNAVAILABLE error when systemd-udevd does not
