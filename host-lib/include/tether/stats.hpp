@@ -259,9 +259,9 @@ class subscription {
   bool ended_ = false;
 };
 
-// Starts a subscription and returns once the agent has accepted it. Throws
-// tether::error (invalid_argument for an interval out of range; remote
-// errors; connectivity).
+// Starts a subscription: the agent sends one sample at once, then one per
+// interval. Throws tether::error (invalid_argument for an interval out of
+// range; connectivity); the agent's refusal comes from next().
 boost::asio::awaitable<subscription> subscribe(client& guest, subscribe_options opts = {},
                                                call_options call = {});
 
