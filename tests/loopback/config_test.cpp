@@ -164,6 +164,27 @@ TEST(AgentConfigFile, WithAnErrorStopsTheAgentWithFileLineAndStatus2) {
   EXPECT_NE(r.output.find(config + ":3: unknown key 'max_calls' in [limits]"), std::string::npos) << r.output;
 }
 
+// A flag checks its value as the config key does: the agent refuses to start.
+TEST(AgentConfigFlags, ARelativeFilesRootABadExecUserOrARelativeHookDirStopsTheAgentWithStatus2) {
+  test::temp_dir dir;
+  const std::string listen = " --config /dev/null --listen-unix " + dir.path() + "/s.sock";
+  const std::pair<std::string, std::string> cases[] = {
+      {"--files-root data", "--files-root needs absolute paths, got 'data'"},
+      {"--exec-user -rf", "--exec-user has an invalid user name '-rf'"},
+      {"--host-halt-dir hooks", "--host-halt-dir needs an absolute directory, got 'hooks'"},
+  };
+  for (const auto& [flag, message] : cases) {
+    const auto r = run_agent(flag + listen);
+    EXPECT_EQ(r.exit_status, 2) << flag;
+    EXPECT_NE(r.output.find(message), std::string::npos) << r.output;
+  }
+  // The same values from the file: the same words after the key's name.
+  const auto config = write_config(dir, "[files]\nroots = data\n");
+  const auto r = run_agent("--config " + config + " --check-config");
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_NE(r.output.find(config + ":2: files.roots needs absolute paths, got 'data'"), std::string::npos) << r.output;
+}
+
 TEST(AgentConfigFile, GivenExplicitlyButMissingIsAnError) {
   test::temp_dir dir;
   const auto r = run_agent("--config " + dir.path() + "/missing.conf --check-config");

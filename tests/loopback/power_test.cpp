@@ -368,6 +368,22 @@ TEST(AGuestFile, IsRefusedWithFileAndLineForEachMistake) {
                                               "/d/b.conf: 'relative/qmp.sock' is not an absolute path"}));
 }
 
+TEST(AGuestFile, FollowsTheSharedIniDialect) {
+  // A key set twice, a control character, a section header (guest files have none).
+  const std::vector<std::string> expected = {"/d/c.conf:2: socket is set twice (first on line 1)",
+                                             "/d/c.conf:3: contains a control character",
+                                             "/d/c.conf:4: expected KEY = VALUE, got '[guest]'"};
+  std::vector<std::string> errors;
+  const bool parsed = power::parse_guest("socket = /s\nsocket = /t\nname = a\x01b\n[guest]\n", "/d/c.conf", errors)
+                          .has_value();
+  EXPECT_FALSE(parsed);
+  EXPECT_EQ(errors, expected);
+  errors.clear();
+  auto g = power::parse_guest("socket = /s\t# tab before the comment\r\n", "/d/d.conf", errors);
+  ASSERT_TRUE(g) << (errors.empty() ? "" : errors[0]);
+  EXPECT_EQ(g->socket, "/s");
+}
+
 TEST(AGuestDirectory, ListsTheConfFilesInNameOrderAndReportsTheBadOnes) {
   test::temp_dir d;
   write_file(d.path() + "/b.conf", "socket = /run/b.sock\n", 0644);

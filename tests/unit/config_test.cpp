@@ -1,4 +1,5 @@
 #include "config/config_file.hpp"
+#include "config/settings.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
 
@@ -273,6 +275,83 @@ TEST(AgentFlags, CheckConfigValidatesAndAsksToExit) {
   EXPECT_FALSE(r.options.config.exec_enabled);
 }
 
+// What a flag or a key refuses, with the name in front cut off: both paths
+// go through the one setting, so the rest of the message is the same.
+std::string flag_error(const std::string& flag, const std::string& value) {
+  try {
+    parse_argv({"--config", "/dev/null", flag, value});
+  } catch (const usage_error& e) {
+    const std::string what = e.what();
+    return what.starts_with(flag + " ") ? what.substr(flag.size() + 1) : "unexpected: " + what;
+  }
+  return "";
+}
+
+std::string key_error(const setting& s, const std::string& value) {
+  const std::string e = error_of("[" + std::string(s.section) + "]\n" + std::string(s.key) + " = " + value + "\n");
+  const std::string head = "test.conf:2: " + s.dotted() + " ";
+  return e.starts_with(head) ? e.substr(head.size()) : "unexpected: " + e;
+}
+
+TEST(AgentSettings, AFlagRefusesWhatItsConfigKeyRefusesWithTheSameWords) {
+  const std::map<std::string, std::string> bad = {
+      {"--files-root", "data"},        {"--exec-user", "-rf"},      {"--host-halt-dir", "hooks"},
+      {"--max-frame-size", "1k"},      {"--max-calls", "0"},        {"--stream-window", "4095"},
+      {"--event-window", "-1"},        {"--udev-ring-size", "15"},  {"--udev-reorder-ms", "60001"},
+      {"--power-method", "acpi"},      {"--log-level", "loud"},
+  };
+  std::size_t both = 0;
+  for (const auto& s : settings()) {
+    if (s.flag.empty() || !s.has_key()) continue;
+    ++both;
+    const auto it = bad.find(std::string(s.flag));
+    ASSERT_NE(it, bad.end()) << s.flag << " has a config key: add a bad value for it here";
+    const auto from_flag = flag_error(it->first, it->second);
+    EXPECT_NE(from_flag, "") << it->first << " accepted '" << it->second << "'";
+    EXPECT_EQ(from_flag, key_error(s, it->second)) << it->first;
+  }
+  EXPECT_EQ(both, bad.size());
+}
+
+TEST(AgentSettings, RelativeFilesRootsBadExecUsersAndRelativeHookDirsAreRefusedOnBothPaths) {
+  EXPECT_EQ(flag_error("--files-root", "data"), "needs absolute paths, got 'data'");
+  EXPECT_EQ(error_of("[files]\nroots = data\n"), "test.conf:2: files.roots needs absolute paths, got 'data'");
+  EXPECT_EQ(flag_error("--exec-user", "a b"), "has an invalid user name 'a b'");
+  EXPECT_EQ(flag_error("--exec-user", ""), "has an invalid user name ''");
+  EXPECT_EQ(flag_error("--host-halt-dir", "hooks"), "needs an absolute directory, got 'hooks'");
+  EXPECT_EQ(flag_error("--host-halt-dir", ""), "needs an absolute directory, got ''");
+}
+
+TEST(AgentSettings, AFilesRootFlagIsNormalisedLikeTheKey) {
+  EXPECT_EQ(parse_argv({"--config", "/dev/null", "--files-root", "/var//lib/../tmp/"}).options.config.files_roots,
+            parse("[files]\nroots = /var//lib/../tmp/\n").config.files_roots);
+  EXPECT_EQ(parse("[files]\nroots = /var//lib/../tmp/\n").config.files_roots, std::vector<std::string>{"/var/tmp"});
+}
+
+TEST(AgentSettings, ASwitchTakesNoValueAndAValueFlagNeedsOne) {
+  EXPECT_THROW(parse_argv({"--power-simulate=yes"}), usage_error);
+  EXPECT_THROW(parse_argv({"--config", "/dev/null", "--log-level"}), usage_error);
+}
+
+TEST(AgentHelp, ListsEveryFlagWithItsConfigKeyAndTheDefaultsTheCodeUses) {
+  const std::string help = usage_text();
+  for (const auto& s : settings()) {
+    if (s.flag.empty()) continue;
+    EXPECT_NE(help.find("  " + std::string(s.flag)), std::string::npos) << s.flag;
+  }
+  // Wrapped and padded: compare with each run of blanks as one space.
+  const std::string flat = std::regex_replace(help, std::regex("\\s+"), " ");
+  for (const auto& s : settings()) {
+    if (!s.flag.empty() && s.has_key()) {
+      EXPECT_NE(flat.find("config: " + s.dotted()), std::string::npos) << s.flag;
+    }
+  }
+  EXPECT_NE(flat.find("(default 1024); config: limits.max_concurrent_calls"), std::string::npos) << flat;
+  EXPECT_NE(flat.find("--config PATH agent config file (default " + default_config_path()), std::string::npos);
+  for (const auto& line : {std::string("--help"), std::string("--version")})
+    EXPECT_NE(help.find(line), std::string::npos);
+}
+
 // The shipped /etc/tether/agent.conf documents each key as a commented-out
 // `#key = value` line. Uncommented, every such line must be a valid key, and
 // the limits it shows must be the defaults the code really uses.
@@ -301,6 +380,26 @@ TEST(ShippedConfig, DocumentsOnlyValidKeysAndTheRealDefaults) {
   EXPECT_EQ(all.config.exec_enabled, defaults.config.exec_enabled);
   EXPECT_EQ(all.power.host_halt_dir, defaults.power.host_halt_dir);
   EXPECT_EQ(all.power.method, defaults.power.method);
+}
+
+// Every key of the settings table is documented in the shipped file, as a
+// commented-out `#key = ` line under its section.
+TEST(ShippedConfig, DocumentsEveryKeyOfTheSettingsTable) {
+  std::ifstream in(std::string(tether::test::source_dir) + "/config/agent.conf");
+  ASSERT_TRUE(in) << "config/agent.conf not found";
+  std::string line, section;
+  std::set<std::string> documented;
+  while (std::getline(in, line)) {
+    if (line.starts_with("[")) section = line.substr(1, line.find(']') - 1);
+    std::smatch m;
+    if (std::regex_search(line, m, std::regex("^#([a-z_]+) =")) && !section.empty())
+      documented.insert(section + "." + m[1].str());
+  }
+  for (const auto& s : settings()) {
+    if (s.has_key()) {
+      EXPECT_TRUE(documented.contains(s.dotted())) << s.dotted() << " is not in config/agent.conf";
+    }
+  }
 }
 
 }  // namespace

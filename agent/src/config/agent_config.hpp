@@ -12,7 +12,7 @@
 //          must be listed unless it is empty. exec_enabled == false disables
 //          the whole exec service (the registry answers DISABLED_BY_CONFIG;
 //          exec is never made).
-// --files-root / --exec-user flags replace these lists (options.cpp).
+// --files-root / --exec-user flags replace these lists (config/settings.cpp).
 #pragma once
 
 #include <optional>

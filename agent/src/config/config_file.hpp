@@ -1,12 +1,11 @@
-// The agent config file (/etc/tether/agent.conf): INI-like `key = value`
-// lines under `[section]` headers, whole-line `#` comments. Every key and
-// section is known in advance: an unknown one, a bad value or a key set twice
-// is an error naming the file and line, so a typo never passes silently.
-// config/agent.conf documents every key.
+// The agent config file (/etc/tether/agent.conf), in the INI dialect of
+// tether/common/ini.hpp: `key = value` lines under `[section]` headers, `#`
+// comments. Every key and section is one of settings() (config/settings.hpp):
+// an unknown one, a bad value or a key set twice is an error naming the file
+// and line, so a typo never passes silently. config/agent.conf documents
+// every key.
 #pragma once
 
-#include <cstdint>
-#include <span>
 #include <string>
 #include <string_view>
 
@@ -26,31 +25,14 @@ class config_error : public usage_error {
   using usage_error::usage_error;
 };
 
-// A numeric setting that has both a command-line flag and a config key, so
-// both accept the same range.
-struct number_setting {
-  std::string_view flag;     // "--max-calls"
-  std::string_view section;  // "limits"
-  std::string_view key;      // "max_concurrent_calls"
-  std::uint64_t min, max;
-  void (*apply)(agent_options&, std::uint64_t);
-};
-std::span<const number_setting> number_settings();
-
-// Parses `value` as a decimal number in [min, max]; throws std::invalid_argument
-// with "needs a number from MIN to MAX, got 'VALUE'".
-std::uint64_t parse_bounded(std::string_view value, std::uint64_t min, std::uint64_t max);
-
-bool is_log_level(std::string_view s);
-
 // Applies the settings in `text` to `into`; `path` is used in messages and
 // becomes into.config.source. Throws config_error.
 void apply_config(std::string_view text, const std::string& path, agent_options& into);
 
-// Reads `path` (a regular file, or /dev/null for an empty config) and applies
-// it. If `required` is false and the file does not exist, `into` is left
-// unchanged and false is returned. Throws config_error for any other problem
-// (unreadable, too large, invalid contents).
+// Reads `path` (a regular file of at most 1 MiB, or /dev/null for an empty
+// config) and applies it. If `required` is false and the file does not
+// exist, `into` is left unchanged and false is returned. Throws config_error
+// for any other problem (unreadable, too large, invalid contents).
 bool load_config_file(const std::string& path, bool required, agent_options& into);
 
 }  // namespace tether::agent

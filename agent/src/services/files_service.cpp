@@ -9,14 +9,18 @@
 #include <cstring>
 #include <filesystem>
 
-#include "files/atomic_file.hpp"
 #include "files/background_checksum.hpp"
+#include "files/call_errors.hpp"
+#include "files/off_loop.hpp"
+#include "files/upload.hpp"
 #include "tether/common/unique_fd.hpp"
 #include "tether/v1/files.pb.h"
 
 namespace tether::agent {
 
 namespace fs = std::filesystem;
+using files::checksum_from;
+using files::fail_errno;
 
 struct files_service::worker {
   asio::thread_pool pool{1};  // fsync, recursive removal
@@ -35,16 +39,6 @@ namespace {
 // loop per byte (download with XXH64 in the TCG guest: 253 -> 319 MB/s),
 // still well under a millisecond of channel time each.
 constexpr std::size_t read_chunk = 256 * 1024;
-
-checksum_kind checksum_from(v1::Checksum c) {
-  if (const auto kind = checksum_kind_from(c)) return *kind;
-  throw call_error(v1::ERROR_CODE_INVALID_ARGUMENT,
-                   "unknown checksum " + std::to_string(static_cast<int>(c)) + " (this agent knows sha256, xxh64)");
-}
-
-[[noreturn]] void fail_errno(int err, const std::string& what) {
-  throw call_error(error_code_from_errno(err), what + ": " + std::strerror(err));
-}
 
 std::int64_t to_ns(const timespec& ts) {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
@@ -85,7 +79,9 @@ files_service::files_service(std::vector<std::string> roots)
 files_service::~files_service() = default;
 
 void files_service::add_methods(service_registry& registry) {
-  registry.add_method("files.Upload", [this](call_context& c) { return upload(c); });
+  registry.add_method("files.Upload", [this](call_context& c) {
+    return files::upload(c, policy_, {worker_->pool, worker_->hash});
+  });
   registry.add_method("files.Download", [this](call_context& c) { return download(c); });
   registry.add_method("files.Stat", [this](call_context& c) { return stat(c); });
   registry.add_method("files.List", [this](call_context& c) { return list(c); });
@@ -93,121 +89,6 @@ void files_service::add_methods(service_registry& registry) {
   registry.add_method("files.Remove", [this](call_context& c) { return remove(c); });
   registry.add_method("files.Rename", [this](call_context& c) { return rename(c); });
   registry.add_method("files.Symlink", [this](call_context& c) { return symlink(c); });
-}
-
-namespace {
-// A plain function, not a capturing lambda: a coroutine's parameters live in
-// its frame, a lambda's captures do not.
-awaitable<int> run_job(std::shared_ptr<std::function<int()>> job) { co_return (*job)(); }
-}  // namespace
-
-awaitable<int> files_service::off_loop(std::function<int()> job) {
-  // co_spawn onto the worker, completion back on the caller's executor.
-  auto shared = std::make_shared<std::function<int()>>(std::move(job));
-  co_return co_await asio::co_spawn(worker_->pool, run_job(std::move(shared)), use_awaitable);
-}
-
-awaitable<std::string> files_service::upload(call_context& call) {
-  const auto req = call.request<v1::UploadRequest>();
-  const std::string path = req.path();
-  const auto kind = checksum_from(req.checksum());
-  const std::string algo(checksum::name(kind));
-  policy_.check(path);
-  const auto [dir, name] = files::split_path(path);
-  if (name.empty() || name == "." || name == "..")
-    throw call_error(v1::ERROR_CODE_INVALID_ARGUMENT, "'" + path + "' does not name a file");
-
-  if (req.make_parents()) {
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) fail_errno(ec.value(), "cannot create directory '" + dir + "'");
-  }
-  struct stat existing{};
-  if (::lstat(path.c_str(), &existing) == 0) {
-    if (!req.overwrite())
-      throw call_error(v1::ERROR_CODE_ALREADY_EXISTS, "'" + path + "' exists; pass overwrite to replace it");
-    if (S_ISDIR(existing.st_mode))
-      throw call_error(v1::ERROR_CODE_ALREADY_EXISTS, "'" + path + "' is a directory");
-  }
-
-  std::optional<files::atomic_file> file;
-  try {
-    file.emplace(path);
-    file->reserve(req.size());
-  } catch (const std::system_error& e) {
-    fail_errno(e.code().value(), e.what());
-  }
-
-  const auto loop = co_await asio::this_coro::executor;
-  files::background_checksum hash(worker_->hash, loop, kind);
-  std::uint64_t bytes = 0;
-  for (;;) {
-    auto chunk = co_await call.read(0);
-    if (!chunk) break;
-    try {
-      file->write_all(*chunk);
-    } catch (const std::system_error& e) {
-      fail_errno(e.code().value(), e.what());
-    }
-    bytes += chunk->size();
-    auto owned = std::make_shared<const std::string>(std::move(*chunk));
-    co_await hash.submit(std::move(owned));
-    co_await asio::post(loop, use_awaitable);
-  }
-  const std::size_t digest_size = checksum::digest_size(kind);
-  std::string expected;
-  for (;;) {
-    auto chunk = co_await call.read(1);
-    if (!chunk) break;
-    if (expected.size() + chunk->size() > digest_size)
-      throw call_error(v1::ERROR_CODE_PROTOCOL_ERROR, "the " + algo + " trailer (stream 1) is longer than " +
-                                                          std::to_string(digest_size) + " bytes");
-    expected += *chunk;
-  }
-  const std::string digest = co_await hash.finish();
-  if (expected.size() != digest_size)
-    throw call_error(v1::ERROR_CODE_INVALID_ARGUMENT, "the upload ended without the host's " + algo + " (stream 1)");
-  if (expected != digest)
-    throw call_error(v1::ERROR_CODE_DATA_LOSS, algo + " mismatch for '" + path + "' after " + std::to_string(bytes) +
-                                                   " bytes: the guest received other bytes than the host sent; "
-                                                   "nothing was written");
-  if (req.size() && req.size() != bytes)
-    throw call_error(v1::ERROR_CODE_DATA_LOSS, "'" + path + "': announced " + std::to_string(req.size()) +
-                                                   " bytes, received " + std::to_string(bytes));
-  try {
-    if (req.size() > bytes) ::ftruncate(file->fd(), static_cast<off_t>(bytes));
-    file->set_attributes(req.has_mode() ? std::optional<std::uint32_t>(req.mode()) : std::nullopt,
-                         req.has_uid() ? std::optional<std::uint32_t>(req.uid()) : std::nullopt,
-                         req.has_gid() ? std::optional<std::uint32_t>(req.gid()) : std::nullopt,
-                         req.has_mtime_ns() ? std::optional<std::int64_t>(req.mtime_ns()) : std::nullopt);
-  } catch (const std::system_error& e) {
-    fail_errno(e.code().value(), e.what());
-  }
-  // Named jobs: GCC 12 destroys temporaries in a co_await expression twice.
-  const int fd = file->fd();
-  std::function<int()> sync_file = [fd] { return ::fsync(fd) == 0 ? 0 : errno; };
-  const int sync_err = co_await off_loop(std::move(sync_file));
-  if (sync_err) fail_errno(sync_err, "cannot fsync '" + path + "'");
-  try {
-    file->commit(req.overwrite());
-  } catch (const std::system_error& e) {
-    if (e.code().value() == EEXIST)
-      throw call_error(v1::ERROR_CODE_ALREADY_EXISTS, "'" + path + "' appeared during the upload; pass overwrite to replace it");
-    fail_errno(e.code().value(), e.what());
-  }
-  // The new name must survive a crash too.
-  const std::string d = dir;
-  std::function<int()> sync_dir = [d] {
-    unique_fd dfd(::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    return dfd && ::fsync(dfd.get()) == 0 ? 0 : errno;
-  };
-  co_await off_loop(std::move(sync_dir));
-
-  v1::TransferReply reply;
-  reply.set_bytes(bytes);
-  reply.set_digest(digest);
-  reply.set_checksum(req.checksum());
-  co_return reply.SerializeAsString();
 }
 
 awaitable<std::string> files_service::download(call_context& call) {
@@ -339,7 +220,7 @@ awaitable<std::string> files_service::remove(call_context& call) {
       fs::remove_all(path, ec);
       return ec.value();
     };
-    const int err = co_await off_loop(std::move(remove_tree));
+    const int err = co_await files::off_loop(worker_->pool, std::move(remove_tree));
     if (err) fail_errno(err, "cannot remove '" + path + "'");
   } else if ((S_ISDIR(st.st_mode) ? ::rmdir(path.c_str()) : ::unlink(path.c_str())) != 0) {
     if (errno == ENOTEMPTY)

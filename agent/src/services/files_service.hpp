@@ -1,8 +1,7 @@
 // Service "files": upload, download, stat, list, mkdir, remove, rename,
-// symlink. See proto/tether/v1/files.proto.
+// symlink. See proto/tether/v1/files.proto. Upload lives in files/upload.cpp.
 #pragma once
 
-#include <functional>
 #include <memory>
 
 #include "files/path_policy.hpp"
@@ -20,7 +19,6 @@ class files_service final : public service {
   void add_methods(service_registry& registry) override;
 
  private:
-  awaitable<std::string> upload(call_context& call);
   awaitable<std::string> download(call_context& call);
   awaitable<std::string> stat(call_context& call);
   awaitable<std::string> list(call_context& call);
@@ -28,11 +26,6 @@ class files_service final : public service {
   awaitable<std::string> remove(call_context& call);
   awaitable<std::string> rename(call_context& call);
   awaitable<std::string> symlink(call_context& call);
-
-  // Runs `job` (fsync, recursive removal: calls that may take long) on the
-  // service's own thread and returns its errno (0 on success), so the
-  // event loop never waits for a disk.
-  awaitable<int> off_loop(std::function<int()> job);
 
   files::path_policy policy_;
   struct worker;

@@ -1,70 +1,55 @@
-// The guests.d files of shutdown_all (power::load_guests).
-#include "tether/power.hpp"
-
+// The host's guest list, /etc/tether/guests.d/NAME.conf (format in
+// tether/power.hpp and README), on the shared INI reader: no sections, keys
+// name, socket and qmp.
 #include <dirent.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <memory>
-#include <sstream>
+
+#include "tether/common/ini.hpp"
+#include "tether/power.hpp"
 
 namespace tether::power {
-
 namespace {
 
-std::string trim(std::string s) {
-  const auto b = s.find_first_not_of(" \t\r");
-  if (b == std::string::npos) return {};
-  const auto e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
+// A guest file is a few lines.
+constexpr ini::limits guest_file_limits{.max_file_bytes = 64 * 1024, .max_line_bytes = 64 * 1024};
 
 }  // namespace
-
-// --- guests.d ----------------------------------------------------------------
 
 std::optional<guest_config> parse_guest(const std::string& text, const std::string& file,
                                         std::vector<std::string>& errors) {
   guest_config g;
   g.file = file;
-  std::istringstream in(text);
-  std::string line;
-  int n = 0;
   bool ok = true;
-  auto bad = [&](const std::string& what) {
+  auto bad = [&](std::size_t n, const std::string& what) {
     errors.push_back(file + ":" + std::to_string(n) + ": " + what);
     ok = false;
   };
-  while (std::getline(in, line)) {
-    ++n;
-    // Comments: whole lines, or from a '#' after a blank to the end.
-    for (std::size_t h = line.find('#'); h != std::string::npos; h = line.find('#', h + 1))
-      if (h == 0 || line[h - 1] == ' ' || line[h - 1] == '\t') {
-        line.resize(h);
-        break;
-      }
-    line = trim(line);
-    if (line.empty()) continue;
-    const auto eq = line.find('=');
-    if (eq == std::string::npos) {
-      bad("expected KEY = VALUE, got '" + line + "'");
+  for (const auto& l : ini::parse(text, guest_file_limits)) {
+    using kind = ini::line::kind;
+    // A guest file has no sections: a header is just not KEY = VALUE.
+    const bool not_a_pair = l.what == kind::section || (l.what == kind::error && (l.error == ini::line_error::not_a_pair ||
+                                                                               l.error == ini::line_error::unclosed_section));
+    if (not_a_pair) {
+      bad(l.number, "expected KEY = VALUE, got '" + l.text + "'");
       continue;
     }
-    const std::string key = trim(line.substr(0, eq));
-    const std::string value = trim(line.substr(eq + 1));
-    if (value.empty()) {
-      bad("'" + key + "' has no value");
+    if (l.what == kind::error) {
+      bad(l.number, l.message);
       continue;
     }
-    if (key == "name") g.name = value;
-    else if (key == "socket") g.socket = value;
-    else if (key == "qmp") g.qmp = value;
-    else bad("unknown key '" + key + "' (known: name, socket, qmp)");
+    if (l.value.empty()) {
+      bad(l.number, "'" + l.key + "' has no value");
+      continue;
+    }
+    if (l.key == "name") g.name = l.value;
+    else if (l.key == "socket") g.socket = l.value;
+    else if (l.key == "qmp") g.qmp = l.value;
+    else bad(l.number, "unknown key '" + l.key + "' (known: name, socket, qmp)");
   }
-  n = 0;
   if (g.socket.empty()) {
     errors.push_back(file + ": no 'socket = PATH' (the guest's tether chardev socket)");
     ok = false;
@@ -98,19 +83,18 @@ guest_list load_guests(const std::string& dir) {
   std::sort(names.begin(), names.end());
   for (const auto& name : names) {
     const std::string path = dir + "/" + name;
-    std::ifstream f(path);
-    if (!f) {
-      out.errors.push_back(path + ": cannot read: " + std::strerror(errno));
+    std::string text;
+    try {
+      text = ini::read_file(path, guest_file_limits.max_file_bytes);
+    } catch (const ini::file_error& e) {
+      using reason = ini::file_error::reason;
+      out.errors.push_back(path + ": " +
+                           (e.why() == reason::too_large     ? std::string("larger than 64 KiB; not a guest file")
+                            : e.why() == reason::not_regular ? std::string(e.what())
+                                                             : "cannot read: " + std::string(std::strerror(e.error_number()))));
       continue;
     }
-    std::ostringstream text;
-    text << f.rdbuf();
-    // Bounded: a guest file is a few lines.
-    if (text.str().size() > 64 * 1024) {
-      out.errors.push_back(path + ": larger than 64 KiB; not a guest file");
-      continue;
-    }
-    if (auto g = parse_guest(text.str(), path, out.errors)) out.guests.push_back(std::move(*g));
+    if (auto g = parse_guest(text, path, out.errors)) out.guests.push_back(std::move(*g));
   }
   for (std::size_t i = 0; i < out.guests.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
