@@ -38,6 +38,24 @@ captured run(blocking_client& guest, options opts, run_options run, call_options
   return guest.run(exec::run(guest.async(), std::move(opts), std::move(run), call));
 }
 
+blocking_process blocking_process::start(blocking_client& guest, options opts, call_options call) {
+  // Through an optional: a process has no empty state to hold a result in.
+  auto started = guest.run([](client& c, options o, call_options co) -> boost::asio::awaitable<std::optional<process>> {
+    co_return co_await process::start(c, std::move(o), co);
+  }(guest.async(), std::move(opts), call));
+  return blocking_process(guest, std::move(*started));
+}
+
+std::optional<output_chunk> blocking_process::read() { return guest_->run(process_.read()); }
+void blocking_process::write(std::string_view data) { guest_->run(process_.write(data)); }
+void blocking_process::signal(int sig, signal_options opts, call_options call) {
+  guest_->run(process_.signal(sig, opts, call));
+}
+void blocking_process::resize(std::uint16_t rows, std::uint16_t cols, call_options call) {
+  guest_->run(process_.resize(rows, cols, call));
+}
+exit_result blocking_process::wait() { return guest_->run(process_.wait()); }
+
 }  // namespace exec
 
 namespace files {

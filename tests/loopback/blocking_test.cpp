@@ -2,6 +2,7 @@
 // agent: the same calls as the coroutine API, run to completion on the
 // blocking_client's own io_context.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -53,6 +54,21 @@ TEST_F(ABlockingClient, RunsACommandAndCapturesItsOutputAndInput) {
   const auto cut = exec::run(guest, {.argv = {"echo", "0123456789"}}, {.output_limit = 4});
   EXPECT_EQ(cut.out, "0123");
   EXPECT_TRUE(cut.out_truncated);
+}
+
+TEST_F(ABlockingClient, StreamsAProcessItFeedsAndSignals) {
+  auto p = exec::blocking_process::start(guest, {.argv = {"sh", "-c", "read line; echo \"got $line\"; exec sleep 600"},
+                                                 .stdin = true});
+  p.write("hello\n");
+  p.close_stdin();
+  const auto chunk = p.read();
+  ASSERT_TRUE(chunk.has_value());
+  EXPECT_EQ(chunk->which, exec::stream_id::out);
+  EXPECT_EQ(chunk->bytes, "got hello\n");
+  p.signal(SIGTERM);
+  const auto r = p.wait();
+  EXPECT_EQ(r.signal, SIGTERM);
+  EXPECT_EQ(r.status(), 128 + SIGTERM);
 }
 
 TEST_F(ABlockingClient, MovesAndManagesFiles) {

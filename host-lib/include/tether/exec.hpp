@@ -130,7 +130,30 @@ struct run_options {
 // process::start.
 boost::asio::awaitable<captured> run(client& guest, options opts, run_options run = {}, call_options call = {});
 
-// Blocking form (blocking_client.hpp).
+// Blocking forms (blocking_client.hpp): run(), and a process whose calls
+// block (as subprocess.Popen's do).
 captured run(blocking_client& guest, options opts, run_options run = {}, call_options call = {});
+
+class blocking_process {
+ public:
+  // Starts the command as process::start() does.
+  static blocking_process start(blocking_client& guest, options opts, call_options call = {});
+
+  std::uint64_t call_id() const noexcept { return process_.call_id(); }
+  std::optional<output_chunk> read();
+  void write(std::string_view data);
+  void close_stdin() { process_.close_stdin(); }
+  void signal(int sig, signal_options opts = {}, call_options call = {});
+  void resize(std::uint16_t rows, std::uint16_t cols, call_options call = {});
+  exit_result wait();
+  void cancel() { process_.cancel(); }
+  // The asynchronous process.
+  process& async() noexcept { return process_; }
+
+ private:
+  blocking_process(blocking_client& guest, process p) : guest_(&guest), process_(std::move(p)) {}
+  blocking_client* guest_;
+  process process_;
+};
 
 }  // namespace tether::exec
