@@ -2,7 +2,10 @@
 # Boost 1.81 (libboost1.81-dev) is required, not 1.74: we rely on Asio's
 # per-operation cancellation, awaitable operators (timeouts as `op || timer`)
 # and as_tuple, none of which 1.74 has.
-find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS headers)
+# Boost.JSON (libboost-json1.81-dev) as a library for libtether's QMP client
+# and tetherctl: compiling its header-only sources into libtether would clash
+# with a program that links Boost.JSON itself.
+find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS headers json)
 find_package(Threads REQUIRED)
 find_package(Protobuf REQUIRED)
 find_package(PkgConfig REQUIRED)

@@ -11,7 +11,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 build_pkgs=(
   build-essential cmake pkg-config ninja-build ccache
-  libboost1.81-dev
+  libboost1.81-dev libboost-json1.81-dev  # Boost.JSON as a library: libtether must not compile its sources
   protobuf-compiler libprotobuf-dev
   libudev-dev libsystemd-dev
   libgtest-dev libgmock-dev

@@ -1,6 +1,7 @@
 #include "tether/client.hpp"
 
 #include "client_impl.hpp"
+#include "session_info.hpp"
 
 namespace tether {
 
@@ -77,7 +78,11 @@ awaitable<void> client::connect(call_options opts) {
 }
 
 bool client::connected() const noexcept { return impl_->connected(); }
-std::optional<v1::Hello> client::agent_hello() const { return impl_->agent_hello(); }
+std::optional<hello_info> client::agent_hello() const {
+  auto h = impl_->agent_hello();
+  if (!h) return std::nullopt;
+  return detail::to_hello_info(*h);
+}
 void client::close() { impl_->close(); }
 const client_options& client::options() const noexcept { return impl_->options(); }
 
@@ -89,20 +94,6 @@ awaitable<std::unique_ptr<call_stream>> client::start(std::string method, std::s
                                                       call_options opts) {
   auto c = co_await impl_->start(std::move(method), std::move(payload), opts);
   co_return std::make_unique<call_stream>(impl_, std::move(c));
-}
-
-awaitable<v1::PingReply> client::ping(std::string payload, call_options opts) {
-  v1::PingRequest req;
-  req.set_payload(std::move(payload));
-  co_return co_await call<v1::PingReply>("ping.Ping", req, opts);
-}
-
-awaitable<v1::InfoReply> client::info(call_options opts) {
-  co_return co_await call<v1::InfoReply>("info.Get", v1::InfoRequest{}, opts);
-}
-
-void client::throw_bad_reply(const std::string& type) {
-  throw error(errc::protocol_error, "agent's reply is not a valid " + type);
 }
 
 }  // namespace tether

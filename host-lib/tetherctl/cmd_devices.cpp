@@ -2,12 +2,11 @@
 // sees them.
 //   FILTER: --subsystem S --devtype T --sysname GLOB --property K=GLOB
 //           --tag T --attr K=GLOB   (property, tag, attr repeatable; all ANDed)
-#include <google/protobuf/util/json_util.h>
-
 #include <csignal>
 #include <iostream>
 
 #include "cli.hpp"
+#include "json_types.hpp"
 #include "tether/devices.hpp"
 
 namespace tetherctl {
@@ -31,7 +30,7 @@ bool parse_filter_flag(const std::vector<std::string>& args, std::size_t& i, dev
   } else if (is_flag(a, "--devtype")) {
     f.devtype = flag_value(args, i);
   } else if (is_flag(a, "--sysname")) {
-    f.sysname = flag_value(args, i);
+    f.sys_name = flag_value(args, i);
   } else if (is_flag(a, "--tag")) {
     f.tags.push_back(flag_value(args, i));
   } else if (is_flag(a, "--property")) {
@@ -39,44 +38,34 @@ bool parse_filter_flag(const std::vector<std::string>& args, std::size_t& i, dev
     f.properties.insert_or_assign(std::move(k), std::move(v));
   } else if (is_flag(a, "--attr")) {
     auto [k, v] = key_value("--attr");
-    f.sysattrs.insert_or_assign(std::move(k), std::move(v));
+    f.attributes.insert_or_assign(std::move(k), std::move(v));
   } else {
     return false;
   }
   return true;
 }
 
-std::string to_json(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions o;
-  o.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
-  return out;
-}
-
-std::string kind_of(const tether::v1::Device& d) {
-  return d.devtype().empty() ? d.subsystem() : d.subsystem() + "/" + d.devtype();
+std::string kind_of(const devices::device& d) {
+  return d.devtype.empty() ? d.subsystem : d.subsystem + "/" + d.devtype;
 }
 
 // One line: what udevadm monitor shows, plus the node.
-std::string device_line(const tether::v1::Device& d) {
+std::string device_line(const devices::device& d) {
   std::string s;
-  if (d.seqnum() != 0) s += std::to_string(d.seqnum()) + " ";
-  if (!d.action().empty()) s += d.action() + " ";
-  s += kind_of(d) + " " + d.sysname();
-  if (!d.devnode().empty()) s += " " + d.devnode();
-  s += " " + d.devpath();
-  if (d.out_of_order()) s += " (out of order)";
+  if (d.seqnum != 0) s += std::to_string(d.seqnum) + " ";
+  if (!d.action.empty()) s += d.action + " ";
+  s += kind_of(d) + " " + d.sys_name;
+  if (!d.devnode.empty()) s += " " + d.devnode;
+  s += " " + d.device_path;
+  if (d.out_of_order) s += " (out of order)";
   return s;
 }
 
-void print_details(const tether::v1::Device& d) {
-  for (const auto& l : d.devlinks()) std::cout << "  link " << l << "\n";
-  for (const auto& t : d.tags()) std::cout << "  tag  " << t << "\n";
-  std::map<std::string, std::string> props(d.properties().begin(), d.properties().end());
-  for (const auto& [k, v] : props) std::cout << "  " << k << "=" << v << "\n";
-  std::map<std::string, std::string> attrs(d.sysattrs().begin(), d.sysattrs().end());
-  for (const auto& [k, v] : attrs) std::cout << "  attr{" << k << "}=" << v << "\n";
+void print_details(const devices::device& d) {
+  for (const auto& l : d.devlinks) std::cout << "  link " << l << "\n";
+  for (const auto& t : d.tags) std::cout << "  tag  " << t << "\n";
+  for (const auto& [k, v] : d.properties) std::cout << "  " << k << "=" << v << "\n";
+  for (const auto& [k, v] : d.attributes) std::cout << "  attr{" << k << "}=" << v << "\n";
 }
 
 awaitable<int> run_devices(context& ctx) {
@@ -118,7 +107,7 @@ awaitable<int> run_wait_device(context& ctx) {
   try {
     r = co_await devices::wait(ctx.client, f, opts);
   } catch (const tether::error& e) {
-    if (e.remote_code() != tether::v1::ERROR_CODE_DEADLINE_EXCEEDED && e.code() != tether::errc::timeout) throw;
+    if (e.remote_code() != tether::remote_errc::deadline_exceeded && e.code() != tether::errc::timeout) throw;
     timed_out = e;
   }
   if (timed_out) {
@@ -126,10 +115,7 @@ awaitable<int> run_wait_device(context& ctx) {
     co_return exit_connection;  // 3: timed out
   }
   if (ctx.global.json) {
-    tether::v1::WaitDeviceReply reply;
-    reply.set_already(r.already);
-    if (r.device) *reply.mutable_device() = *r.device;
-    std::cout << to_json(reply) << "\n";
+    std::cout << to_json(r) << "\n";
   } else if (r.device) {
     std::cout << (opts.gone ? "gone: " : "") << device_line(*r.device) << "\n";
     if (!opts.gone) print_details(*r.device);
@@ -139,28 +125,28 @@ awaitable<int> run_wait_device(context& ctx) {
   co_return exit_ok;
 }
 
-void print_event(const tether::v1::DeviceEvent& ev, bool json, bool details) {
+void print_event(const devices::event& ev, bool json, bool details) {
+  using K = devices::event::kind;
   if (json) {
     std::cout << to_json(ev) << std::endl;  // flushed: consumers read line by line
     return;
   }
-  if (ev.has_device()) {
-    std::cout << device_line(ev.device()) << "\n";
-    if (details) print_details(ev.device());
-  } else if (ev.has_lost()) {
-    std::cout << "-- lost " << (ev.lost().count_unknown() ? std::string("an unknown number of")
-                                                          : std::to_string(ev.lost().count()))
-              << " events: " << ev.lost().reason() << "\n";
-  } else if (ev.has_replay_gap()) {
-    std::cout << "-- replay gap after " << ev.replay_gap().resume_after_seqnum() << ": "
-              << ev.replay_gap().reason() << "\n";
+  if (ev.what == K::device) {
+    std::cout << device_line(ev.device) << "\n";
+    if (details) print_details(ev.device);
+  } else if (ev.what == K::lost) {
+    std::cout << "-- lost " << (ev.lost.count_unknown ? std::string("an unknown number of")
+                                                      : std::to_string(ev.lost.count))
+              << " events: " << ev.lost.reason << "\n";
+  } else if (ev.what == K::replay_gap) {
+    std::cout << "-- replay gap after " << ev.gap.resume_after_seqnum << ": " << ev.gap.reason << "\n";
   }
   std::cout << std::flush;
 }
 
 awaitable<int> run_events(context& ctx) {
   devices::filter f;
-  devices::subscribe_options opts{.start_timeout = ctx.global.timeout};
+  devices::subscribe_options opts;
   bool details = false;
   long long count = -1;  // device events to print before exiting; -1: until interrupted
   for (std::size_t i = 0; i < ctx.args.size(); ++i) {
@@ -184,16 +170,15 @@ awaitable<int> run_events(context& ctx) {
   std::exception_ptr failure;
   auto stream = [&]() -> awaitable<void> {
     try {
-      auto sub = co_await devices::subscribe(ctx.client, f, opts);
-      tether::v1::DeviceEvent started;
-      *started.mutable_started() = sub->started();
-      if (ctx.global.json) print_event(started, true, false);
-      else std::cerr << "listening (guest uevent sequence number " << sub->started().current_seqnum()
+      auto sub = co_await devices::subscribe(ctx.client, f, opts, {ctx.global.timeout});
+      if (ctx.global.json) std::cout << to_json(sub.started()) << std::endl;
+      else std::cerr << "listening (guest uevent sequence number " << sub.started().current_seqnum
                      << "); Ctrl-C stops\n";
       while (count != 0) {
-        auto ev = co_await sub->next();
-        print_event(ev, ctx.global.json, details);
-        if (ev.has_device() && count > 0) --count;
+        auto ev = co_await sub.next();
+        if (!ev) break;
+        print_event(*ev, ctx.global.json, details);
+        if (ev->what == devices::event::kind::device && count > 0) --count;
       }
     } catch (const boost::system::system_error& e) {
       if (e.code() != asio::error::operation_aborted) failure = std::current_exception();

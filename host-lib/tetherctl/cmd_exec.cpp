@@ -73,7 +73,6 @@ exec_args parse(context& ctx) {
   if (a.opts.argv.empty()) throw usage_error("exec: no command given (tetherctl exec [OPTIONS] -- COMMAND [ARGS...])");
   if (a.opts.tty && ::isatty(STDIN_FILENO)) a.forward_stdin = true;
   a.opts.stdin = a.forward_stdin;
-  a.opts.start_timeout = ctx.global.timeout;
   return a;
 }
 
@@ -184,7 +183,7 @@ int final_status(const tether::exec::exit_result& r, const tether::exec::options
 
 awaitable<int> run_exec_checked(context& ctx, exec_args& a) {
   if (a.json) {
-    auto c = co_await tether::exec::run(ctx.client, a.opts);
+    auto c = co_await tether::exec::run(ctx.client, a.opts, {}, {ctx.global.timeout});
     std::cout << json_result(c) << "\n";
     co_return c.result.timed_out ? exit_timed_out : c.result.status();
   }
@@ -194,7 +193,7 @@ awaitable<int> run_exec_checked(context& ctx, exec_args& a) {
     window_size(a.opts.tty_rows, a.opts.tty_cols);
     if (::isatty(STDIN_FILENO)) term.enable();
   }
-  auto p = co_await tether::exec::process::start(ctx.client, a.opts);
+  auto p = co_await tether::exec::process::start(ctx.client, a.opts, {ctx.global.timeout});
 
   // Without a terminal, our SIGINT/SIGTERM/SIGHUP go to the command's
   // group; a third one gives up and has the agent kill it. With a terminal
@@ -213,7 +212,7 @@ awaitable<int> run_exec_checked(context& ctx, exec_args& a) {
       } else if (++forwarded >= 3) {
         p.cancel();
       } else {
-        asio::co_spawn(ex, p.signal(sig, true), asio::detached);
+        asio::co_spawn(ex, p.signal(sig, {.group = true}), asio::detached);
       }
       arm();
     });

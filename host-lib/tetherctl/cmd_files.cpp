@@ -6,14 +6,13 @@
 #include <iostream>
 
 #include "cli.hpp"
-#include "tether/common/checksum.hpp"
 #include "tether/files.hpp"
 
 namespace tetherctl {
 namespace {
 
-using tether::v1::FileInfo;
-using tether::v1::FileType;
+using tether::files::file_info;
+using tether::files::file_type;
 
 // Positional arguments and the flags a command accepts ("--" ends flags,
 // so remote names starting with '-' work).
@@ -73,8 +72,8 @@ class progress_meter {
 };
 
 // Takes "--checksum NAME" out of args (before the flags-and-positionals parse).
-tether::v1::Checksum take_checksum(std::vector<std::string>& args) {
-  tether::v1::Checksum c = tether::v1::CHECKSUM_SHA256;
+tether::files::checksum take_checksum(std::vector<std::string>& args) {
+  auto c = tether::files::checksum::sha256;
   std::vector<std::string> rest;
   bool flags_done = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -84,17 +83,16 @@ tether::v1::Checksum take_checksum(std::vector<std::string>& args) {
       continue;
     }
     const std::string name = flag_value(args, i);
-    const auto kind = tether::checksum::parse(name);
+    const auto kind = tether::files::parse_checksum(name);
     if (!kind) throw usage_error("--checksum takes sha256 or xxh64, not '" + name + "'");
-    c = tether::to_proto(*kind);
+    c = *kind;
   }
   args = std::move(rest);
   return c;
 }
 
 void report(context& ctx, const char* what, const tether::files::transfer_result& r, const std::string& path) {
-  // The library returns only checksums it knows.
-  const auto checksum_name = tether::checksum::name(tether::checksum_kind_from(r.checksum).value());
+  const auto checksum_name = tether::files::to_string(r.checksum);
   if (ctx.global.json)
     std::cout << "{\"" << what << "\":" << json_quote(path) << ",\"bytes\":" << r.bytes << ",\"checksum\":\""
               << checksum_name << "\",\"digest\":\"" << r.digest << "\"}\n";
@@ -158,43 +156,43 @@ awaitable<int> run_download(context& ctx) {
   co_return exit_ok;
 }
 
-const char* type_name(FileType t) {
+const char* type_name(file_type t) {
   switch (t) {
-    case tether::v1::FILE_TYPE_REGULAR: return "file";
-    case tether::v1::FILE_TYPE_DIRECTORY: return "directory";
-    case tether::v1::FILE_TYPE_SYMLINK: return "symlink";
-    case tether::v1::FILE_TYPE_BLOCK_DEVICE: return "block-device";
-    case tether::v1::FILE_TYPE_CHAR_DEVICE: return "char-device";
-    case tether::v1::FILE_TYPE_FIFO: return "fifo";
-    case tether::v1::FILE_TYPE_SOCKET: return "socket";
+    case file_type::regular: return "file";
+    case file_type::directory: return "directory";
+    case file_type::symlink: return "symlink";
+    case file_type::block_device: return "block-device";
+    case file_type::char_device: return "char-device";
+    case file_type::fifo: return "fifo";
+    case file_type::socket: return "socket";
     default: return "unknown";
   }
 }
 
-std::string json_info(const FileInfo& f) {
-  std::string s = "{\"name\":" + json_quote(f.name()) + ",\"type\":\"" + type_name(f.type()) +
-                  "\",\"size\":" + std::to_string(f.size()) + ",\"mode\":" + std::to_string(f.mode()) +
-                  ",\"uid\":" + std::to_string(f.uid()) + ",\"gid\":" + std::to_string(f.gid()) +
-                  ",\"mtime_ns\":" + std::to_string(f.mtime_ns());
-  if (f.type() == tether::v1::FILE_TYPE_SYMLINK) s += ",\"target\":" + json_quote(f.symlink_target());
+std::string json_info(const file_info& f) {
+  std::string s = "{\"name\":" + json_quote(f.name) + ",\"type\":\"" + type_name(f.type) +
+                  "\",\"size\":" + std::to_string(f.size) + ",\"mode\":" + std::to_string(f.mode) +
+                  ",\"uid\":" + std::to_string(f.uid) + ",\"gid\":" + std::to_string(f.gid) +
+                  ",\"mtime_ns\":" + std::to_string(f.mtime_ns);
+  if (f.is_symlink()) s += ",\"target\":" + json_quote(f.symlink_target);
   return s + "}";
 }
 
-std::string line_info(const FileInfo& f) {
+std::string line_info(const file_info& f) {
   char mode[8];
-  std::snprintf(mode, sizeof mode, "%04o", f.mode());
-  const std::time_t t = static_cast<std::time_t>(f.mtime_ns() / 1'000'000'000);
+  std::snprintf(mode, sizeof mode, "%04o", f.mode);
+  const std::time_t t = static_cast<std::time_t>(f.mtime_ns / 1'000'000'000);
   char when[32];
   std::strftime(when, sizeof when, "%Y-%m-%d %H:%M", std::gmtime(&t));
-  std::string s = std::string(type_name(f.type())) + "\t" + mode + "\t" + std::to_string(f.uid()) + ":" +
-                  std::to_string(f.gid()) + "\t" + std::to_string(f.size()) + "\t" + when + "\t" + f.name();
-  if (f.type() == tether::v1::FILE_TYPE_SYMLINK) s += " -> " + f.symlink_target();
+  std::string s = std::string(type_name(f.type)) + "\t" + mode + "\t" + std::to_string(f.uid) + ":" +
+                  std::to_string(f.gid) + "\t" + std::to_string(f.size) + "\t" + when + "\t" + f.name;
+  if (f.is_symlink()) s += " -> " + f.symlink_target;
   return s;
 }
 
 awaitable<int> run_stat(context& ctx) {
   auto p = parse(ctx.args, {"-L"}, 1, "stat [-L] [--] REMOTE");
-  auto f = co_await tether::files::stat(ctx.client, p.positional[0], p.has("-L"));
+  auto f = co_await tether::files::stat(ctx.client, p.positional[0], {.follow_symlinks = p.has("-L")});
   std::cout << (ctx.global.json ? json_info(f) : line_info(f)) << "\n";
   co_return exit_ok;
 }
@@ -208,19 +206,19 @@ awaitable<int> run_ls(context& ctx) {
 
 awaitable<int> run_mkdir(context& ctx) {
   auto p = parse(ctx.args, {"-p"}, 1, "mkdir [-p] [--] REMOTE_DIR");
-  co_await tether::files::mkdir(ctx.client, p.positional[0], p.has("-p"));
+  co_await tether::files::mkdir(ctx.client, p.positional[0], {.parents = p.has("-p")});
   co_return exit_ok;
 }
 
 awaitable<int> run_rm(context& ctx) {
   auto p = parse(ctx.args, {"-r"}, 1, "rm [-r] [--] REMOTE");
-  co_await tether::files::remove(ctx.client, p.positional[0], p.has("-r"));
+  co_await tether::files::remove(ctx.client, p.positional[0], {.recursive = p.has("-r")});
   co_return exit_ok;
 }
 
 awaitable<int> run_mv(context& ctx) {
   auto p = parse(ctx.args, {"-f"}, 2, "mv [-f] [--] FROM TO");
-  co_await tether::files::rename(ctx.client, p.positional[0], p.positional[1], p.has("-f"));
+  co_await tether::files::rename(ctx.client, p.positional[0], p.positional[1], {.overwrite = p.has("-f")});
   co_return exit_ok;
 }
 

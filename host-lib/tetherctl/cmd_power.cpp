@@ -1,11 +1,10 @@
 // tetherctl power poweroff|reboot|halt|suspend [--wait [--wait-timeout S]]
 //                 [--host-halt [--hook-timeout S]]
-#include <google/protobuf/util/json_util.h>
-
 #include <cstdio>
 #include <iostream>
 
 #include "cli.hpp"
+#include "json_types.hpp"
 #include "tether/power.hpp"
 
 namespace tetherctl {
@@ -14,47 +13,39 @@ namespace {
 using std::chrono::milliseconds;
 namespace power = tether::power;
 
-std::string to_json(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions o;
-  o.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
-  return out;
-}
-
 std::string secs(std::uint64_t ms) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f s", static_cast<double>(ms) / 1000.0);
   return buf;
 }
 
-const char* method_text(tether::v1::PowerMethod m) {
+const char* method_text(power::method m) {
   switch (m) {
-    case tether::v1::POWER_METHOD_LOGIND: return "logind";
-    case tether::v1::POWER_METHOD_SYSTEMD: return "the systemd manager";
-    case tether::v1::POWER_METHOD_KERNEL: return "the kernel (no systemd: sync and reboot(2))";
+    case power::method::logind: return "logind";
+    case power::method::systemd: return "the systemd manager";
+    case power::method::kernel: return "the kernel (no systemd: sync and reboot(2))";
     default: return "?";
   }
 }
 
-void print_event(const tether::v1::PowerEvent& e, bool json) {
-  using K = tether::v1::PowerEvent;
+void print_event(const power::event& e, bool json) {
+  using K = power::event::kind;
   if (json) {
     std::cout << "{\"event\":" << to_json(e) << "}\n" << std::flush;
     return;
   }
-  switch (e.kind()) {
-    case K::KIND_HOOK_STARTED: std::cout << "host-halt hook " << e.hook() << " started\n"; break;
-    case K::KIND_HOOK_FINISHED:
-      std::cout << "host-halt hook " << e.hook() << " ";
-      if (!e.message().empty()) std::cout << "did not run: " << e.message();
-      else if (e.timed_out()) std::cout << "stopped at its time limit";
-      else if (e.signal()) std::cout << "killed by signal " << e.signal();
-      else std::cout << "exited with status " << e.exit_code();
-      std::cout << " after " << secs(e.run_time_ms()) << "\n";
+  switch (e.what) {
+    case K::hook_started: std::cout << "host-halt hook " << e.hook << " started\n"; break;
+    case K::hook_finished:
+      std::cout << "host-halt hook " << e.hook << " ";
+      if (!e.message.empty()) std::cout << "did not run: " << e.message;
+      else if (e.timed_out) std::cout << "stopped at its time limit";
+      else if (e.signal) std::cout << "killed by signal " << e.signal;
+      else std::cout << "exited with status " << e.exit_code;
+      std::cout << " after " << secs(e.run_time_ms) << "\n";
       break;
-    case K::KIND_ACTION_STARTED: std::cout << "the guest is going down (" << method_text(e.method()) << ")\n"; break;
-    case K::KIND_ACTION_FAILED: std::cout << "the guest could not start the action: " << e.message() << "\n"; break;
+    case K::action_started: std::cout << "the guest is going down (" << method_text(e.method) << ")\n"; break;
+    case K::action_failed: std::cout << "the guest could not start the action: " << e.message << "\n"; break;
     default: return;
   }
   std::cout << std::flush;
@@ -85,27 +76,26 @@ awaitable<int> run_power(context& ctx) {
     throw usage_error("power: --hook-timeout must be at most " + std::to_string(power::max_hook_timeout.count() / 1000) + " s");
   if (opts.hook_timeout.count() && !opts.host_halt) throw usage_error("power: --hook-timeout needs --host-halt");
   const bool json = ctx.global.json;
-  opts.call = {ctx.global.timeout};
-  if (opts.wait) opts.on_event = [json](const tether::v1::PowerEvent& e) { print_event(e, json); };
+  if (opts.wait) opts.on_event = [json](const power::event& e) { print_event(e, json); };
 
-  auto accepted = [json, act, host_halt = opts.host_halt](const tether::v1::PowerReply& r) {
+  auto accepted = [json, act, host_halt = opts.host_halt](const power::reply& r) {
     if (json) {
       std::cout << "{\"accepted\":" << to_json(r) << "}\n" << std::flush;
       return;
     }
-    std::cout << power::to_string(*act) << " accepted by the guest (via " << method_text(r.method()) << ")"
-              << (r.simulated() ? " [simulated: the agent stops instead]" : "") << "\n";
+    std::cout << power::to_string(*act) << " accepted by the guest (via " << method_text(r.method) << ")"
+              << (r.simulated ? " [simulated: the agent stops instead]" : "") << "\n";
     if (host_halt) {
-      std::cout << "host-halt hooks to run first: " << (r.hooks().empty() ? "none" : "");
-      for (int i = 0; i < r.hooks_size(); ++i) std::cout << (i ? ", " : "") << r.hooks(i);
+      std::cout << "host-halt hooks to run first: " << (r.hooks.empty() ? "none" : "");
+      for (std::size_t i = 0; i < r.hooks.size(); ++i) std::cout << (i ? ", " : "") << r.hooks[i];
       std::cout << "\n";
-      for (const auto& s : r.skipped()) std::cout << "  skipped " << s << "\n";
+      for (const auto& s : r.skipped) std::cout << "  skipped " << s << "\n";
     }
     std::cout << std::flush;
   };
   if (opts.wait) opts.on_accepted = accepted;
 
-  auto out = co_await power::request(ctx.client, *act, opts);
+  auto out = co_await power::request(ctx.client, *act, opts, {ctx.global.timeout});
   if (!opts.wait) accepted(out.reply);
   if (opts.wait) {
     if (json) {

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <iostream>
 
+#include <boost/json.hpp>
+
 #include "cli.hpp"
 #include "tether/qmp.hpp"
 
@@ -20,14 +22,14 @@ awaitable<int> run_qmp(context& ctx) {
   }
   if (path.empty()) throw usage_error("qmp: no QMP socket: pass --qmp PATH or set TETHER_QMP");
   if (rest.empty() || rest.size() > 2) throw usage_error("qmp: expected COMMAND [JSON-ARGS]");
-  boost::json::object args;
+  std::string args = "{}";
   if (rest.size() == 2) {
     boost::system::error_code ec;
     auto v = boost::json::parse(rest[1], ec);
     if (ec || !v.is_object())
       throw usage_error("qmp: JSON-ARGS must be a JSON object, e.g. '{\"id\": \"disk7\"}'" +
                         (ec ? " (" + ec.message() + ")" : std::string()));
-    args = std::move(v.as_object());
+    args = rest[1];
   }
   // A named options object: GCC 12 mis-copies braced aggregate temporaries
   // that hold strings inside coroutines.
@@ -37,9 +39,9 @@ awaitable<int> run_qmp(context& ctx) {
   tether::qmp::client qemu(co_await asio::this_coro::executor, qopts);
   co_await qemu.connect();
   std::optional<tether::error> failed;
-  boost::json::value reply;
+  std::string reply;
   try {
-    reply = co_await qemu.execute(rest[0], std::move(args));
+    reply = co_await qemu.execute(rest[0], args);
   } catch (const tether::error& e) {
     if (e.code().category() != tether::qmp::qmp_category()) throw;
     failed = e;  // QEMU answered with an error
@@ -48,7 +50,7 @@ awaitable<int> run_qmp(context& ctx) {
     std::cerr << "tetherctl: " << failed->what() << "\n";
     co_return exit_remote_error;
   }
-  std::cout << boost::json::serialize(reply) << "\n";
+  std::cout << reply << "\n";
   co_return exit_ok;
 }
 

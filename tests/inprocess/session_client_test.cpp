@@ -227,7 +227,7 @@ TEST(ACall, CancelledByTheHostEndsInTheAgent) {
   r.run_until([&] { return r.service->blocked == 1; });
   s->cancel();
   const auto e = error_of(r.ctx, s->finish());
-  EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_CANCELLED) << e.what();
+  EXPECT_EQ(e.remote_code(), remote_errc::cancelled) << e.what();
   EXPECT_EQ(r.service->block_cancelled, 1);
 }
 
@@ -246,7 +246,7 @@ TEST(ACall, WhoseCallerIsCancelledEndsInTheAgent) {
 TEST(ACall, PastItsDeadlineTimesOutAndEndsInTheAgent) {
   rig r;
   const auto e = error_of(r.ctx, r.client->call("test.Block", "", {.timeout = std::chrono::milliseconds(200)}));
-  EXPECT_TRUE(e.code() == make_error_code(errc::timeout) || e.remote_code() == v1::ERROR_CODE_DEADLINE_EXCEEDED)
+  EXPECT_TRUE(e.code() == make_error_code(errc::timeout) || e.remote_code() == remote_errc::deadline_exceeded)
       << e.what();
   r.run_until([&] { return r.service->block_cancelled == 1; });
 }
@@ -286,7 +286,7 @@ TEST(AnAgentSession, RefusesCallsBeyondItsConcurrencyLimit) {
   auto b = start(r, "test.Block");
   r.run_until([&] { return r.service->blocked == 2; });
   const auto e = error_of(r.ctx, r.client->call("test.Echo", "", {}));
-  EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_RESOURCE_EXHAUSTED) << e.what();
+  EXPECT_EQ(e.remote_code(), remote_errc::resource_exhausted) << e.what();
   a->cancel();
   r.run_until([&] { return r.service->blocked == 1; });
   EXPECT_EQ(r.run(r.client->call("test.Echo", "room again", {})), "room again");
@@ -299,7 +299,7 @@ TEST(AnAgentSession, CancelsACallThatUsesAStreamBeyondItsLimit) {
   auto s = start(r, "test.Consume");
   r.run(s->write(2, "x"));
   const auto e = error_of(r.ctx, s->finish());
-  EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_PROTOCOL_ERROR) << e.what();
+  EXPECT_EQ(e.remote_code(), remote_errc::protocol_error) << e.what();
 }
 
 TEST(AnAgentSession, DiscardsAFrameAboveItsLimitAndGoesOn) {
@@ -333,11 +333,11 @@ TEST(AFailedCall, ReportsAnErrnoAsTheSameCodeFromStdOrBoost) {
   rig r;
   const auto from_std = error_of(r.ctx, r.client->call("test.Fail", "std-errno", {}));
   const auto from_boost = error_of(r.ctx, r.client->call("test.Fail", "boost-errno", {}));
-  EXPECT_EQ(from_std.remote_code(), v1::ERROR_CODE_NOT_FOUND) << from_std.what();
-  EXPECT_EQ(from_boost.remote_code(), v1::ERROR_CODE_NOT_FOUND) << from_boost.what();
+  EXPECT_EQ(from_std.remote_code(), remote_errc::not_found) << from_std.what();
+  EXPECT_EQ(from_boost.remote_code(), remote_errc::not_found) << from_boost.what();
   EXPECT_EQ(error_of(r.ctx, r.client->call("test.Fail", "call-error", {})).remote_code(),
-            v1::ERROR_CODE_ALREADY_EXISTS);
-  EXPECT_EQ(error_of(r.ctx, r.client->call("test.Fail", "other", {})).remote_code(), v1::ERROR_CODE_INTERNAL);
+            remote_errc::already_exists);
+  EXPECT_EQ(error_of(r.ctx, r.client->call("test.Fail", "other", {})).remote_code(), remote_errc::internal);
 }
 
 // --- reply written ---------------------------------------------------------
