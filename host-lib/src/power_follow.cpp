@@ -4,11 +4,11 @@
 #include <optional>
 
 #include "tether/common/asio.hpp"
+#include "tether/common/race.hpp"
 #include "typed_call.hpp"
 
 namespace tether::power::detail {
 
-using namespace asio::experimental::awaitable_operators;
 using stream_protocol = asio::local::stream_protocol;
 
 milliseconds left_until(clock::time_point deadline) {
@@ -50,7 +50,7 @@ awaitable<void> sleep_for(milliseconds d) {
 }
 
 // Returns when the watch call ends, for whatever reason (the session
-// dropped). Never throws but for cancellation: a branch of ||.
+// dropped). Never throws but for cancellation.
 awaitable<void> watch_ends(call_stream& watch) {
   try {
     for (;;) {
@@ -101,28 +101,30 @@ awaitable<watched> read_watch(call_stream& watch, action a, bool& action_started
   }
 }
 
-// Step 2 for halt and suspend once the action started: the agent stops
-// answering (QEMU keeps the socket of a halted guest open, so the session
-// need not drop), or the session drops. Throws errc::timeout.
-awaitable<void> wait_silent(client& guest, call_stream& watch, clock::time_point deadline) {
+// Returns once the agent stops answering pings (QEMU keeps the socket of a
+// halted guest open, so the session need not drop). Throws errc::timeout.
+awaitable<void> pings_until_silent(client& guest, clock::time_point deadline) {
   constexpr milliseconds pause_between(1000);
   for (;;) {
-    bool silent = false;
     try {
       co_await guest.ping({}, {std::min(left_until(deadline), milliseconds(3000))});
     } catch (const error& e) {
       if (!e.is_connectivity()) throw;
-      silent = true;
-    }
-    if (silent) {
       if (clock::now() >= deadline) throw error(errc::timeout, "deadline passed");
       co_return;
     }
     if (clock::now() + pause_between >= deadline) throw error(errc::timeout, "deadline passed");
-    asio::steady_timer pause(co_await asio::this_coro::executor, pause_between);
-    auto r = co_await (watch_ends(watch) || pause.async_wait(use_awaitable));
-    if (r.index() == 0) co_return;
+    co_await sleep_for(pause_between);
   }
+}
+
+// Step 2 for halt and suspend once the action started: the agent stops
+// answering, or the session drops (the watch call ends), whichever comes
+// first. The watch is read for the whole wait, never cancelled between
+// pings: a cancelled watch would end at once on the next look.
+awaitable<void> wait_silent(client& guest, call_stream& watch, clock::time_point deadline) {
+  if (auto failure = co_await first_to_end(watch_ends(watch), pings_until_silent(guest, deadline)))
+    std::rethrow_exception(failure);
 }
 
 // Step 2 for poweroff: waits until nothing accepts connections on the
