@@ -251,11 +251,11 @@ std::vector<row> files_rows(context& c, const summary& raw_down, const summary& 
     t_up.push_back(mb_per_s(t0));
     t0 = clock::now();
     run(c.ctx, files::download_bytes(*c.guest, "/root/bench-dl.bin",
-                                     {.length = tether_bytes, .checksum = v1::CHECKSUM_XXH64}));
+                                     {.length = tether_bytes, .checksum = files::checksum::xxh64}));
     x_down.push_back(mb_per_s(t0));
     t0 = clock::now();
     run(c.ctx, files::upload_bytes(*c.guest, payload, "/root/bench-ul.bin",
-                                   {.overwrite = true, .checksum = v1::CHECKSUM_XXH64}));
+                                   {.overwrite = true, .checksum = files::checksum::xxh64}));
     x_up.push_back(mb_per_s(t0));
     q_down.push_back(qga_transfer(c, "/root/bench-dl.bin", qga_bytes, false));
     q_up.push_back(qga_transfer(c, "/root/bench-ul-qga.bin", qga_bytes, true));

@@ -2,6 +2,9 @@
 # Boost 1.81 (libboost1.81-dev) is required, not 1.74: we rely on Asio's
 # per-operation cancellation, awaitable operators (timeouts as `op || timer`)
 # and as_tuple, none of which 1.74 has.
+# Boost.JSON (libboost-json1.81-dev) as a library for libtether's QMP client
+# and tetherctl: compiling its header-only sources into libtether would clash
+# with a program that links Boost.JSON itself.
 find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS headers json)
 # tetherctl's command line (libcli11-dev, header-only).
 find_package(CLI11 2.1 REQUIRED CONFIG)

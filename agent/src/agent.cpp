@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <functional>
 #include <list>
 
 #include "log.hpp"
@@ -25,8 +26,9 @@ using stream_protocol = asio::local::stream_protocol;
 
 // Services the config disables are never made, only registered by name so
 // their calls get DISABLED_BY_CONFIG with the setting to change.
-service_registry make_registry(const agent_options& options, std::shared_ptr<devices_service> devices,
-                               std::shared_ptr<exec_service> exec) {
+// `stop_agent` ends the agent as a stop signal would (simulated power).
+service_registry make_registry(const agent_options& options, const asio::any_io_executor& ex,
+                               std::function<void()> stop_agent) {
   const agent_config& cfg = options.config;
   service_registry r;
   auto add = [&](std::string_view name, auto make) {
@@ -39,10 +41,13 @@ service_registry make_registry(const agent_options& options, std::shared_ptr<dev
   add("ping", [] { return std::make_shared<ping_service>(); });
   add("info", [] { return std::make_shared<info_service>(); });
   add("stats", [] { return std::make_shared<stats_service>(); });
-  add("devices", [&] { return std::move(devices); });
-  add("exec", [&] { return std::move(exec); });
+  // Listens to udev from agent start, so its replay ring covers the agent's life.
+  add("devices", [&] { return std::make_shared<devices_service>(ex, options.devices); });
+  add("exec", [&] {
+    return std::make_shared<exec_service>(exec::exec_policy{.allowed_users = cfg.exec_users});
+  });
   add("files", [&] { return std::make_shared<files_service>(cfg.files_roots); });
-  add("power", [&] { return std::make_shared<power_service>(options.power); });
+  add("power", [&] { return std::make_shared<power_service>(options.power, std::move(stop_agent)); });
   return r;
 }
 
@@ -58,15 +63,13 @@ log::level parse_level(const std::string& s) {
 struct agent_state {
   const agent_options& options;
   asio::any_io_executor ex;
-  // Listens to udev from agent start, so its replay ring covers the agent's life.
-  std::shared_ptr<devices_service> devices = options.config.service_enabled("devices")
-                                                ? std::make_shared<devices_service>(ex, options.devices)
-                                                : nullptr;
-  std::shared_ptr<exec_service> exec =
-      options.config.service_enabled("exec")
-          ? std::make_shared<exec_service>(exec::exec_policy{.allowed_users = options.config.exec_users})
-          : nullptr;
-  service_registry registry = make_registry(options, devices, exec);
+  // Set by run_agent: begins the shutdown a stop signal begins.
+  std::function<void()> stop;
+  service_registry registry = make_registry(options, ex, [this] {
+    asio::post(ex, [this] {
+      if (stop) stop();
+    });
+  });
   std::list<stream_protocol::acceptor> acceptors;
   std::list<io::byte_stream*> streams;  // live unix connections
   std::list<asio::cancellation_signal> stop_ports;  // one per port: a signal has one slot
@@ -174,18 +177,17 @@ int run_agent(const agent_options& options) {
   }
 
   asio::signal_set signals(ex, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
-    if (ec) return;
-    log::notice("signal {}: shutting down", sig);
+  st.stop = [&] {
+    if (st.stopping) return;
     ::sd_notify(0, "STOPPING=1");
     st.stopping = true;
     boost::system::error_code ignored;
+    signals.cancel(ignored);
     for (auto& a : st.acceptors) a.close(ignored);
     for (auto* s : st.streams) s->close();
     for (auto& s : st.stop_ports) s.emit(asio::cancellation_type::terminal);
     events.stop();
-    if (st.devices) st.devices->stop();
-    if (st.exec) st.exec->stop();
+    st.registry.stop_all();
     // Sessions end as their streams close; do not wait forever for them.
     if (st.tasks == 0) return;
     st.guard = std::make_unique<asio::steady_timer>(ctx, 5s);
@@ -195,6 +197,11 @@ int run_agent(const agent_options& options) {
         ctx.stop();
       }
     });
+  };
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    log::notice("signal {}: shutting down", sig);
+    st.stop();
   });
 
   ctx.run();

@@ -48,4 +48,8 @@ std::vector<std::string> service_registry::enabled_services() const {
   return out;
 }
 
+void service_registry::stop_all() {
+  for (const auto& s : services_) s->stop();
+}
+
 }  // namespace tether::agent

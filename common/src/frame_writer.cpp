@@ -31,6 +31,7 @@ void frame_writer::send_raw(std::string bytes, lane l) {
   if (stopped_) return;
   queued_ += bytes.size();
   if (l == lane::control) control_queued_ += bytes.size();
+  ++queued_frames_[index(l)];
   (l == lane::control ? control_ : bulk_).push_back(std::move(bytes));
   has_data_.notify_all();
 }
@@ -43,6 +44,14 @@ awaitable<void> frame_writer::wait_queued_below(std::size_t limit) {
   while (queued_ >= limit && !stopped_) co_await drained_.wait();
 }
 
+awaitable<bool> frame_writer::wait_written(lane l, std::uint64_t position) {
+  for (;;) {
+    if (done_frames_[index(l)] >= position) co_return true;
+    if (stopped_) co_return false;
+    co_await drained_.wait();
+  }
+}
+
 void frame_writer::stop() {
   stopped_ = true;
   has_data_.notify_all();
@@ -52,6 +61,8 @@ void frame_writer::stop() {
 void frame_writer::clear() {
   control_.clear();
   bulk_.clear();
+  // Dropped frames count as done; a batch being written keeps its place.
+  for (std::size_t i : {0, 1}) done_frames_[i] = taken_frames_[i] = queued_frames_[i];
   queued_ = 0;
   control_queued_ = 0;
   drained_.notify_all();
@@ -69,18 +80,20 @@ awaitable<void> frame_writer::run(io::byte_stream& stream) {
     // Control first, then bulk up to the batch size.
     std::size_t bytes = 0;
     batch.clear();
-    auto take = [&](std::deque<std::string>& q) {
+    auto take = [&](std::deque<std::string>& q, std::uint64_t& count) {
       std::size_t taken = 0;
       while (!q.empty() && (batch.empty() || bytes + q.front().size() <= max_batch_)) {
         bytes += q.front().size();
         taken += q.front().size();
+        ++count;
         batch.push_back(std::move(q.front()));
         q.pop_front();
       }
       return taken;
     };
-    control_queued_ -= std::min(control_queued_, take(control_));
-    take(bulk_);
+    control_queued_ -= std::min(control_queued_, take(control_, taken_frames_[0]));
+    take(bulk_, taken_frames_[1]);
+    const std::uint64_t batch_end[2] = {taken_frames_[0], taken_frames_[1]};
     bufs.clear();
     if (batch.size() > 1 && bytes <= join_below) {
       joined.clear();
@@ -91,6 +104,7 @@ awaitable<void> frame_writer::run(io::byte_stream& stream) {
     }
     co_await stream.write_all(bufs);
     queued_ -= std::min(queued_, bytes);
+    for (std::size_t i : {0, 1}) done_frames_[i] = std::max(done_frames_[i], batch_end[i]);
     drained_.notify_all();
   }
 }

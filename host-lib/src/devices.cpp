@@ -2,9 +2,27 @@
 
 #include <algorithm>
 
+#include "devices_wire.hpp"
+#include "typed_call.hpp"
+
 namespace tether::devices {
 
 using boost::asio::awaitable;
+
+namespace detail {
+
+v1::DeviceFilter to_proto(const filter& in) {
+  v1::DeviceFilter f;
+  f.set_subsystem(in.subsystem);
+  f.set_devtype(in.devtype);
+  f.set_sysname(in.sys_name);
+  f.mutable_properties()->insert(in.properties.begin(), in.properties.end());
+  for (const auto& t : in.tags) f.add_tags(t);
+  f.mutable_sysattrs()->insert(in.attributes.begin(), in.attributes.end());
+  return f;
+}
+
+}  // namespace detail
 
 namespace {
 
@@ -12,10 +30,55 @@ namespace {
 constexpr std::size_t max_listed_devices = 1'000'000;
 
 v1::DeviceEvent parse_event(const std::string& bytes, const char* method) {
-  v1::DeviceEvent ev;
-  if (!ev.ParseFromString(bytes))
-    throw error(errc::protocol_error, std::string("agent sent an invalid DeviceEvent in ") + method);
-  return ev;
+  return tether::detail::parse<v1::DeviceEvent>(bytes, method);
+}
+
+// --- wire <-> public structs ---
+
+device to_device(v1::Device& d) {
+  device out;
+  out.action = std::move(*d.mutable_action());
+  out.seqnum = d.seqnum();
+  out.subsystem = std::move(*d.mutable_subsystem());
+  out.devtype = std::move(*d.mutable_devtype());
+  out.device_path = std::move(*d.mutable_devpath());
+  out.sys_name = std::move(*d.mutable_sysname());
+  out.devnode = std::move(*d.mutable_devnode());
+  out.devlinks.assign(d.devlinks().begin(), d.devlinks().end());
+  out.properties.insert(d.properties().begin(), d.properties().end());
+  out.tags.assign(d.tags().begin(), d.tags().end());
+  out.driver = std::move(*d.mutable_driver());
+  out.attributes.insert(d.sysattrs().begin(), d.sysattrs().end());
+  out.usec_initialized = d.usec_initialized();
+  out.received_time_ns = d.received_time_ns();
+  out.received_monotonic_usec = d.received_monotonic_usec();
+  out.out_of_order = d.out_of_order();
+  return out;
+}
+
+subscription_started to_started(const v1::SubscriptionStarted& s) {
+  return {.current_seqnum = s.current_seqnum(), .replayed = s.replayed(), .ring_capacity = s.ring_capacity()};
+}
+
+// A device, lost or replay-gap item (not a start marker).
+event to_event(v1::DeviceEvent& ev) {
+  event out;
+  if (ev.has_device()) {
+    out.what = event::kind::device;
+    out.device = to_device(*ev.mutable_device());
+  } else if (ev.has_lost()) {
+    out.what = event::kind::lost;
+    out.lost = {.count = ev.lost().count(), .count_unknown = ev.lost().count_unknown(),
+                .reason = ev.lost().reason()};
+  } else if (ev.has_replay_gap()) {
+    const auto& g = ev.replay_gap();
+    out.what = event::kind::replay_gap;
+    out.gap = {.resume_after_seqnum = g.resume_after_seqnum(), .first_available_seqnum = g.first_available_seqnum(),
+               .sequence_reset = g.sequence_reset(), .reason = g.reason()};
+  } else {
+    throw error(errc::protocol_error, "agent sent a DeviceEvent of an unknown kind in devices.Subscribe");
+  }
+  return out;
 }
 
 // The agent answers the wait; our own deadline only backs it up, so the
@@ -39,22 +102,11 @@ bool resumable(const error& e) {
 
 }  // namespace
 
-v1::DeviceFilter filter::to_proto() const {
-  v1::DeviceFilter f;
-  f.set_subsystem(subsystem);
-  f.set_devtype(devtype);
-  f.set_sysname(sysname);
-  f.mutable_properties()->insert(properties.begin(), properties.end());
-  for (const auto& t : tags) f.add_tags(t);
-  f.mutable_sysattrs()->insert(sysattrs.begin(), sysattrs.end());
-  return f;
-}
-
-awaitable<std::vector<v1::Device>> list(client& guest, const filter& f, call_options opts) {
+awaitable<std::vector<device>> list(client& guest, const filter& f, call_options call) {
   v1::ListDevicesRequest req;
-  *req.mutable_filter() = f.to_proto();
-  auto s = co_await guest.start("devices.List", req.SerializeAsString(), opts);
-  std::vector<v1::Device> out;
+  *req.mutable_filter() = detail::to_proto(f);
+  auto s = co_await guest.start("devices.List", req.SerializeAsString(), call);
+  std::vector<device> out;
   for (;;) {
     auto item = co_await s->next();
     if (!item) break;
@@ -63,7 +115,7 @@ awaitable<std::vector<v1::Device>> list(client& guest, const filter& f, call_opt
     if (!ev.has_device()) continue;
     if (out.size() >= max_listed_devices)
       throw error(errc::limit_exceeded, "agent listed more than " + std::to_string(max_listed_devices) + " devices");
-    out.push_back(std::move(*ev.mutable_device()));
+    out.push_back(to_device(*ev.mutable_device()));
   }
   auto bytes = co_await s->finish();
   v1::ListDevicesReply reply;
@@ -78,7 +130,7 @@ namespace {
 
 v1::WaitDeviceRequest wait_request(const filter& f, const wait_options& opts) {
   v1::WaitDeviceRequest req;
-  *req.mutable_filter() = f.to_proto();
+  *req.mutable_filter() = detail::to_proto(f);
   req.set_gone(opts.gone);
   if (opts.timeout <= milliseconds::zero())
     throw error(errc::invalid_argument, "devices::wait needs a positive timeout");
@@ -89,40 +141,46 @@ v1::WaitDeviceRequest wait_request(const filter& f, const wait_options& opts) {
 
 }  // namespace
 
-awaitable<wait_result> wait(client& guest, const filter& f, wait_options opts) {
+// GCC 12: the same false -Wmismatched-new-delete as in stats.cpp.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+awaitable<wait_result> wait(client& guest, const filter& f, wait_options opts, call_options call) {
   const auto req = wait_request(f, opts);
-  auto reply = co_await guest.call<v1::WaitDeviceReply>("devices.Wait", req,
-                                                        {call_deadline_for(opts.timeout)});
+  if (call.timeout.count() == 0) call.timeout = call_deadline_for(opts.timeout);
+  auto reply = co_await tether::detail::call<v1::WaitDeviceReply>(guest, "devices.Wait", req, call);
   wait_result r;
   r.already = reply.already();
-  if (reply.has_device()) r.device = std::move(*reply.mutable_device());
+  if (reply.has_device()) r.device = to_device(*reply.mutable_device());
   co_return r;
 }
+#pragma GCC diagnostic pop
 
-awaitable<v1::Device> wait_for(client& guest, const filter& f, milliseconds timeout) {
-  auto r = co_await wait(guest, f, {.gone = false, .timeout = timeout});
+awaitable<device> wait_for(client& guest, const filter& f, milliseconds timeout, call_options call) {
+  auto r = co_await wait(guest, f, {.gone = false, .timeout = timeout}, call);
   if (!r.device) throw error(errc::protocol_error, "agent ended devices.Wait without a device");
   co_return std::move(*r.device);
 }
 
-awaitable<void> wait_gone(client& guest, const filter& f, milliseconds timeout) {
-  co_await wait(guest, f, {.gone = true, .timeout = timeout});
+awaitable<void> wait_gone(client& guest, const filter& f, milliseconds timeout, call_options call) {
+  co_await wait(guest, f, {.gone = true, .timeout = timeout}, call);
 }
 
 // --- subscription ---
 
-subscription::subscription(client& guest, filter f, subscribe_options opts)
-    : guest_(guest), filter_(f.to_proto()), opts_(std::move(opts)) {}
+subscription::subscription(client& guest, filter f, subscribe_options opts, call_options call)
+    : guest_(&guest), filter_(std::move(f)), opts_(opts), call_(call) {}
 
 subscription::~subscription() = default;  // dropping the call_stream cancels it
+subscription::subscription(subscription&&) noexcept = default;
 
 void subscription::cancel() {
+  cancelled_ = true;
   if (stream_) stream_->cancel();
 }
 
 awaitable<void> subscription::open() {
   v1::SubscribeDevicesRequest req;
-  *req.mutable_filter() = filter_;
+  *req.mutable_filter() = detail::to_proto(filter_);
   if (last_seqnum_) {
     req.set_resume_after_seqnum(*last_seqnum_);
   } else if (resume_from_) {
@@ -131,8 +189,8 @@ awaitable<void> subscription::open() {
     req.set_resume_after_seqnum(*opts_.resume_after_seqnum);
   }
   // The deadline bounds getting connected; the subscription itself has none.
-  co_await guest_.connect({opts_.start_timeout});
-  stream_ = co_await guest_.start("devices.Subscribe", req.SerializeAsString(), {milliseconds::max()});
+  co_await guest_->connect(call_);
+  stream_ = co_await guest_->start("devices.Subscribe", req.SerializeAsString(), {milliseconds::max()});
   for (;;) {
     auto item = co_await stream_->next();
     if (!item) {
@@ -143,15 +201,16 @@ awaitable<void> subscription::open() {
     auto ev = parse_event(item->bytes, "devices.Subscribe");
     if (!ev.has_started())
       throw error(errc::protocol_error, "devices.Subscribe did not start with a SubscriptionStarted event");
-    started_ = ev.started();
+    started_ = to_started(ev.started());
     // Until a device event arrives, a resume continues from here.
-    if (!last_seqnum_ && !resume_from_ && !opts_.resume_after_seqnum) resume_from_ = started_.current_seqnum();
+    if (!last_seqnum_ && !resume_from_ && !opts_.resume_after_seqnum) resume_from_ = started_.current_seqnum;
     co_return;
   }
 }
 
-awaitable<v1::DeviceEvent> subscription::next() {
+awaitable<std::optional<event>> subscription::next() {
   for (;;) {
+    if (!guest_ || (cancelled_ && !stream_)) co_return std::nullopt;
     if (!stream_) {
       co_await open();
     }
@@ -160,15 +219,19 @@ awaitable<v1::DeviceEvent> subscription::next() {
     try {
       item = co_await stream_->next();
     } catch (const error& e) {
-      if (!opts_.auto_resume || !resumable(e)) throw;
+      if (!opts_.auto_resume || cancelled_ || !resumable(e)) throw;
       lost_connection = true;
     }
     if (!lost_connection && !item) {
-      // The call ended: only an error ends a subscription.
+      // The call ended: by cancel(), or by an error.
       try {
         co_await stream_->finish();
       } catch (const error& e) {
-        if (!opts_.auto_resume || !resumable(e)) throw;
+        if (cancelled_ && (e.remote_code() == remote_errc::cancelled || e.code() == errc::cancelled)) {
+          stream_.reset();
+          continue;  // ended as asked
+        }
+        if (!opts_.auto_resume || cancelled_ || !resumable(e)) throw;
         lost_connection = true;
       }
       if (!lost_connection) throw error(errc::protocol_error, "devices.Subscribe ended without an error");
@@ -182,17 +245,17 @@ awaitable<v1::DeviceEvent> subscription::next() {
     if (item->what != call_stream::chunk::kind::event) continue;
     auto ev = parse_event(item->bytes, "devices.Subscribe");
     if (ev.has_started()) {
-      started_ = ev.started();
+      started_ = to_started(ev.started());
       continue;
     }
     if (ev.has_device()) last_seqnum_ = ev.device().seqnum();
-    co_return ev;
+    co_return to_event(ev);
   }
 }
 
-awaitable<std::unique_ptr<subscription>> subscribe(client& guest, const filter& f, subscribe_options opts) {
-  auto s = std::make_unique<subscription>(guest, f, std::move(opts));
-  co_await s->open();
+awaitable<subscription> subscribe(client& guest, const filter& f, subscribe_options opts, call_options call) {
+  subscription s(guest, f, opts, call);
+  co_await s.open();
   co_return s;
 }
 

@@ -3,6 +3,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "tether/v1/exec.pb.h"
+#include "typed_call.hpp"
 
 namespace tether::exec {
 
@@ -57,13 +58,13 @@ process::process(process&&) noexcept = default;
 process& process::operator=(process&&) noexcept = default;
 process::~process() = default;  // call_stream cancels an unfinished call
 
-awaitable<process> process::start(client& guest, options opts) {
+awaitable<process> process::start(client& guest, options opts, call_options call) {
   const auto req = to_request(opts);
-  co_await guest.connect({opts.start_timeout});
+  co_await guest.connect(call);
   // The command's own timeout is enforced by the agent (so the reply still
   // comes, with timed_out); the call itself has no deadline.
-  auto call = co_await guest.start("exec.Run", req.SerializeAsString(), {milliseconds::max()});
-  co_return process(guest, std::move(call));
+  auto stream = co_await guest.start("exec.Run", req.SerializeAsString(), {milliseconds::max()});
+  co_return process(guest, std::move(stream));
 }
 
 std::uint64_t process::call_id() const noexcept { return call_->id(); }
@@ -85,20 +86,20 @@ awaitable<void> process::write(std::string_view data) { co_await call_->write(0,
 
 void process::close_stdin() { call_->close_write(0); }
 
-awaitable<void> process::signal(int sig, bool group) {
+awaitable<void> process::signal(int sig, signal_options opts, call_options call) {
   v1::ExecSignalRequest req;
   req.set_call_id(call_->id());
   req.set_signal(sig);
-  req.set_group(group);
-  co_await guest_->call<v1::ExecEmpty>("exec.Signal", req);
+  req.set_group(opts.group);
+  co_await detail::call<v1::ExecEmpty>(*guest_, "exec.Signal", req, call);
 }
 
-awaitable<void> process::resize(std::uint16_t rows, std::uint16_t cols) {
+awaitable<void> process::resize(std::uint16_t rows, std::uint16_t cols, call_options call) {
   v1::ExecResizeRequest req;
   req.set_call_id(call_->id());
   req.set_rows(rows);
   req.set_cols(cols);
-  co_await guest_->call<v1::ExecEmpty>("exec.Resize", req);
+  co_await detail::call<v1::ExecEmpty>(*guest_, "exec.Resize", req, call);
 }
 
 awaitable<exit_result> process::wait() {
@@ -132,15 +133,14 @@ awaitable<void> collect(process& p, captured& c, std::size_t limit) {
 
 }  // namespace
 
-awaitable<captured> run(client& guest, options opts, std::size_t output_limit,
-                        std::optional<std::string> stdin_data) {
-  if (stdin_data) opts.stdin = true;
-  auto p = co_await process::start(guest, std::move(opts));
+awaitable<captured> run(client& guest, options opts, run_options run, call_options call) {
+  if (run.input) opts.stdin = true;
+  auto p = co_await process::start(guest, std::move(opts), call);
   captured c;
-  if (stdin_data) {
-    co_await (feed(p, *stdin_data) && collect(p, c, output_limit));
+  if (run.input) {
+    co_await (feed(p, *run.input) && collect(p, c, run.output_limit));
   } else {
-    co_await collect(p, c, output_limit);
+    co_await collect(p, c, run.output_limit);
   }
   c.result = co_await p.wait();
   co_return c;

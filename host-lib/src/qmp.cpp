@@ -1,16 +1,19 @@
 #include "tether/qmp.hpp"
 
-// Boost.JSON is used header-only: its sources are compiled here, once.
-#include <boost/json/src.hpp>
+// Boost.JSON stays inside: linked as Debian's shared library (not compiled
+// from its header-only sources, which would clash with a program that links
+// it too), and JSON crosses the public API as text.
+#include <boost/json.hpp>
 
 #include <deque>
 
+#include "tether/blocking_client.hpp"
 #include "tether/common/async_event.hpp"
+#include "tether/common/race.hpp"
 
 namespace tether::qmp {
 
 namespace json = boost::json;
-using namespace asio::experimental::awaitable_operators;
 using clock = std::chrono::steady_clock;
 using stream_protocol = asio::local::stream_protocol;
 
@@ -42,14 +45,6 @@ std::string seconds_text(milliseconds d) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g s", static_cast<double>(d.count()) / 1000.0);
   return buf;
-}
-
-// Waits for `ev` or the deadline; false when the deadline passed.
-awaitable<bool> wait_until(async_event& ev, clock::time_point deadline) {
-  if (clock::now() >= deadline) co_return false;
-  asio::steady_timer t(co_await asio::this_coro::executor, deadline);
-  auto r = co_await (ev.wait() || t.async_wait(use_awaitable));
-  co_return r.index() == 0;
 }
 
 clock::time_point deadline_after(milliseconds d) {
@@ -146,15 +141,17 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   };
 
   bool connected() const { return connected_; }
-  const json::object& greeting() const { return greeting_; }
+  const qmp::options& opts() const { return opts_; }
+  const std::string& greeting() const { return greeting_; }
   std::uint64_t event_mark() const { return next_position_; }
 
-  awaitable<void> connect() {
+  awaitable<void> connect(milliseconds timeout) {
     if (connected_) co_return;
     if (closed_) throw error(tether::errc::closed, "QMP client is closed");
     if (started_) throw error(tether::errc::connection_failed, "QMP connection to " + opts_.socket_path + " failed earlier; make a new client");
     started_ = true;
-    const auto deadline = deadline_after(opts_.command_timeout);
+    if (timeout.count() <= 0) timeout = opts_.command_timeout;
+    const auto deadline = deadline_after(timeout);
     boost::system::error_code ec;
     co_await sock_.async_connect(stream_protocol::endpoint(opts_.socket_path),
                                  asio::redirect_error(use_awaitable, ec));
@@ -172,7 +169,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       const bool in_time = co_await wait_until(changed_, deadline);
       if (!in_time && !have_greeting_)
         throw error(tether::errc::timeout, "QEMU sent no QMP greeting on " + opts_.socket_path + " within " +
-                                               seconds_text(opts_.command_timeout));
+                                               seconds_text(timeout));
     }
     connected_ = true;
     const auto left = std::chrono::duration_cast<milliseconds>(deadline - clock::now());
@@ -315,15 +312,21 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
     }
     auto& msg = v.as_object();
     if (auto it = msg.find("QMP"); it != msg.end()) {
-      greeting_ = msg;
+      greeting_ = json::serialize(msg);
       have_greeting_ = true;
     } else if (auto ev = msg.find("event"); ev != msg.end()) {
       if (!ev->value().is_string()) return;
       event e;
       e.position = next_position_++;
       e.name = std::string(ev->value().as_string());
-      if (auto d = msg.find("data"); d != msg.end() && d->value().is_object()) e.data = d->value().as_object();
-      if (auto t = msg.find("timestamp"); t != msg.end()) e.timestamp = t->value();
+      if (auto d = msg.find("data"); d != msg.end() && d->value().is_object()) e.data = json::serialize(d->value());
+      if (auto t = msg.find("timestamp"); t != msg.end() && t->value().is_object()) {
+        const auto& ts = t->value().as_object();
+        const auto* sec = ts.if_contains("seconds");
+        const auto* usec = ts.if_contains("microseconds");
+        if (sec && sec->is_int64() && usec && usec->is_int64())
+          e.timestamp_us = sec->as_int64() * 1'000'000 + usec->as_int64();
+      }
       backlog_.push_back(std::move(e));
       while (backlog_.size() > opts_.event_backlog) backlog_.pop_front();
     } else if (msg.contains("return") || msg.contains("error")) {
@@ -382,7 +385,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   bool closed_ = false;
   bool have_greeting_ = false;
   std::optional<tether::error> failure_;
-  json::object greeting_;
+  std::string greeting_;
   std::map<std::uint64_t, std::shared_ptr<pending>> pending_;
   std::uint64_t next_id_ = 1;
   std::deque<event> backlog_;
@@ -398,22 +401,30 @@ client::client(asio::any_io_executor ex, options opts)
 
 client::~client() { impl_->close(); }
 
-awaitable<void> client::connect() { co_await impl_->connect(); }
+awaitable<void> client::connect(call_options call) { co_await impl_->connect(call.timeout); }
 bool client::connected() const noexcept { return impl_->connected(); }
-const json::object& client::greeting() const { return impl_->greeting(); }
+const std::string& client::greeting() const { return impl_->greeting(); }
 void client::close() { impl_->close(); }
 std::uint64_t client::event_mark() const noexcept { return impl_->event_mark(); }
 
-awaitable<json::value> client::execute(std::string_view command, json::object arguments, milliseconds timeout) {
-  co_return co_await impl_->execute(std::string(command), std::move(arguments), timeout);
+awaitable<std::string> client::execute(std::string_view command, std::string_view arguments, call_options call) {
+  boost::system::error_code ec;
+  auto args = json::parse(arguments, ec);
+  if (ec || !args.is_object())
+    throw error(tether::errc::invalid_argument,
+                "QMP command " + std::string(command) + ": arguments must be a JSON object, got '" +
+                    std::string(arguments.substr(0, 200)) + "'");
+  auto result = co_await impl_->execute(std::string(command), std::move(args.as_object()), call.timeout);
+  co_return json::serialize(result);
 }
 
-awaitable<event> client::wait_event(std::string name, event_predicate pred, milliseconds timeout,
-                                    std::optional<std::uint64_t> since) {
+awaitable<event> client::wait_event(std::string name, event_predicate pred, std::optional<std::uint64_t> since,
+                                    call_options call) {
+  const auto timeout = call.timeout.count() > 0 ? call.timeout : impl_->opts().command_timeout;
   co_return co_await impl_->wait_event(std::move(name), std::move(pred), timeout, since);
 }
 
-awaitable<void> client::add_disk(disk_options disk) {
+awaitable<void> client::add_disk(disk_options disk, call_options call) {
   // Node names are limited to 31 characters by QEMU.
   if (!valid_qemu_id(disk.id, 26))
     throw error(tether::errc::invalid_argument,
@@ -423,13 +434,14 @@ awaitable<void> client::add_disk(disk_options disk) {
   const std::string file_node = disk.id + "-file";
   const std::string format_node = disk.id + "-fmt";
 
-  co_await execute("blockdev-add", file_node_args(file_node, disk.image_path, disk.read_only));
+  co_await impl_->execute("blockdev-add", file_node_args(file_node, disk.image_path, disk.read_only), call.timeout);
   std::exception_ptr failure;
   bool format_added = false;
   try {
-    co_await execute("blockdev-add", format_node_args(disk.format, format_node, file_node, disk.read_only));
+    co_await impl_->execute("blockdev-add", format_node_args(disk.format, format_node, file_node, disk.read_only),
+                            call.timeout);
     format_added = true;
-    co_await execute("device_add", device_args(disk, format_node));
+    co_await impl_->execute("device_add", device_args(disk, format_node), call.timeout);
   } catch (...) {
     failure = std::current_exception();
   }
@@ -440,7 +452,7 @@ awaitable<void> client::add_disk(disk_options disk) {
     undo.push_back(file_node);
     for (const auto& node : undo) {
       try {
-        co_await execute("blockdev-del", node_args(node));
+        co_await impl_->execute("blockdev-del", node_args(node), call.timeout);
       } catch (const std::exception&) {
       }
     }
@@ -449,22 +461,55 @@ awaitable<void> client::add_disk(disk_options disk) {
   disk_nodes_[disk.id] = {format_node, file_node};
 }
 
-awaitable<void> client::remove_device(std::string id, milliseconds timeout) {
+awaitable<void> client::remove_device(std::string id, call_options call) {
+  const auto timeout = call.timeout.count() > 0 ? call.timeout : milliseconds(60'000);
   // The mark first: DEVICE_DELETED may arrive before device_del's reply.
   const auto mark = event_mark();
-  co_await execute("device_del", id_args(id));
-  co_await wait_event(
+  co_await impl_->execute("device_del", id_args(id), milliseconds(0));
+  co_await impl_->wait_event(
       "DEVICE_DELETED",
       [&id](const event& e) {
-        auto it = e.data.find("device");
-        return it != e.data.end() && it->value().is_string() && it->value().as_string() == id;
+        boost::system::error_code ec;
+        const auto data = json::parse(e.data, ec);
+        const auto* device = !ec && data.is_object() ? data.as_object().if_contains("device") : nullptr;
+        return device && device->is_string() && device->as_string() == id;
       },
       timeout, mark);
   if (auto it = disk_nodes_.find(id); it != disk_nodes_.end()) {
     const auto nodes = it->second;
     disk_nodes_.erase(it);
-    for (const auto& node : nodes) co_await execute("blockdev-del", node_args(node));
+    for (const auto& node : nodes) co_await impl_->execute("blockdev-del", node_args(node), milliseconds(0));
   }
+}
+
+// --- blocking_client ---
+
+blocking_client::blocking_client(options opts)
+    : ctx_(std::make_unique<asio::io_context>(1)), client_(std::make_unique<client>(ctx_->get_executor(), std::move(opts))) {}
+
+blocking_client::~blocking_client() {
+  client_->close();
+  ctx_->restart();
+  ctx_->poll();
+}
+
+void blocking_client::connect(call_options call) { tether::detail::run_blocking(*ctx_, client_->connect(call)); }
+
+std::string blocking_client::execute(std::string_view command, std::string_view arguments, call_options call) {
+  return tether::detail::run_blocking(*ctx_, client_->execute(command, arguments, call));
+}
+
+event blocking_client::wait_event(std::string name, event_predicate pred, std::optional<std::uint64_t> since,
+                                  call_options call) {
+  return tether::detail::run_blocking(*ctx_, client_->wait_event(std::move(name), std::move(pred), since, call));
+}
+
+void blocking_client::add_disk(disk_options disk, call_options call) {
+  tether::detail::run_blocking(*ctx_, client_->add_disk(std::move(disk), call));
+}
+
+void blocking_client::remove_device(std::string id, call_options call) {
+  tether::detail::run_blocking(*ctx_, client_->remove_device(std::move(id), call));
 }
 
 }  // namespace tether::qmp

@@ -7,6 +7,7 @@
 
 #include "cli.hpp"
 #include "json_out.hpp"
+#include "json_types.hpp"
 #include "tether/devices.hpp"
 
 namespace tetherctl {
@@ -34,43 +35,41 @@ void add_filter(CLI::App* app, devices::filter& f) {
   };
   app->add_option("--subsystem", f.subsystem, "udev subsystem: block, net, ...")->type_name("S")->group("FILTER");
   app->add_option("--devtype", f.devtype, "device type: disk, partition, ...")->type_name("T")->group("FILTER");
-  app->add_option("--sysname", f.sysname, "kernel name (glob)")->type_name("GLOB")->group("FILTER");
+  app->add_option("--sysname", f.sys_name, "kernel name (glob)")->type_name("GLOB")->group("FILTER");
   key_value("--property", f.properties, "udev property K matches GLOB (repeatable)");
   app->add_option("--tag", f.tags, "udev tag, all required (repeatable)")
       ->allow_extra_args(false)
       ->type_name("T")
       ->group("FILTER");
-  key_value("--attr", f.sysattrs, "sysfs attribute K matches GLOB (repeatable)");
+  key_value("--attr", f.attributes, "sysfs attribute K matches GLOB (repeatable)");
 }
 
-std::string kind_of(const tether::v1::Device& d) {
-  return d.devtype().empty() ? d.subsystem() : d.subsystem() + "/" + d.devtype();
+std::string kind_of(const devices::device& d) {
+  return d.devtype.empty() ? d.subsystem : d.subsystem + "/" + d.devtype;
 }
 
 // One line: what udevadm monitor shows, plus the node.
-std::string device_line(const tether::v1::Device& d) {
+std::string device_line(const devices::device& d) {
   std::string s;
-  if (d.seqnum() != 0) s += std::to_string(d.seqnum()) + " ";
-  if (!d.action().empty()) s += d.action() + " ";
-  s += kind_of(d) + " " + d.sysname();
-  if (!d.devnode().empty()) s += " " + d.devnode();
-  s += " " + d.devpath();
-  if (d.out_of_order()) s += " (out of order)";
+  if (d.seqnum != 0) s += std::to_string(d.seqnum) + " ";
+  if (!d.action.empty()) s += d.action + " ";
+  s += kind_of(d) + " " + d.sys_name;
+  if (!d.devnode.empty()) s += " " + d.devnode;
+  s += " " + d.device_path;
+  if (d.out_of_order) s += " (out of order)";
   return s;
 }
 
-void print_details(const tether::v1::Device& d) {
-  for (const auto& l : d.devlinks()) std::cout << "  link " << l << "\n";
-  for (const auto& t : d.tags()) std::cout << "  tag  " << t << "\n";
-  std::map<std::string, std::string> props(d.properties().begin(), d.properties().end());
-  for (const auto& [k, v] : props) std::cout << "  " << k << "=" << v << "\n";
-  std::map<std::string, std::string> attrs(d.sysattrs().begin(), d.sysattrs().end());
-  for (const auto& [k, v] : attrs) std::cout << "  attr{" << k << "}=" << v << "\n";
+void print_details(const devices::device& d) {
+  for (const auto& l : d.devlinks) std::cout << "  link " << l << "\n";
+  for (const auto& t : d.tags) std::cout << "  tag  " << t << "\n";
+  for (const auto& [k, v] : d.properties) std::cout << "  " << k << "=" << v << "\n";
+  for (const auto& [k, v] : d.attributes) std::cout << "  attr{" << k << "}=" << v << "\n";
 }
 
-void print(const tether::v1::Device& d, bool as_json, bool details) {
+void print(const devices::device& d, bool as_json, bool details) {
   if (as_json) {
-    json::print(json::from_proto(d));
+    json::print(to_json_value(d));
     return;
   }
   std::cout << device_line(d) << "\n";
@@ -79,9 +78,7 @@ void print(const tether::v1::Device& d, bool as_json, bool details) {
 
 void print(const devices::wait_result& r, bool gone, bool as_json) {
   if (as_json) {
-    boost::json::object o{{"already", r.already}};
-    if (r.device) o.emplace("device", json::from_proto(*r.device));
-    json::print(o);
+    json::print(to_json_value(r));
   } else if (r.device) {
     std::cout << (gone ? "gone: " : "") << device_line(*r.device) << "\n";
     if (!gone) print_details(*r.device);
@@ -90,21 +87,21 @@ void print(const devices::wait_result& r, bool gone, bool as_json) {
   }
 }
 
-void print_event(const tether::v1::DeviceEvent& ev, bool as_json, bool details) {
+void print_event(const devices::event& ev, bool as_json, bool details) {
+  using K = devices::event::kind;
   if (as_json) {
-    json::print(json::from_proto(ev));
+    json::print(to_json_value(ev));
     return;
   }
-  if (ev.has_device()) {
-    std::cout << device_line(ev.device()) << "\n";
-    if (details) print_details(ev.device());
-  } else if (ev.has_lost()) {
-    std::cout << "-- lost " << (ev.lost().count_unknown() ? std::string("an unknown number of")
-                                                          : std::to_string(ev.lost().count()))
-              << " events: " << ev.lost().reason() << "\n";
-  } else if (ev.has_replay_gap()) {
-    std::cout << "-- replay gap after " << ev.replay_gap().resume_after_seqnum() << ": "
-              << ev.replay_gap().reason() << "\n";
+  if (ev.what == K::device) {
+    std::cout << device_line(ev.device) << "\n";
+    if (details) print_details(ev.device);
+  } else if (ev.what == K::lost) {
+    std::cout << "-- lost " << (ev.lost.count_unknown ? std::string("an unknown number of")
+                                                      : std::to_string(ev.lost.count))
+              << " events: " << ev.lost.reason << "\n";
+  } else if (ev.what == K::replay_gap) {
+    std::cout << "-- replay gap after " << ev.gap.resume_after_seqnum << ": " << ev.gap.reason << "\n";
   }
   std::cout << std::flush;
 }
@@ -132,7 +129,7 @@ awaitable<int> run_wait_device(context& ctx, wait_args a) {
   try {
     r = co_await devices::wait(ctx.client, a.filter, a.opts);
   } catch (const tether::error& e) {
-    if (e.remote_code() != tether::v1::ERROR_CODE_DEADLINE_EXCEEDED && e.code() != tether::errc::timeout) throw;
+    if (e.remote_code() != tether::remote_errc::deadline_exceeded && e.code() != tether::errc::timeout) throw;
     timed_out = e;
   }
   if (timed_out) {
@@ -151,7 +148,6 @@ struct events_args {
 };
 
 awaitable<int> run_events(context& ctx, events_args a) {
-  a.opts.start_timeout = ctx.global.timeout;
   auto ex = co_await asio::this_coro::executor;
   asio::signal_set signals(ex, SIGINT, SIGTERM);
 
@@ -160,16 +156,15 @@ awaitable<int> run_events(context& ctx, events_args a) {
   std::exception_ptr failure;
   auto stream = [&]() -> awaitable<void> {
     try {
-      auto sub = co_await devices::subscribe(ctx.client, a.filter, a.opts);
-      tether::v1::DeviceEvent started;
-      *started.mutable_started() = sub->started();
-      if (ctx.global.json) print_event(started, true, false);
-      else std::cerr << "listening (guest uevent sequence number " << sub->started().current_seqnum()
+      auto sub = co_await devices::subscribe(ctx.client, a.filter, a.opts, {ctx.global.timeout});
+      if (ctx.global.json) json::print(to_json_value(sub.started()));
+      else std::cerr << "listening (guest uevent sequence number " << sub.started().current_seqnum
                      << "); Ctrl-C stops\n";
       while (a.count != 0) {
-        auto ev = co_await sub->next();
-        print_event(ev, ctx.global.json, a.details);
-        if (ev.has_device() && a.count > 0) --a.count;
+        auto ev = co_await sub.next();
+        if (!ev) break;
+        print_event(*ev, ctx.global.json, a.details);
+        if (ev->what == devices::event::kind::device && a.count > 0) --a.count;
       }
     } catch (const boost::system::system_error& e) {
       if (e.code() != asio::error::operation_aborted) failure = std::current_exception();

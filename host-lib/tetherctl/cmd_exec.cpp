@@ -138,7 +138,7 @@ int final_status(const tether::exec::exit_result& r, const tether::exec::options
 
 awaitable<int> run_exec_checked(context& ctx, exec_args& a) {
   if (ctx.global.json) {
-    auto c = co_await tether::exec::run(ctx.client, a.opts);
+    auto c = co_await tether::exec::run(ctx.client, a.opts, {}, {ctx.global.timeout});
     print(c);
     co_return c.result.timed_out ? exit_timed_out : c.result.status();
   }
@@ -148,7 +148,7 @@ awaitable<int> run_exec_checked(context& ctx, exec_args& a) {
     window_size(a.opts.tty_rows, a.opts.tty_cols);
     if (::isatty(STDIN_FILENO)) term.enable();
   }
-  auto p = co_await tether::exec::process::start(ctx.client, a.opts);
+  auto p = co_await tether::exec::process::start(ctx.client, a.opts, {ctx.global.timeout});
 
   // Without a terminal, our SIGINT/SIGTERM/SIGHUP go to the command's
   // group; a third one gives up and has the agent kill it. With a terminal
@@ -167,7 +167,7 @@ awaitable<int> run_exec_checked(context& ctx, exec_args& a) {
       } else if (++forwarded >= 3) {
         p.cancel();
       } else {
-        asio::co_spawn(ex, p.signal(sig, true), asio::detached);
+        asio::co_spawn(ex, p.signal(sig, {.group = true}), asio::detached);
       }
       arm();
     });
@@ -191,7 +191,6 @@ awaitable<int> run_exec_checked(context& ctx, exec_args& a) {
 awaitable<int> run_exec(context& ctx, exec_args a) {
   if (a.opts.tty && ::isatty(STDIN_FILENO)) a.forward_stdin = true;
   a.opts.stdin = a.forward_stdin;
-  a.opts.start_timeout = ctx.global.timeout;
   try {
     co_return co_await run_exec_checked(ctx, a);
   } catch (const tether::error& e) {

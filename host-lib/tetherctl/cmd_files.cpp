@@ -7,14 +7,13 @@
 
 #include "cli.hpp"
 #include "json_out.hpp"
-#include "tether/common/checksum.hpp"
 #include "tether/files.hpp"
 
 namespace tetherctl {
 namespace {
 
-using tether::v1::FileInfo;
-using tether::v1::FileType;
+using tether::files::file_info;
+using tether::files::file_type;
 
 // Progress on stderr, only for a terminal and for transfers that last.
 class progress_meter {
@@ -45,11 +44,11 @@ class progress_meter {
 };
 
 // --checksum NAME (upload and download).
-void add_checksum(CLI::App* app, tether::v1::Checksum& into) {
+void add_checksum(CLI::App* app, tether::files::checksum& into) {
   auto set = [&into](const std::string& name) {
-    const auto kind = tether::checksum::parse(name);
+    const auto kind = tether::files::parse_checksum(name);
     if (!kind) throw CLI::ValidationError("--checksum takes sha256 or xxh64, not '" + name + "'");
-    into = tether::to_proto(*kind);
+    into = *kind;
   };
   app->add_option_function<std::string>(
          "--checksum", set,
@@ -58,8 +57,7 @@ void add_checksum(CLI::App* app, tether::v1::Checksum& into) {
 }
 
 void print(const tether::files::transfer_result& r, const char* what, const std::string& path, bool as_json) {
-  // The library returns only checksums it knows.
-  const std::string checksum_name(tether::checksum::name(tether::checksum_kind_from(r.checksum).value()));
+  const std::string checksum_name(tether::files::to_string(r.checksum));
   if (as_json)
     json::print(boost::json::object{
         {what, path}, {"bytes", r.bytes}, {"checksum", checksum_name}, {"digest", r.digest}});
@@ -108,40 +106,40 @@ awaitable<int> run_download(context& ctx, transfer_args a) {
   co_return exit_ok;
 }
 
-const char* type_name(FileType t) {
+const char* type_name(file_type t) {
   switch (t) {
-    case tether::v1::FILE_TYPE_REGULAR: return "file";
-    case tether::v1::FILE_TYPE_DIRECTORY: return "directory";
-    case tether::v1::FILE_TYPE_SYMLINK: return "symlink";
-    case tether::v1::FILE_TYPE_BLOCK_DEVICE: return "block-device";
-    case tether::v1::FILE_TYPE_CHAR_DEVICE: return "char-device";
-    case tether::v1::FILE_TYPE_FIFO: return "fifo";
-    case tether::v1::FILE_TYPE_SOCKET: return "socket";
+    case file_type::regular: return "file";
+    case file_type::directory: return "directory";
+    case file_type::symlink: return "symlink";
+    case file_type::block_device: return "block-device";
+    case file_type::char_device: return "char-device";
+    case file_type::fifo: return "fifo";
+    case file_type::socket: return "socket";
     default: return "unknown";
   }
 }
 
-boost::json::object to_json(const FileInfo& f) {
-  boost::json::object o{{"name", f.name()}, {"type", type_name(f.type())}, {"size", f.size()},
-                        {"mode", f.mode()},                {"uid", f.uid()},               {"gid", f.gid()},
-                        {"mtime_ns", f.mtime_ns()}};
-  if (f.type() == tether::v1::FILE_TYPE_SYMLINK) o.emplace("target", f.symlink_target());
+boost::json::object to_json(const file_info& f) {
+  boost::json::object o{{"name", f.name}, {"type", type_name(f.type)}, {"size", f.size},
+                        {"mode", f.mode},                {"uid", f.uid},               {"gid", f.gid},
+                        {"mtime_ns", f.mtime_ns}};
+  if (f.is_symlink()) o.emplace("target", f.symlink_target);
   return o;
 }
 
-std::string line_info(const FileInfo& f) {
+std::string line_info(const file_info& f) {
   char mode[8];
-  std::snprintf(mode, sizeof mode, "%04o", f.mode());
-  const std::time_t t = static_cast<std::time_t>(f.mtime_ns() / 1'000'000'000);
+  std::snprintf(mode, sizeof mode, "%04o", f.mode);
+  const std::time_t t = static_cast<std::time_t>(f.mtime_ns / 1'000'000'000);
   char when[32];
   std::strftime(when, sizeof when, "%Y-%m-%d %H:%M", std::gmtime(&t));
-  std::string s = std::string(type_name(f.type())) + "\t" + mode + "\t" + std::to_string(f.uid()) + ":" +
-                  std::to_string(f.gid()) + "\t" + std::to_string(f.size()) + "\t" + when + "\t" + f.name();
-  if (f.type() == tether::v1::FILE_TYPE_SYMLINK) s += " -> " + f.symlink_target();
+  std::string s = std::string(type_name(f.type)) + "\t" + mode + "\t" + std::to_string(f.uid) + ":" +
+                  std::to_string(f.gid) + "\t" + std::to_string(f.size) + "\t" + when + "\t" + f.name;
+  if (f.is_symlink()) s += " -> " + f.symlink_target;
   return s;
 }
 
-void print(const FileInfo& f, bool as_json) {
+void print(const file_info& f, bool as_json) {
   if (as_json) json::print(to_json(f));
   else std::cout << line_info(f) << "\n";
 }
@@ -168,7 +166,7 @@ CLI::App* add_path_command(command_table& t, const char* name, const char* descr
 }
 
 awaitable<int> run_stat(context& ctx, path_args a) {
-  print(co_await tether::files::stat(ctx.client, a.path, a.flag), ctx.global.json);
+  print(co_await tether::files::stat(ctx.client, a.path, {.follow_symlinks = a.flag}), ctx.global.json);
   co_return exit_ok;
 }
 
@@ -178,17 +176,17 @@ awaitable<int> run_ls(context& ctx, path_args a) {
 }
 
 awaitable<int> run_mkdir(context& ctx, path_args a) {
-  co_await tether::files::mkdir(ctx.client, a.path, a.flag);
+  co_await tether::files::mkdir(ctx.client, a.path, {.parents = a.flag});
   co_return exit_ok;
 }
 
 awaitable<int> run_rm(context& ctx, path_args a) {
-  co_await tether::files::remove(ctx.client, a.path, a.flag);
+  co_await tether::files::remove(ctx.client, a.path, {.recursive = a.flag});
   co_return exit_ok;
 }
 
 awaitable<int> run_mv(context& ctx, path_args a) {
-  co_await tether::files::rename(ctx.client, a.path, a.to, a.flag);
+  co_await tether::files::rename(ctx.client, a.path, a.to, {.overwrite = a.flag});
   co_return exit_ok;
 }
 

@@ -5,6 +5,7 @@
 
 #include "cli.hpp"
 #include "json_out.hpp"
+#include "json_types.hpp"
 #include "tether/power.hpp"
 
 namespace tetherctl {
@@ -18,50 +19,50 @@ std::string secs(std::uint64_t ms) {
   return buf;
 }
 
-const char* method_text(tether::v1::PowerMethod m) {
+const char* method_text(power::method m) {
   switch (m) {
-    case tether::v1::POWER_METHOD_LOGIND: return "logind";
-    case tether::v1::POWER_METHOD_SYSTEMD: return "the systemd manager";
-    case tether::v1::POWER_METHOD_KERNEL: return "the kernel (no systemd: sync and reboot(2))";
+    case power::method::logind: return "logind";
+    case power::method::systemd: return "the systemd manager";
+    case power::method::kernel: return "the kernel (no systemd: sync and reboot(2))";
     default: return "?";
   }
 }
 
-void print_event(const tether::v1::PowerEvent& e, bool as_json) {
-  using K = tether::v1::PowerEvent;
+void print_event(const power::event& e, bool as_json) {
+  using K = power::event::kind;
   if (as_json) {
-    json::print(boost::json::object{{"event", json::from_proto(e)}});
+    json::print(boost::json::object{{"event", to_json_value(e)}});
     return;
   }
-  switch (e.kind()) {
-    case K::KIND_HOOK_STARTED: std::cout << "host-halt hook " << e.hook() << " started\n"; break;
-    case K::KIND_HOOK_FINISHED:
-      std::cout << "host-halt hook " << e.hook() << " ";
-      if (!e.message().empty()) std::cout << "did not run: " << e.message();
-      else if (e.timed_out()) std::cout << "stopped at its time limit";
-      else if (e.signal()) std::cout << "killed by signal " << e.signal();
-      else std::cout << "exited with status " << e.exit_code();
-      std::cout << " after " << secs(e.run_time_ms()) << "\n";
+  switch (e.what) {
+    case K::hook_started: std::cout << "host-halt hook " << e.hook << " started\n"; break;
+    case K::hook_finished:
+      std::cout << "host-halt hook " << e.hook << " ";
+      if (!e.message.empty()) std::cout << "did not run: " << e.message;
+      else if (e.timed_out) std::cout << "stopped at its time limit";
+      else if (e.signal) std::cout << "killed by signal " << e.signal;
+      else std::cout << "exited with status " << e.exit_code;
+      std::cout << " after " << secs(e.run_time_ms) << "\n";
       break;
-    case K::KIND_ACTION_STARTED: std::cout << "the guest is going down (" << method_text(e.method()) << ")\n"; break;
-    case K::KIND_ACTION_FAILED: std::cout << "the guest could not start the action: " << e.message() << "\n"; break;
+    case K::action_started: std::cout << "the guest is going down (" << method_text(e.method) << ")\n"; break;
+    case K::action_failed: std::cout << "the guest could not start the action: " << e.message << "\n"; break;
     default: return;
   }
   std::cout << std::flush;
 }
 
-void print_accepted(const tether::v1::PowerReply& r, power::action act, bool host_halt, bool as_json) {
+void print_accepted(const power::reply& r, power::action act, bool host_halt, bool as_json) {
   if (as_json) {
-    json::print(boost::json::object{{"accepted", json::from_proto(r)}});
+    json::print(boost::json::object{{"accepted", to_json_value(r)}});
     return;
   }
-  std::cout << power::to_string(act) << " accepted by the guest (via " << method_text(r.method()) << ")"
-            << (r.simulated() ? " [simulated: the agent stops instead]" : "") << "\n";
+  std::cout << power::to_string(act) << " accepted by the guest (via " << method_text(r.method) << ")"
+            << (r.simulated ? " [simulated: the agent stops instead]" : "") << "\n";
   if (host_halt) {
-    std::cout << "host-halt hooks to run first: " << (r.hooks().empty() ? "none" : "");
-    for (int i = 0; i < r.hooks_size(); ++i) std::cout << (i ? ", " : "") << r.hooks(i);
+    std::cout << "host-halt hooks to run first: " << (r.hooks.empty() ? "none" : "");
+    for (std::size_t i = 0; i < r.hooks.size(); ++i) std::cout << (i ? ", " : "") << r.hooks[i];
     std::cout << "\n";
-    for (const auto& s : r.skipped()) std::cout << "  skipped " << s << "\n";
+    for (const auto& s : r.skipped) std::cout << "  skipped " << s << "\n";
   }
   std::cout << std::flush;
 }
@@ -90,15 +91,14 @@ struct power_args {
 awaitable<int> run_power(context& ctx, power_args a) {
   const bool json = ctx.global.json;
   auto& opts = a.opts;
-  opts.call = {ctx.global.timeout};
-  auto accepted = [json, act = a.act, host_halt = opts.host_halt](const tether::v1::PowerReply& r) {
+  auto accepted = [json, act = a.act, host_halt = opts.host_halt](const power::reply& r) {
     print_accepted(r, act, host_halt, json);
   };
   if (opts.wait) {
-    opts.on_event = [json](const tether::v1::PowerEvent& e) { print_event(e, json); };
+    opts.on_event = [json](const power::event& e) { print_event(e, json); };
     opts.on_accepted = accepted;
   }
-  auto out = co_await power::request(ctx.client, a.act, opts);
+  auto out = co_await power::request(ctx.client, a.act, opts, {ctx.global.timeout});
   if (opts.wait) print_done(out, a.act, json);
   else accepted(out.reply);
   co_return exit_ok;

@@ -13,7 +13,7 @@ namespace {
 struct qmp_args {
   std::string path;  // --qmp or $TETHER_QMP
   std::string command;
-  boost::json::object arguments;
+  std::string arguments = "{}";  // a JSON object, checked when parsed
 };
 
 awaitable<int> run_qmp(context& ctx, qmp_args a) {
@@ -25,9 +25,9 @@ awaitable<int> run_qmp(context& ctx, qmp_args a) {
   tether::qmp::client qemu(co_await asio::this_coro::executor, qopts);
   co_await qemu.connect();
   std::optional<tether::error> failed;
-  boost::json::value reply;
+  std::string reply;
   try {
-    reply = co_await qemu.execute(a.command, std::move(a.arguments));
+    reply = co_await qemu.execute(a.command, a.arguments);
   } catch (const tether::error& e) {
     if (e.code().category() != tether::qmp::qmp_category()) throw;
     failed = e;  // QEMU answered with an error
@@ -36,7 +36,7 @@ awaitable<int> run_qmp(context& ctx, qmp_args a) {
     std::cerr << "tetherctl: " << failed->what() << "\n";
     co_return exit_remote_error;
   }
-  json::print(reply);
+  json::print(boost::json::parse(reply));
   co_return exit_ok;
 }
 
@@ -58,7 +58,7 @@ void add_qmp(command_table& t) {
         if (ec || !v.is_object())
           throw CLI::ValidationError("JSON-ARGS must be a JSON object, e.g. '{\"id\": \"disk7\"}'" +
                                                       (ec ? " (" + ec.message() + ")" : std::string()));
-        a->arguments = std::move(v.as_object());
+        a->arguments = text;
       },
       "the command's arguments, a JSON object");
   app->callback([a] {

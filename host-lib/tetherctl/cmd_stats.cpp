@@ -10,12 +10,13 @@
 
 #include "cli.hpp"
 #include "json_out.hpp"
+#include "json_types.hpp"
 #include "tether/stats.hpp"
 
 namespace tetherctl {
 namespace {
 
-using tether::v1::StatsSample;
+using StatsSample = tether::stats::sample;
 
 struct stats_args {
   milliseconds watch{0};  // 0: one sample
@@ -44,8 +45,8 @@ std::string bytes(double b) {
   return u == 0 ? fmt("%.0f B", b) : fmt("%.1f %s", b, unit[u]);
 }
 
-std::string rate(bool has, double bytes_per_s) { return has ? bytes(bytes_per_s) + "/s" : "-"; }
-std::string num_rate(bool has, double v) { return has ? fmt("%.0f", v) : "-"; }
+std::string rate(std::optional<double> bytes_per_s) { return bytes_per_s ? bytes(*bytes_per_s) + "/s" : "-"; }
+std::string num_rate(std::optional<double> v) { return v ? fmt("%.0f", *v) : "-"; }
 std::string pct(double v) { return fmt("%.1f%%", v); }
 
 std::string duration(double secs) {
@@ -63,56 +64,56 @@ std::string rpad(std::string s, std::size_t w) {
   return s;
 }
 
-std::string psi_cell(const tether::v1::Pressure& p, bool full) {
-  if (full ? !p.has_full() : !p.has_some()) return pad("-", 20);
-  const auto& l = full ? p.full() : p.some();
-  return pad(fmt("%.2f %.2f %.2f", l.avg10(), l.avg60(), l.avg300()), 20);
+std::string psi_cell(const tether::stats::pressure& p, bool full) {
+  const auto& l = full ? p.full : p.some;
+  if (!l) return pad("-", 20);
+  return pad(fmt("%.2f %.2f %.2f", l->avg10, l->avg60, l->avg300), 20);
 }
 
 // The human view of one sample, as lines.
 std::string render(const StatsSample& s, const stats_args& a, bool watching) {
   std::ostringstream o;
-  const std::time_t t = static_cast<std::time_t>(s.realtime_ns() / 1'000'000'000);
+  const std::time_t t = static_cast<std::time_t>(s.realtime_ns / 1'000'000'000);
   char when[64];
   std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&t));
-  o << "Guest " << when << "   up " << duration(s.uptime_seconds()) << "   processes " << s.process_count();
+  o << "Guest " << when << "   up " << duration(s.uptime_seconds) << "   processes " << s.process_count;
   if (watching) {
-    o << "   sample #" << s.sequence();
-    if (s.skipped()) o << " (skipped " << s.skipped() << ")";
+    o << "   sample #" << s.sequence;
+    if (s.skipped) o << " (skipped " << s.skipped << ")";
   }
   o << "\n\n";
 
-  const auto& cpu = s.cpu();
-  o << "CPU     " << cpu.online_cpus() << " online";
-  if (cpu.total().has_percent()) {
-    const auto& p = cpu.total().percent();
-    o << "   busy " << pct(p.busy()) << "  user " << pct(p.user()) << "  nice " << pct(p.nice())
-      << "  system " << pct(p.system()) << "  irq " << pct(p.irq() + p.softirq()) << "  iowait "
-      << pct(p.iowait()) << "  steal " << pct(p.steal()) << "  idle " << pct(p.idle());
+  const auto& cpu = s.cpu;
+  o << "CPU     " << cpu.online_cpus << " online";
+  if (cpu.total.percent) {
+    const auto& p = *cpu.total.percent;
+    o << "   busy " << pct(p.busy) << "  user " << pct(p.user) << "  nice " << pct(p.nice)
+      << "  system " << pct(p.system) << "  irq " << pct(p.irq + p.softirq) << "  iowait "
+      << pct(p.iowait) << "  steal " << pct(p.steal) << "  idle " << pct(p.idle);
   } else {
     o << "   (no rates: first sample)";
   }
   o << "\n";
-  if (!a.per_cpu && cpu.per_cpu_size() > 0 && cpu.per_cpu(0).has_percent()) {
+  if (!a.per_cpu && !cpu.per_cpu.empty() && cpu.per_cpu[0].percent) {
     o << "        busy per CPU:";
-    for (const auto& c : cpu.per_cpu())
-      o << " " << c.cpu() << ":" << (c.has_percent() ? fmt("%.0f%%", c.percent().busy()) : std::string("-"));
+    for (const auto& c : cpu.per_cpu)
+      o << " " << c.number << ":" << (c.percent ? fmt("%.0f%%", c.percent->busy) : std::string("-"));
     o << "\n";
   }
-  o << "        context switches " << num_rate(cpu.has_context_switches_per_second(), cpu.context_switches_per_second())
-    << "/s  interrupts " << num_rate(cpu.has_interrupts_per_second(), cpu.interrupts_per_second())
-    << "/s  forks " << num_rate(cpu.has_forks_per_second(), cpu.forks_per_second()) << "/s  running "
-    << cpu.procs_running() << "  blocked " << cpu.procs_blocked() << "\n";
+  o << "        context switches " << num_rate(cpu.context_switches_per_second)
+    << "/s  interrupts " << num_rate(cpu.interrupts_per_second)
+    << "/s  forks " << num_rate(cpu.forks_per_second) << "/s  running "
+    << cpu.procs_running << "  blocked " << cpu.procs_blocked << "\n";
   if (a.per_cpu) {
     o << "        " << pad("CPU", 6) << rpad("BUSY", 8) << rpad("USER", 8) << rpad("SYSTEM", 8)
       << rpad("IOWAIT", 8) << rpad("STEAL", 8) << rpad("IDLE", 8) << "\n";
-    for (const auto& c : cpu.per_cpu()) {
-      o << "        " << pad("cpu" + std::to_string(c.cpu()), 6);
-      if (c.has_percent()) {
-        const auto& p = c.percent();
-        o << rpad(pct(p.busy()), 8) << rpad(pct(p.user() + p.nice()), 8)
-          << rpad(pct(p.system() + p.irq() + p.softirq()), 8) << rpad(pct(p.iowait()), 8)
-          << rpad(pct(p.steal()), 8) << rpad(pct(p.idle()), 8);
+    for (const auto& c : cpu.per_cpu) {
+      o << "        " << pad("cpu" + std::to_string(c.number), 6);
+      if (c.percent) {
+        const auto& p = *c.percent;
+        o << rpad(pct(p.busy), 8) << rpad(pct(p.user + p.nice), 8)
+          << rpad(pct(p.system + p.irq + p.softirq), 8) << rpad(pct(p.iowait), 8)
+          << rpad(pct(p.steal), 8) << rpad(pct(p.idle), 8);
       } else {
         o << rpad("-", 8);
       }
@@ -120,80 +121,80 @@ std::string render(const StatsSample& s, const stats_args& a, bool watching) {
     }
   }
 
-  const auto& m = s.memory();
-  const double used_pct = m.total_bytes() ? 100.0 * static_cast<double>(m.used_bytes()) / static_cast<double>(m.total_bytes()) : 0;
-  o << "Memory  total " << bytes(static_cast<double>(m.total_bytes())) << "  used "
-    << bytes(static_cast<double>(m.used_bytes())) << " (" << pct(used_pct) << ")  available "
-    << (m.has_available_bytes() ? bytes(static_cast<double>(m.available_bytes())) : std::string("-"))
-    << "  free " << bytes(static_cast<double>(m.free_bytes())) << "  buffers "
-    << bytes(static_cast<double>(m.buffers_bytes())) << "  cached " << bytes(static_cast<double>(m.cached_bytes()))
-    << "  dirty " << bytes(static_cast<double>(m.dirty_bytes())) << "\n";
-  const auto swap_used = m.swap_total_bytes() > m.swap_free_bytes() ? m.swap_total_bytes() - m.swap_free_bytes() : 0;
-  o << "Swap    total " << bytes(static_cast<double>(m.swap_total_bytes())) << "  used "
+  const auto& m = s.memory;
+  const double used_pct = m.total_bytes ? 100.0 * static_cast<double>(m.used_bytes) / static_cast<double>(m.total_bytes) : 0;
+  o << "Memory  total " << bytes(static_cast<double>(m.total_bytes)) << "  used "
+    << bytes(static_cast<double>(m.used_bytes)) << " (" << pct(used_pct) << ")  available "
+    << (m.available_bytes ? bytes(static_cast<double>(*m.available_bytes)) : std::string("-"))
+    << "  free " << bytes(static_cast<double>(m.free_bytes)) << "  buffers "
+    << bytes(static_cast<double>(m.buffers_bytes)) << "  cached " << bytes(static_cast<double>(m.cached_bytes))
+    << "  dirty " << bytes(static_cast<double>(m.dirty_bytes)) << "\n";
+  const auto swap_used = m.swap_total_bytes > m.swap_free_bytes ? m.swap_total_bytes - m.swap_free_bytes : 0;
+  o << "Swap    total " << bytes(static_cast<double>(m.swap_total_bytes)) << "  used "
     << bytes(static_cast<double>(swap_used)) << "\n";
-  const auto& l = s.load();
-  o << "Load    " << fmt("%.2f %.2f %.2f", l.load1(), l.load5(), l.load15()) << "   tasks "
-    << l.running_tasks() << " running / " << l.total_tasks() << " total\n";
-  if (s.has_pressure()) {
-    const auto& p = s.pressure();
+  const auto& l = s.load;
+  o << "Load    " << fmt("%.2f %.2f %.2f", l.load1, l.load5, l.load15) << "   tasks "
+    << l.running_tasks << " running / " << l.total_tasks << " total\n";
+  if (s.pressure) {
+    const auto& p = *s.pressure;
     o << "PSI     " << pad("(avg10 avg60 avg300 %)", 14) << "  " << pad("some", 20) << pad("full", 20) << "\n";
-    auto row = [&](const char* name, bool has, const tether::v1::Pressure& x) {
-      if (!has) return;
-      o << "  " << pad(name, 30) << psi_cell(x, false) << psi_cell(x, true) << "\n";
+    auto row = [&](const char* name, const std::optional<tether::stats::pressure>& x) {
+      if (!x) return;
+      o << "  " << pad(name, 30) << psi_cell(*x, false) << psi_cell(*x, true) << "\n";
     };
-    row("cpu", p.has_cpu(), p.cpu());
-    row("memory", p.has_memory(), p.memory());
-    row("io", p.has_io(), p.io());
+    row("cpu", p.cpu);
+    row("memory", p.memory);
+    row("io", p.io);
   } else {
     o << "PSI     not available in this kernel\n";
   }
 
   o << "\n" << pad("DISK", 14) << rpad("READ/s", 13) << rpad("WRITE/s", 13) << rpad("R/s", 8)
     << rpad("W/s", 8) << rpad("BUSY", 8) << rpad("INFLIGHT", 10) << rpad("READ", 12) << rpad("WRITTEN", 12) << "\n";
-  for (const auto& d : s.disks()) {
-    o << pad(d.name(), 14) << rpad(rate(d.has_read_bytes_per_second(), d.read_bytes_per_second()), 13)
-      << rpad(rate(d.has_write_bytes_per_second(), d.write_bytes_per_second()), 13)
-      << rpad(num_rate(d.has_reads_per_second(), d.reads_per_second()), 8)
-      << rpad(num_rate(d.has_writes_per_second(), d.writes_per_second()), 8)
-      << rpad(d.has_busy_percent() ? pct(d.busy_percent()) : std::string("-"), 8)
-      << rpad(std::to_string(d.ios_in_progress()), 10)
-      << rpad(bytes(static_cast<double>(d.sectors_read()) * 512), 12)
-      << rpad(bytes(static_cast<double>(d.sectors_written()) * 512), 12) << "\n";
+  for (const auto& d : s.disks) {
+    o << pad(d.name, 14) << rpad(rate(d.read_bytes_per_second), 13)
+      << rpad(rate(d.write_bytes_per_second), 13)
+      << rpad(num_rate(d.reads_per_second), 8)
+      << rpad(num_rate(d.writes_per_second), 8)
+      << rpad(d.busy_percent ? pct(*d.busy_percent) : std::string("-"), 8)
+      << rpad(std::to_string(d.ios_in_progress), 10)
+      << rpad(bytes(static_cast<double>(d.sectors_read) * 512), 12)
+      << rpad(bytes(static_cast<double>(d.sectors_written) * 512), 12) << "\n";
   }
 
   o << "\n" << pad("FILESYSTEM", 26) << pad("TYPE", 10) << rpad("SIZE", 11) << rpad("USED", 11)
     << rpad("AVAIL", 11) << rpad("USE%", 7) << rpad("INODES%", 9) << "  DEVICE\n";
-  for (const auto& f : s.filesystems()) {
-    const double use = f.total_bytes() ? 100.0 * static_cast<double>(f.used_bytes()) / static_cast<double>(f.total_bytes()) : 0;
-    const std::string ino = f.total_inodes() ? pct(100.0 * static_cast<double>(f.used_inodes()) / static_cast<double>(f.total_inodes())) : "-";
-    o << pad(f.mount_point(), 25) << " " << pad(f.fs_type(), 10) << rpad(bytes(static_cast<double>(f.total_bytes())), 11)
-      << rpad(bytes(static_cast<double>(f.used_bytes())), 11) << rpad(bytes(static_cast<double>(f.available_bytes())), 11)
-      << rpad(pct(use), 7) << rpad(ino, 9) << "  " << f.device() << (f.read_only() ? " (ro)" : "") << "\n";
+  for (const auto& f : s.filesystems) {
+    const double use = f.total_bytes ? 100.0 * static_cast<double>(f.used_bytes) / static_cast<double>(f.total_bytes) : 0;
+    const std::string ino = f.total_inodes ? pct(100.0 * static_cast<double>(f.used_inodes) / static_cast<double>(f.total_inodes)) : "-";
+    o << pad(f.mount_point, 25) << " " << pad(f.fs_type, 10) << rpad(bytes(static_cast<double>(f.total_bytes)), 11)
+      << rpad(bytes(static_cast<double>(f.used_bytes)), 11) << rpad(bytes(static_cast<double>(f.available_bytes)), 11)
+      << rpad(pct(use), 7) << rpad(ino, 9) << "  " << f.device << (f.read_only ? " (ro)" : "") << "\n";
   }
 
   o << "\n" << pad("INTERFACE", 14) << pad("STATE", 9) << rpad("RX/s", 13) << rpad("TX/s", 13)
     << rpad("RX", 11) << rpad("TX", 11) << rpad("ERRS", 6) << rpad("DROPS", 7) << "  ADDRESSES\n";
-  for (const auto& n : s.interfaces()) {
-    std::string addrs = n.mac() == "00:00:00:00:00:00" ? "" : n.mac();
-    for (const auto& ad : n.addresses())
-      addrs += (addrs.empty() ? "" : " ") + ad.address() + "/" + std::to_string(ad.prefix_length());
-    o << pad(n.name(), 14) << pad(n.oper_state().empty() ? "-" : n.oper_state(), 9)
-      << rpad(rate(n.has_rx_bytes_per_second(), n.rx_bytes_per_second()), 13)
-      << rpad(rate(n.has_tx_bytes_per_second(), n.tx_bytes_per_second()), 13)
-      << rpad(bytes(static_cast<double>(n.rx_bytes())), 11) << rpad(bytes(static_cast<double>(n.tx_bytes())), 11)
-      << rpad(std::to_string(n.rx_errors() + n.tx_errors()), 6)
-      << rpad(std::to_string(n.rx_dropped() + n.tx_dropped()), 7) << "  " << addrs << "\n";
+  for (const auto& n : s.interfaces) {
+    std::string addrs = n.mac == "00:00:00:00:00:00" ? "" : n.mac;
+    for (const auto& ad : n.addresses)
+      addrs += (addrs.empty() ? "" : " ") + ad.address + "/" + std::to_string(ad.prefix_length);
+    o << pad(n.name, 14) << pad(n.oper_state.empty() ? "-" : n.oper_state, 9)
+      << rpad(rate(n.rx_bytes_per_second), 13)
+      << rpad(rate(n.tx_bytes_per_second), 13)
+      << rpad(bytes(static_cast<double>(n.rx_bytes)), 11) << rpad(bytes(static_cast<double>(n.tx_bytes)), 11)
+      << rpad(std::to_string(n.rx_errors + n.tx_errors), 6)
+      << rpad(std::to_string(n.rx_dropped + n.tx_dropped), 7) << "  " << addrs << "\n";
   }
-  if (s.errors_size() > 0) {
+  if (!s.errors.empty()) {
     o << "\n";
-    for (const auto& e : s.errors()) o << "note: " << e << "\n";
+    for (const auto& e : s.errors) o << "note: " << e << "\n";
   }
   return o.str();
 }
 
 void print(const StatsSample& s, const stats_args& a, bool watching, bool tty) {
   if (a.json) {
-    json::print(json::from_proto(s));
+    json::print(to_json_value(s));
     return;
   }
   std::string frame = render(s, a, watching);
@@ -215,21 +216,20 @@ awaitable<int> run_stats(context& ctx, stats_args a) {
   if (a.watch.count() == 0) {
     // Sample twice 250 ms apart (or reuse a recent agent sample) so that
     // CPU percentages and rates are shown.
-    auto s = co_await tether::stats::get(ctx.client, {.rate_interval = milliseconds(250),
-                                                      .include_idle_devices = a.all_devices,
-                                                      .call = {ctx.global.timeout}});
+    auto s = co_await tether::stats::get(
+        ctx.client, {.rate_interval = milliseconds(250), .include_idle_devices = a.all_devices}, {ctx.global.timeout});
     print(s, a, false, false);
     co_return exit_ok;
   }
 
   auto ex = co_await asio::this_coro::executor;
   const bool tty = ::isatty(STDOUT_FILENO) == 1;
-  auto sub = co_await tether::stats::subscribe(
-      ctx.client, a.watch,
-      {.include_idle_devices = a.all_devices,
-       .max_samples = static_cast<std::uint32_t>(a.count),
-       .auto_resume = true,
-       .start_timeout = ctx.global.timeout});
+  auto sub = co_await tether::stats::subscribe(ctx.client,
+                                               {.interval = a.watch,
+                                                .include_idle_devices = a.all_devices,
+                                                .max_samples = static_cast<std::uint32_t>(a.count),
+                                                .auto_resume = true},
+                                               {ctx.global.timeout});
 
   // SIGINT/SIGTERM end the watch: cancel the call (the agent answers at
   // once); if it does not within 2 s, drop the connection.

@@ -1,14 +1,9 @@
 #include "json_out.hpp"
 
-#include <google/protobuf/descriptor.h>
-
 #include <cmath>
 #include <iostream>
-#include <map>
 
 namespace tetherctl::json {
-
-namespace pb = google::protobuf;
 
 bool valid_utf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
@@ -93,73 +88,7 @@ void encode(bj::value& v) {
   }
 }
 
-bj::value scalar(const pb::Message& m, const pb::FieldDescriptor* f, int index) {
-  const pb::Reflection* r = m.GetReflection();
-  const bool rep = index >= 0;
-  using F = pb::FieldDescriptor;
-  switch (f->cpp_type()) {
-    case F::CPPTYPE_INT32: return rep ? r->GetRepeatedInt32(m, f, index) : r->GetInt32(m, f);
-    case F::CPPTYPE_INT64: return rep ? r->GetRepeatedInt64(m, f, index) : r->GetInt64(m, f);
-    case F::CPPTYPE_UINT32: return rep ? r->GetRepeatedUInt32(m, f, index) : r->GetUInt32(m, f);
-    case F::CPPTYPE_UINT64: return rep ? r->GetRepeatedUInt64(m, f, index) : r->GetUInt64(m, f);
-    case F::CPPTYPE_DOUBLE: return rep ? r->GetRepeatedDouble(m, f, index) : r->GetDouble(m, f);
-    case F::CPPTYPE_FLOAT: return rep ? r->GetRepeatedFloat(m, f, index) : r->GetFloat(m, f);
-    case F::CPPTYPE_BOOL: return rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f);
-    case F::CPPTYPE_ENUM: {
-      const int v = rep ? r->GetRepeatedEnumValue(m, f, index) : r->GetEnumValue(m, f);
-      // A value this build does not know (a newer agent): its number.
-      if (const auto* e = f->enum_type()->FindValueByNumber(v)) return bj::string(e->name());
-      return v;
-    }
-    case F::CPPTYPE_STRING: {
-      std::string scratch;
-      return bj::string(rep ? r->GetRepeatedStringReference(m, f, index, &scratch)
-                            : r->GetStringReference(m, f, &scratch));
-    }
-    case F::CPPTYPE_MESSAGE:
-      return from_proto(rep ? r->GetRepeatedMessage(m, f, index) : r->GetMessage(m, f));
-  }
-  return nullptr;
-}
-
-// map<K, V> fields: an object, keys sorted.
-bj::object map_field(const pb::Message& m, const pb::FieldDescriptor* f) {
-  const pb::Reflection* r = m.GetReflection();
-  const auto* key = f->message_type()->map_key();
-  const auto* value = f->message_type()->map_value();
-  std::map<std::string, bj::value> sorted;
-  for (int i = 0; i < r->FieldSize(m, f); ++i) {
-    const pb::Message& entry = r->GetRepeatedMessage(m, f, i);
-    const std::string name = key->cpp_type() == pb::FieldDescriptor::CPPTYPE_STRING
-                                 ? entry.GetReflection()->GetString(entry, key)
-                                 : bj::serialize(scalar(entry, key, -1));
-    sorted.insert_or_assign(name, scalar(entry, value, -1));
-  }
-  bj::object o;
-  for (auto& [k, v] : sorted) o.emplace(k, std::move(v));
-  return o;
-}
-
 }  // namespace
-
-bj::object from_proto(const pb::Message& m) {
-  const pb::Descriptor* d = m.GetDescriptor();
-  const pb::Reflection* r = m.GetReflection();
-  bj::object o;
-  for (int i = 0; i < d->field_count(); ++i) {
-    const pb::FieldDescriptor* f = d->field(i);
-    if (f->is_map()) {
-      o.emplace(f->name(), map_field(m, f));
-    } else if (f->is_repeated()) {
-      bj::array a;
-      for (int k = 0; k < r->FieldSize(m, f); ++k) a.push_back(scalar(m, f, k));
-      o.emplace(f->name(), std::move(a));
-    } else if (!f->has_presence() || r->HasField(m, f)) {
-      o.emplace(f->name(), scalar(m, f, -1));
-    }
-  }
-  return o;
-}
 
 void print(bj::value v) {
   encode(v);

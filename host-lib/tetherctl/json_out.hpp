@@ -8,8 +8,6 @@
 // Numbers that JSON cannot carry (NaN, infinities) become null.
 #pragma once
 
-#include <google/protobuf/message.h>
-
 #include <boost/json.hpp>
 #include <string>
 #include <string_view>
@@ -17,11 +15,6 @@
 namespace tetherctl::json {
 
 namespace bj = boost::json;
-
-// A protobuf message as an object with the .proto field names: scalars
-// without presence always, optional scalars and messages when set, enums by
-// name, 64-bit integers as numbers, string and bytes fields as strings.
-bj::object from_proto(const google::protobuf::Message& m);
 
 // One JSON document on one stdout line, by the rule above, flushed
 // (consumers read line by line).

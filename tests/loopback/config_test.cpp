@@ -14,6 +14,7 @@
 #include "tether/exec.hpp"
 #include "tether/files.hpp"
 #include "tether/v1/stats.pb.h"
+#include "typed_call.hpp"
 
 namespace tether {
 namespace {
@@ -51,7 +52,7 @@ template <class T>
 std::string refusal_of(asio::io_context& ctx, awaitable<T> op, const std::string& what) {
   const auto e = test::error_of(ctx, std::move(op), what);
   EXPECT_TRUE(e.is_remote()) << e.what();
-  EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_DISABLED_BY_CONFIG) << e.what();
+  EXPECT_EQ(e.remote_code(), remote_errc::disabled_by_config) << e.what();
   return e.what();
 }
 
@@ -71,22 +72,22 @@ class AnAgentWithAConfigFile : public ::testing::Test {
 
 TEST_F(AnAgentWithAConfigFile, AnswersCallsOfADeniedServiceWithDisabledByConfigNamingTheKeyAndFile) {
   const std::string msg =
-      refusal_of(ctx, guest.call<v1::StatsSample>("stats.Get", v1::StatsGetRequest{}), "stats.Get");
+      refusal_of(ctx, detail::call<v1::StatsSample>(guest, "stats.Get", v1::StatsGetRequest{}), "stats.Get");
   EXPECT_NE(msg.find("stats.Get is disabled by the agent's configuration"), std::string::npos) << msg;
   EXPECT_NE(msg.find("services.deny in " + config), std::string::npos) << msg;
   // Other services still answer.
-  EXPECT_EQ(run_for(ctx, guest.ping("still here")).payload(), "still here");
+  EXPECT_EQ(run_for(ctx, guest.ping("still here")).payload, "still here");
 }
 
 TEST_F(AnAgentWithAConfigFile, LeavesADeniedServiceOutOfInfoAndTheHello) {
   const auto info = run_for(ctx, guest.info());
-  const std::vector<std::string> services(info.services().begin(), info.services().end());
+  const std::vector<std::string> services(info.services.begin(), info.services.end());
   EXPECT_EQ(std::count(services.begin(), services.end(), "stats"), 0);
   EXPECT_EQ(std::count(services.begin(), services.end(), "ping"), 1);
   EXPECT_EQ(std::count(services.begin(), services.end(), "info"), 1);
   const auto hello = guest.agent_hello();
   ASSERT_TRUE(hello.has_value());
-  const auto& caps = hello->capabilities();
+  const auto& caps = hello->capabilities;
   EXPECT_EQ(std::count(caps.begin(), caps.end(), "stats"), 0);
   EXPECT_EQ(std::count(caps.begin(), caps.end(), "ping"), 1);
 }
@@ -94,7 +95,7 @@ TEST_F(AnAgentWithAConfigFile, LeavesADeniedServiceOutOfInfoAndTheHello) {
 TEST_F(AnAgentWithAConfigFile, AnnouncesTheConfiguredCallLimitInItsHello) {
   run_for(ctx, guest.connect());
   ASSERT_TRUE(guest.agent_hello().has_value());
-  EXPECT_EQ(guest.agent_hello()->max_concurrent_calls(), 3u);
+  EXPECT_EQ(guest.agent_hello()->max_concurrent_calls, 3u);
 }
 
 TEST(AgentConfigFlags, OverrideTheConfigFile) {
@@ -102,7 +103,7 @@ TEST(AgentConfigFlags, OverrideTheConfigFile) {
   const auto config = write_config(dir, "[limits]\nmax_concurrent_calls = 3\n");
   test::agent_with_client t{{"--config", config, "--max-calls", "5"}};
   run_for(t.ctx, t.guest.connect());
-  EXPECT_EQ(t.guest.agent_hello()->max_concurrent_calls(), 5u);
+  EXPECT_EQ(t.guest.agent_hello()->max_concurrent_calls, 5u);
 }
 
 TEST(AgentConfigFlags, AnAllowListServesOnlyTheListedServices) {
@@ -110,7 +111,7 @@ TEST(AgentConfigFlags, AnAllowListServesOnlyTheListedServices) {
   const auto config = write_config(dir, "[services]\nallow = ping, info\n");
   test::agent_with_client t{{"--config", config}};
   const auto info = run_for(t.ctx, t.guest.info());
-  EXPECT_EQ(std::vector<std::string>(info.services().begin(), info.services().end()),
+  EXPECT_EQ(std::vector<std::string>(info.services.begin(), info.services.end()),
             (std::vector<std::string>{"ping", "info"}));
   const std::string msg = refusal_of(t.ctx, t.guest.call("devices.List", ""), "devices.List");
   EXPECT_NE(msg.find("not listed in services.allow in " + config), std::string::npos) << msg;
@@ -124,8 +125,8 @@ TEST(AgentConfigPolicy, ExecEnabledFalseDisablesExecNamingTheKey) {
   const std::string msg = refusal_of(t.ctx, exec::run(t.guest, {.argv = {"true"}}), "exec");
   EXPECT_NE(msg.find("exec.enabled is false in " + config), std::string::npos) << msg;
   const auto info = run_for(t.ctx, t.guest.info());
-  EXPECT_EQ(std::count(info.services().begin(), info.services().end(), "exec"), 0);
-  EXPECT_EQ(std::count(info.services().begin(), info.services().end(), "files"), 1);
+  EXPECT_EQ(std::count(info.services.begin(), info.services.end(), "exec"), 0);
+  EXPECT_EQ(std::count(info.services.begin(), info.services.end(), "files"), 1);
 }
 
 TEST(AgentConfigPolicy, ExecUsersLimitsWhomCommandsRunAsAndTheFlagReplacesIt) {

@@ -12,6 +12,7 @@
 #include "support/agent_client.hpp"
 #include "support/async.hpp"
 #include "tether/client.hpp"
+#include "devices_wire.hpp"
 #include "tether/devices.hpp"
 
 namespace tether {
@@ -35,14 +36,14 @@ class AnAgentWithoutUdevd : public test::agent_client_test {
 
 void expect_unavailable_because_udevd_is_missing(const error& e) {
   EXPECT_TRUE(e.is_remote()) << e.what();
-  EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_UNAVAILABLE) << e.what();
+  EXPECT_EQ(e.remote_code(), remote_errc::unavailable) << e.what();
   EXPECT_NE(std::string(e.what()).find("systemd-udevd is not running"), std::string::npos) << e.what();
   EXPECT_NE(std::string(e.what()).find("/nonexistent/udev/control"), std::string::npos) << e.what();
 }
 
 TEST_F(AnAgentWithoutUdevd, AdvertisesTheDevicesService) {
   auto info = run_for(ctx, guest.info());
-  EXPECT_NE(std::find(info.services().begin(), info.services().end(), "devices"), info.services().end());
+  EXPECT_NE(std::find(info.services.begin(), info.services.end(), "devices"), info.services.end());
 }
 
 TEST_F(AnAgentWithoutUdevd, AnswersListWithUnavailableAndSaysWhy) {
@@ -66,31 +67,31 @@ TEST_F(AnAgentWithoutUdevd, AnswersSubscribeWithUnavailable) {
 
 TEST_F(AnAgentWithoutUdevd, StillServesOtherCallsAfterDeviceCallsFailed) {
   (void)expect_error(devices::list(guest, {}));
-  EXPECT_EQ(run_for(ctx, guest.ping("after")).payload(), "after");
+  EXPECT_EQ(run_for(ctx, guest.ping("after")).payload, "after");
 }
 
 TEST_F(AnAgentWithoutUdevd, RejectsAFilterThatWouldReadFilesOutsideTheDevice) {
   for (const char* key : {"../../../../etc/shadow", "/etc/shadow"}) {
-    const auto e = expect_error(devices::list(guest, {.sysattrs = {{key, "*"}}}));
-    EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_INVALID_ARGUMENT) << e.what();
+    const auto e = expect_error(devices::list(guest, {.attributes = {{key, "*"}}}));
+    EXPECT_EQ(e.remote_code(), remote_errc::invalid_argument) << e.what();
     EXPECT_NE(std::string(e.what()).find("relative path"), std::string::npos) << e.what();
   }
-  const auto w = expect_error(devices::wait(guest, {.sysattrs = {{"../x", "1"}}}, {.timeout = 600s}));
-  EXPECT_EQ(w.remote_code(), v1::ERROR_CODE_INVALID_ARGUMENT) << w.what();
-  const auto s = expect_error(devices::subscribe(guest, {.sysattrs = {{"a/../../b", "1"}}}));
-  EXPECT_EQ(s.remote_code(), v1::ERROR_CODE_INVALID_ARGUMENT) << s.what();
+  const auto w = expect_error(devices::wait(guest, {.attributes = {{"../x", "1"}}}, {.timeout = 600s}));
+  EXPECT_EQ(w.remote_code(), remote_errc::invalid_argument) << w.what();
+  const auto s = expect_error(devices::subscribe(guest, {.attributes = {{"a/../../b", "1"}}}));
+  EXPECT_EQ(s.remote_code(), remote_errc::invalid_argument) << s.what();
 }
 
 TEST_F(AnAgentWithoutUdevd, RejectsAFilterBeyondItsLimits) {
   devices::filter f;
   for (int i = 0; i < 40; ++i) f.properties["P" + std::to_string(i)] = "*";
   const auto e = expect_error(devices::list(guest, f));
-  EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_INVALID_ARGUMENT) << e.what();
+  EXPECT_EQ(e.remote_code(), remote_errc::invalid_argument) << e.what();
 }
 
 TEST_F(AnAgentWithoutUdevd, RejectsAMalformedWaitRequest) {
   const auto e = expect_error(guest.call("devices.Wait", std::string("\xff\xff\xff", 3)));
-  EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_INVALID_ARGUMENT) << e.what();
+  EXPECT_EQ(e.remote_code(), remote_errc::invalid_argument) << e.what();
 }
 
 TEST(TheDevicesApi, RefusesAWaitWithoutAPositiveTimeoutBeforeCallingTheAgent) {
@@ -101,13 +102,12 @@ TEST(TheDevicesApi, RefusesAWaitWithoutAPositiveTimeoutBeforeCallingTheAgent) {
 }
 
 TEST(TheDevicesApi, TurnsAFilterIntoItsWireForm) {
-  const auto p = devices::filter{.subsystem = "block",
-                                 .devtype = "disk",
-                                 .sysname = "vd*",
-                                 .properties = {{"ID_SERIAL", "disk7"}},
-                                 .tags = {"systemd"},
-                                 .sysattrs = {{"size", "2048"}}}
-                     .to_proto();
+  const auto p = devices::detail::to_proto(devices::filter{.subsystem = "block",
+                                                          .devtype = "disk",
+                                                          .sys_name = "vd*",
+                                                          .properties = {{"ID_SERIAL", "disk7"}},
+                                                          .tags = {"systemd"},
+                                                          .attributes = {{"size", "2048"}}});
   EXPECT_EQ(p.subsystem(), "block");
   EXPECT_EQ(p.devtype(), "disk");
   EXPECT_EQ(p.sysname(), "vd*");

@@ -60,7 +60,7 @@ class AnExecAgent : public test::agent_client_test {
 
   exec::captured run(exec::options o, std::optional<std::string> input = std::nullopt,
                      std::size_t limit = 16u << 20) {
-    return run_for(ctx, exec::run(guest, std::move(o), limit, std::move(input)));
+    return run_for(ctx, exec::run(guest, std::move(o), {.output_limit = limit, .input = std::move(input)}));
   }
 
   // Starts a command, returns the process and the first line it prints.
@@ -263,7 +263,7 @@ TEST_F(AnExecAgent, SetsEnvironmentWorkingDirectoryAndUser) {
 }
 
 TEST_F(AnExecAgent, SaysWhatIsMissing) {
-  auto expect_remote = [&](exec::options o, v1::ErrorCode code, const std::string& words) {
+  auto expect_remote = [&](exec::options o, remote_errc code, const std::string& words) {
     try {
       run(std::move(o));
       ADD_FAILURE() << "no error";
@@ -272,12 +272,12 @@ TEST_F(AnExecAgent, SaysWhatIsMissing) {
       EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
     }
   };
-  expect_remote({.argv = {"no-such-command-xyz"}}, v1::ERROR_CODE_NOT_FOUND, "no-such-command-xyz");
-  expect_remote({.argv = {"pwd"}, .cwd = "/no/such/dir"}, v1::ERROR_CODE_NOT_FOUND, "/no/such/dir");
-  expect_remote({.argv = {"true"}, .user = "no-such-user-xyz"}, v1::ERROR_CODE_NOT_FOUND, "no-such-user-xyz");
+  expect_remote({.argv = {"no-such-command-xyz"}}, remote_errc::not_found, "no-such-command-xyz");
+  expect_remote({.argv = {"pwd"}, .cwd = "/no/such/dir"}, remote_errc::not_found, "/no/such/dir");
+  expect_remote({.argv = {"true"}, .user = "no-such-user-xyz"}, remote_errc::not_found, "no-such-user-xyz");
   const std::string not_executable = agent.dir() + "/data";
   std::ofstream(not_executable) << "data\n";
-  expect_remote({.argv = {not_executable}}, v1::ERROR_CODE_PERMISSION_DENIED, "execute");
+  expect_remote({.argv = {not_executable}}, remote_errc::permission_denied, "execute");
   EXPECT_THROW(run({.argv = {}}), error);
 }
 
@@ -291,7 +291,7 @@ TEST_F(AnExecAgent, RefusesSignalsForUnknownCalls) {
     }()));
     ADD_FAILURE() << "no error";
   } catch (const error& e) {
-    EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_NOT_FOUND) << e.what();
+    EXPECT_EQ(e.remote_code(), remote_errc::not_found) << e.what();
   }
 }
 

@@ -41,7 +41,7 @@ class AFilesAgent : public test::agent_client_test {
 
   std::string path(const std::string& name) const { return dir.path() + "/" + name; }
 
-  v1::ErrorCode remote_code_of(awaitable<void> op) { return test::error_of(ctx, std::move(op)).remote_code(); }
+  remote_errc remote_code_of(awaitable<void> op) { return test::error_of(ctx, std::move(op)).remote_code(); }
 };
 
 TEST_F(AFilesAgent, UploadsAndDownloadsWithEqualHashes) {
@@ -49,7 +49,7 @@ TEST_F(AFilesAgent, UploadsAndDownloadsWithEqualHashes) {
   auto up = run_for(ctx, files::upload_bytes(guest, data, path("up.bin")));
   EXPECT_EQ(up.bytes, data.size());
   EXPECT_EQ(up.digest, sha256::hex(sha256::of(data)));
-  EXPECT_EQ(up.checksum, v1::CHECKSUM_SHA256);
+  EXPECT_EQ(up.checksum, files::checksum::sha256);
   EXPECT_TRUE(slurp(path("up.bin")) == data);
 
   const auto down = run_for(ctx, files::download_bytes(guest, path("up.bin")));
@@ -62,14 +62,14 @@ TEST_F(AFilesAgent, UploadsAndDownloadsWithEqualHashes) {
 
 TEST_F(AFilesAgent, VerifiesWithXxh64OnRequest) {
   const auto data = random_bytes((3u << 20) + 17, 5);
-  auto up = run_for(ctx, files::upload_bytes(guest, data, path("x.bin"), {.checksum = v1::CHECKSUM_XXH64}));
-  EXPECT_EQ(up.checksum, v1::CHECKSUM_XXH64);
+  auto up = run_for(ctx, files::upload_bytes(guest, data, path("x.bin"), {.checksum = files::checksum::xxh64}));
+  EXPECT_EQ(up.checksum, files::checksum::xxh64);
   EXPECT_EQ(up.digest, xxh64::hex(xxh64::canonical(xxh64::of(data))));
   EXPECT_TRUE(slurp(path("x.bin")) == data);
-  EXPECT_TRUE(run_for(ctx, files::download_bytes(guest, path("x.bin"), {.offset = 3, .checksum = v1::CHECKSUM_XXH64})) ==
+  EXPECT_TRUE(run_for(ctx, files::download_bytes(guest, path("x.bin"), {.offset = 3, .checksum = files::checksum::xxh64})) ==
               data.substr(3));
   const std::string local = path("x.back");
-  auto down = run_for(ctx, files::download_file(guest, path("x.bin"), local, {.checksum = v1::CHECKSUM_XXH64}));
+  auto down = run_for(ctx, files::download_file(guest, path("x.bin"), local, {.checksum = files::checksum::xxh64}));
   EXPECT_EQ(down.digest, up.digest);
   EXPECT_TRUE(slurp(local) == data);
 }
@@ -89,7 +89,7 @@ TEST_F(AFilesAgent, RejectsAnUnknownChecksum) {
       auto call = co_await guest.start(method, request);
       co_await call->finish();
     }());
-    EXPECT_EQ(code, v1::ERROR_CODE_INVALID_ARGUMENT) << method;
+    EXPECT_EQ(code, remote_errc::invalid_argument) << method;
   }
   EXPECT_FALSE(fs::exists(path("g")));
 }
@@ -110,7 +110,7 @@ TEST_F(AFilesAgent, DownloadFileResumesAndReplacesAtomically) {
 TEST_F(AFilesAgent, RefusesToOverwriteUnlessAskedAndSetsAttributes) {
   run_for(ctx, files::upload_bytes(guest, "one", path("f")));
   EXPECT_EQ(remote_code_of([&]() -> awaitable<void> { co_await files::upload_bytes(guest, "two", path("f")); }()),
-            v1::ERROR_CODE_ALREADY_EXISTS);
+            remote_errc::already_exists);
   EXPECT_EQ(slurp(path("f")), "one");
   run_for(ctx, files::upload_bytes(guest, "two", path("f"),
                                    {.mode = 0600, .uid = 65534, .gid = 65534, .mtime_ns = 1'000'000'000'123, .overwrite = true}));
@@ -157,7 +157,7 @@ TEST_F(AFilesAgent, RejectsAWrongHashAndKeepsTheDestinationUntouched) {
     call->close_write(1);
     co_await call->finish();
   }());
-  EXPECT_EQ(code, v1::ERROR_CODE_DATA_LOSS);
+  EXPECT_EQ(code, remote_errc::data_loss);
   EXPECT_EQ(slurp(path("keep")), "original");
   EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"keep"});
 
@@ -176,7 +176,7 @@ TEST_F(AFilesAgent, RejectsAWrongHashAndKeepsTheDestinationUntouched) {
       call->close_write(1);
       co_await call->finish();
     }());
-    EXPECT_NE(xcode, v1::ERROR_CODE_OK);
+    EXPECT_NE(xcode, remote_errc::ok);
     EXPECT_EQ(slurp(path("keep")), "original");
     EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"keep"});
   }
@@ -184,24 +184,24 @@ TEST_F(AFilesAgent, RejectsAWrongHashAndKeepsTheDestinationUntouched) {
 
 TEST_F(AFilesAgent, ManagesFilesWithAnyBytesInTheirNames) {
   const std::string odd = path("-dash name ü\x01");
-  run_for(ctx, files::mkdir(guest, odd + "/a/b", true));
+  run_for(ctx, files::mkdir(guest, odd + "/a/b", {.parents = true}));
   EXPECT_TRUE(fs::is_directory(odd + "/a/b"));
   run_for(ctx, files::upload_bytes(guest, "x", odd + "/a/b/file"));
   run_for(ctx, files::symlink(guest, "file", odd + "/a/b/link"));
   auto entries = run_for(ctx, files::list(guest, odd + "/a/b"));
   ASSERT_EQ(entries.size(), 2u);
-  EXPECT_EQ(entries[0].name(), "file");
-  EXPECT_EQ(entries[1].name(), "link");
-  EXPECT_EQ(entries[1].type(), v1::FILE_TYPE_SYMLINK);
-  EXPECT_EQ(entries[1].symlink_target(), "file");
-  EXPECT_EQ(run_for(ctx, files::stat(guest, odd + "/a/b/link", true)).type(), v1::FILE_TYPE_REGULAR);
+  EXPECT_EQ(entries[0].name, "file");
+  EXPECT_EQ(entries[1].name, "link");
+  EXPECT_EQ(entries[1].type, files::file_type::symlink);
+  EXPECT_EQ(entries[1].symlink_target, "file");
+  EXPECT_EQ(run_for(ctx, files::stat(guest, odd + "/a/b/link", {.follow_symlinks = true})).type, files::file_type::regular);
 
   run_for(ctx, files::rename(guest, odd + "/a/b/file", odd + "/moved"));
   EXPECT_TRUE(fs::exists(odd + "/moved"));
-  EXPECT_EQ(remote_code_of(files::remove(guest, odd + "/a")), v1::ERROR_CODE_FAILED_PRECONDITION);
-  run_for(ctx, files::remove(guest, odd, true));
+  EXPECT_EQ(remote_code_of(files::remove(guest, odd + "/a")), remote_errc::failed_precondition);
+  run_for(ctx, files::remove(guest, odd, {.recursive = true}));
   EXPECT_FALSE(fs::exists(odd));
-  EXPECT_EQ(remote_code_of([&]() -> awaitable<void> { co_await files::stat(guest, odd); }()), v1::ERROR_CODE_NOT_FOUND);
+  EXPECT_EQ(remote_code_of([&]() -> awaitable<void> { co_await files::stat(guest, odd); }()), remote_errc::not_found);
 }
 
 TEST_F(AFilesAgent, ListsBigDirectoriesPageByPage) {
@@ -209,8 +209,8 @@ TEST_F(AFilesAgent, ListsBigDirectoriesPageByPage) {
   for (int i = 0; i < 2500; ++i) std::ofstream(path("many/f" + std::to_string(10000 + i)));
   auto entries = run_for(ctx, files::list(guest, path("many")));
   ASSERT_EQ(entries.size(), 2500u);
-  EXPECT_EQ(entries.front().name(), "f10000");
-  EXPECT_EQ(entries.back().name(), "f12499");
+  EXPECT_EQ(entries.front().name, "f10000");
+  EXPECT_EQ(entries.back().name, "f12499");
 }
 
 TEST_F(AFilesAgent, CopiesTreesBothWays) {
@@ -246,8 +246,8 @@ TEST(AFilesAgentWithRoots, RefusesPathsOutsideItsRoots) {
       run_for(ctx, files::upload_bytes(guest, "no", p));
       ADD_FAILURE() << p;
     } catch (const error& e) {
-      EXPECT_TRUE(e.remote_code() == v1::ERROR_CODE_DISABLED_BY_CONFIG ||
-                  e.remote_code() == v1::ERROR_CODE_INVALID_ARGUMENT)
+      EXPECT_TRUE(e.remote_code() == remote_errc::disabled_by_config ||
+                  e.remote_code() == remote_errc::invalid_argument)
           << p << ": " << e.what();
     }
   }

@@ -27,10 +27,10 @@ TEST(OneHostProcess, DrivesSixtyFourAgentsConcurrentlyOnOneIoContext) {
   async_event progress(ctx.get_executor());
   auto drive = [&](client& g) -> awaitable<void> {
     auto info = co_await g.info();
-    pids.insert(info.agent_pid());
+    pids.insert(info.agent_pid);
     for (int i = 0; i < calls_each; ++i) {
       auto r = co_await g.ping(std::to_string(i));
-      EXPECT_EQ(r.payload(), std::to_string(i));
+      EXPECT_EQ(r.payload, std::to_string(i));
     }
     ++done;
     progress.notify_all();

@@ -25,6 +25,8 @@
 #include "support/tetherctl_runner.hpp"
 #include "tether/client.hpp"
 #include "tether/power.hpp"
+#include "tether/v1/power.pb.h"
+#include "typed_call.hpp"
 
 extern char** environ;
 
@@ -75,7 +77,7 @@ class APowerRequest : public ::testing::Test {
     req.set_action(action);
     req.set_hook_timeout_ms(hook_timeout_ms);
     req.set_host_halt(host_halt);
-    return run_for(ctx, guest->call<v1::PowerReply>("power.Request", req));
+    return run_for(ctx, detail::call<v1::PowerReply>(*guest, "power.Request", req));
   }
 
   template <class F>
@@ -94,7 +96,7 @@ TEST_F(APowerRequest, NeedsAKnownAction) {
   start();
   for (int a : {0, 99}) {
     auto e = expect_error([&] { raw_request(static_cast<v1::PowerAction>(a)); });
-    EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_INVALID_ARGUMENT) << e.what();
+    EXPECT_EQ(e.remote_code(), remote_errc::invalid_argument) << e.what();
     EXPECT_TRUE(contains(e.what(), "poweroff, reboot, halt or suspend")) << e.what();
   }
 }
@@ -102,7 +104,7 @@ TEST_F(APowerRequest, NeedsAKnownAction) {
 TEST_F(APowerRequest, RefusesAHookTimeoutAboveTenMinutes) {
   start();
   auto e = expect_error([&] { raw_request(v1::POWER_ACTION_POWEROFF, 600'001, true); });
-  EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_INVALID_ARGUMENT) << e.what();
+  EXPECT_EQ(e.remote_code(), remote_errc::invalid_argument) << e.what();
   EXPECT_TRUE(contains(e.what(), "600000")) << e.what();
   // The library checks before it asks.
   auto local = expect_error([&] {
@@ -116,7 +118,7 @@ TEST_F(APowerRequest, RefusesAHookTimeoutAboveTenMinutes) {
 TEST_F(APowerRequest, SaysSuspendIsUnsupportedWithoutSystemd) {
   start();
   auto e = expect_error([&] { run_for(ctx, power::request(*guest, power::action::suspend)); });
-  EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_FAILED_PRECONDITION) << e.what();
+  EXPECT_EQ(e.remote_code(), remote_errc::failed_precondition) << e.what();
   EXPECT_TRUE(contains(e.what(), "suspend is not supported without systemd")) << e.what();
   run_for(ctx, guest->ping());
 }
@@ -124,11 +126,11 @@ TEST_F(APowerRequest, SaysSuspendIsUnsupportedWithoutSystemd) {
 TEST_F(APowerRequest, IsAnsweredAndThenCarriedOut) {
   start();
   const auto out = run_for(ctx, power::request(*guest, power::action::poweroff));
-  EXPECT_EQ(out.reply.method(), v1::POWER_METHOD_KERNEL);
-  EXPECT_TRUE(out.reply.simulated());
+  EXPECT_EQ(out.reply.method, power::method::kernel);
+  EXPECT_TRUE(out.reply.simulated);
   std::string boot_id = slurp("/proc/sys/kernel/random/boot_id");
   boot_id.pop_back();
-  EXPECT_EQ(out.reply.boot_id(), boot_id);
+  EXPECT_EQ(out.reply.boot_id, boot_id);
   EXPECT_FALSE(out.done);
   // The simulated power-off stops the agent the way a shutdown would: SIGTERM, clean exit.
   const int st = exit_status(*agent);
@@ -148,22 +150,22 @@ TEST_F(APowerRequest, ForAHostHaltRunsTheHooksInNameOrderFirst) {
   std::filesystem::create_directory(hooks + "/30-a-directory");
   start();
 
-  std::vector<v1::PowerEvent> events;
-  std::optional<v1::PowerReply> accepted;
+  std::vector<power::event> events;
+  std::optional<power::reply> accepted;
   power::options o;
   o.host_halt = true;
   o.wait = true;
   o.wait_timeout = 30s;
-  o.on_accepted = [&](const v1::PowerReply& r) { accepted = r; };
-  o.on_event = [&](const v1::PowerEvent& e) { events.push_back(e); };
+  o.on_accepted = [&](const power::reply& r) { accepted = r; };
+  o.on_event = [&](const power::event& e) { events.push_back(e); };
   const auto out = run_for(ctx, power::request(*guest, power::action::poweroff, o), 60s);
 
   EXPECT_TRUE(out.done);
   ASSERT_TRUE(accepted);
-  const std::vector<std::string> run(out.reply.hooks().begin(), out.reply.hooks().end());
+  const std::vector<std::string> run(out.reply.hooks.begin(), out.reply.hooks.end());
   EXPECT_EQ(run, (std::vector<std::string>{"10-first", "20-second", "40-fails"}));
   std::string skipped;
-  for (const auto& s : out.reply.skipped()) skipped += s + "\n";
+  for (const auto& s : out.reply.skipped) skipped += s + "\n";
   EXPECT_EQ(skipped,
             ".hidden: hidden file\n05-backup~: backup file\n15-not-executable: not executable\n"
             "30-a-directory: not a regular file\n");
@@ -172,17 +174,17 @@ TEST_F(APowerRequest, ForAHostHaltRunsTheHooksInNameOrderFirst) {
   // Accepted, each hook started and finished in turn, then the action.
   std::vector<std::string> seen;
   for (const auto& e : events) {
-    switch (e.kind()) {
-      case K::KIND_ACCEPTED: seen.push_back("accepted"); break;
-      case K::KIND_HOOK_STARTED: seen.push_back("start " + e.hook()); break;
-      case K::KIND_HOOK_FINISHED: seen.push_back("end " + e.hook() + " " + std::to_string(e.exit_code())); break;
-      case K::KIND_ACTION_STARTED: seen.push_back("action " + std::to_string(e.method())); break;
-      default: seen.push_back("other " + std::to_string(e.kind()));
+    switch (e.what) {
+      case power::event::kind::accepted: seen.push_back("accepted"); break;
+      case power::event::kind::hook_started: seen.push_back("start " + e.hook); break;
+      case power::event::kind::hook_finished: seen.push_back("end " + e.hook + " " + std::to_string(e.exit_code)); break;
+      case power::event::kind::action_started: seen.push_back(std::string("action ") + power::to_string(e.method)); break;
+      default: seen.push_back("other " + std::to_string(static_cast<int>(e.what)));
     }
   }
   EXPECT_EQ(seen, (std::vector<std::string>{"accepted", "start 10-first", "end 10-first 0", "start 20-second",
                                             "end 20-second 0", "start 40-fails", "end 40-fails 7",
-                                            "action " + std::to_string(v1::POWER_METHOD_KERNEL)}));
+                                            "action kernel"}));
   EXPECT_TRUE(WIFEXITED(exit_status(*agent)));
 }
 
@@ -190,24 +192,24 @@ TEST_F(APowerRequest, StopsAHookAtItsTimeLimitAndGoesOn) {
   write_file(hooks + "/10-hangs", "#!/bin/sh\nsleep 600\n");
   write_file(hooks + "/20-after", "#!/bin/sh\ntouch " + tmp.path() + "/after-ran\n");
   start();
-  std::vector<v1::PowerEvent> finished;
+  std::vector<power::event> finished;
   power::options o;
   o.host_halt = true;
   o.hook_timeout = 300ms;
   o.wait = true;
   o.wait_timeout = 30s;
-  o.on_event = [&](const v1::PowerEvent& e) {
-    if (e.kind() == K::KIND_HOOK_FINISHED) finished.push_back(e);
+  o.on_event = [&](const power::event& e) {
+    if (e.what == power::event::kind::hook_finished) finished.push_back(e);
   };
   const auto out = run_for(ctx, power::request(*guest, power::action::poweroff, o), 60s);
   EXPECT_TRUE(out.done);
   ASSERT_EQ(finished.size(), 2u);
-  EXPECT_EQ(finished[0].hook(), "10-hangs");
-  EXPECT_TRUE(finished[0].timed_out());
-  EXPECT_EQ(finished[0].signal(), SIGTERM);
-  EXPECT_EQ(finished[0].exit_code(), -1);
-  EXPECT_FALSE(finished[1].timed_out());
-  EXPECT_EQ(finished[1].exit_code(), 0);
+  EXPECT_EQ(finished[0].hook, "10-hangs");
+  EXPECT_TRUE(finished[0].timed_out);
+  EXPECT_EQ(finished[0].signal, SIGTERM);
+  EXPECT_EQ(finished[0].exit_code, -1);
+  EXPECT_FALSE(finished[1].timed_out);
+  EXPECT_EQ(finished[1].exit_code, 0);
   EXPECT_TRUE(std::filesystem::exists(tmp.path() + "/after-ran"));
 }
 
@@ -217,7 +219,7 @@ TEST_F(APowerRequest, RefusesASecondRequestWhileOneIsInProgress) {
   const auto first = raw_request(v1::POWER_ACTION_POWEROFF, 120'000, true);
   EXPECT_EQ(first.hooks_size(), 1);
   auto e = expect_error([&] { raw_request(v1::POWER_ACTION_REBOOT); });
-  EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_FAILED_PRECONDITION) << e.what();
+  EXPECT_EQ(e.remote_code(), remote_errc::failed_precondition) << e.what();
   EXPECT_TRUE(contains(e.what(), "poweroff (host halt) is already in progress")) << e.what();
   // A watcher that joins now learns what is going on.
   auto watch = run_for(ctx, guest->start("power.Watch", ""));
@@ -320,7 +322,7 @@ TEST_F(APowerRequest, WithoutLogindFallsBackToTheSystemdManagerAndSaysWhenThatIs
   scoped_env env("DBUS_SYSTEM_BUS_ADDRESS", bus.address());
   start("logind");
   auto e = expect_error([&] { raw_request(v1::POWER_ACTION_POWEROFF); });
-  EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_UNAVAILABLE) << e.what();
+  EXPECT_EQ(e.remote_code(), remote_errc::unavailable) << e.what();
   // logind's name has no owner on this bus, nor has systemd's.
   EXPECT_TRUE(contains(e.what(), "the systemd manager does not answer")) << e.what();
   EXPECT_TRUE(contains(e.what(), "org.freedesktop.systemd1")) << e.what();
@@ -332,7 +334,7 @@ TEST_F(APowerRequest, SaysWhenNeitherTheSystemBusNorSystemdsPrivateSocketAnswers
   scoped_env env("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=" + tmp.path() + "/no-bus-here");
   start("systemd");
   auto e = expect_error([&] { raw_request(v1::POWER_ACTION_REBOOT); });
-  EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_UNAVAILABLE) << e.what();
+  EXPECT_EQ(e.remote_code(), remote_errc::unavailable) << e.what();
   EXPECT_TRUE(contains(e.what(), "cannot reach systemd")) << e.what();
   EXPECT_TRUE(contains(e.what(), "/run/systemd/private")) << e.what();
 }

@@ -24,6 +24,8 @@
 #include "support/slurp.hpp"
 #include "tether/client.hpp"
 #include "tether/stats.hpp"
+#include "tether/v1/stats.pb.h"
+#include "typed_call.hpp"
 
 namespace tether {
 namespace {
@@ -37,12 +39,12 @@ std::uint64_t meminfo_bytes(const std::string& key) { return proc::kib_field(slu
 
 double proc_uptime() { return std::stod(slurp("/proc/uptime")); }
 
-void expect_percent_in_range(const v1::CpuPercent& p, const std::string& what) {
-  for (double v : {p.user(), p.nice(), p.system(), p.idle(), p.iowait(), p.irq(), p.softirq(), p.steal(), p.busy()}) {
+void expect_percent_in_range(const stats::cpu_percent& p, const std::string& what) {
+  for (double v : {p.user, p.nice, p.system, p.idle, p.iowait, p.irq, p.softirq, p.steal, p.busy}) {
     EXPECT_GE(v, 0.0) << what;
     EXPECT_LE(v, 100.0) << what;
   }
-  EXPECT_NEAR(p.user() + p.nice() + p.system() + p.idle() + p.iowait() + p.irq() + p.softirq() + p.steal(), 100.0,
+  EXPECT_NEAR(p.user + p.nice + p.system + p.idle + p.iowait + p.irq + p.softirq + p.steal, 100.0,
               1e-6)
       << what;
 }
@@ -54,90 +56,90 @@ TEST_F(AStatsAgent, ReportsThisMachinesProcValues) {
   auto s = run_for(ctx, stats::get(guest));
   const double up_after = proc_uptime();
 
-  EXPECT_EQ(s.memory().total_bytes(), meminfo_bytes("MemTotal"));
-  EXPECT_EQ(s.memory().swap_total_bytes(), meminfo_bytes("SwapTotal"));
-  EXPECT_EQ(s.cpu().online_cpus(), proc::cpu_lines(slurp("/proc/stat")));
-  EXPECT_EQ(s.cpu().online_cpus(), static_cast<std::uint32_t>(::sysconf(_SC_NPROCESSORS_ONLN)));
-  EXPECT_EQ(s.cpu().per_cpu_size(), static_cast<int>(s.cpu().online_cpus()));
-  EXPECT_EQ(s.cpu().boot_time_seconds(), proc::stat_value(slurp("/proc/stat"), "btime"));
-  EXPECT_EQ(s.cpu().clock_ticks_per_second(), static_cast<std::uint32_t>(::sysconf(_SC_CLK_TCK)));
-  EXPECT_GE(s.uptime_seconds(), up_before - 0.01);
-  EXPECT_LE(s.uptime_seconds(), up_after + 0.01);
-  EXPECT_GT(s.memory().available_bytes(), 0u);
-  EXPECT_LE(s.memory().used_bytes(), s.memory().total_bytes());
-  EXPECT_GT(s.load().total_tasks(), 0u);
-  EXPECT_GT(s.process_count(), 1u);
+  EXPECT_EQ(s.memory.total_bytes, meminfo_bytes("MemTotal"));
+  EXPECT_EQ(s.memory.swap_total_bytes, meminfo_bytes("SwapTotal"));
+  EXPECT_EQ(s.cpu.online_cpus, proc::cpu_lines(slurp("/proc/stat")));
+  EXPECT_EQ(s.cpu.online_cpus, static_cast<std::uint32_t>(::sysconf(_SC_NPROCESSORS_ONLN)));
+  EXPECT_EQ(s.cpu.per_cpu.size(), static_cast<std::size_t>(s.cpu.online_cpus));
+  EXPECT_EQ(s.cpu.boot_time_seconds, proc::stat_value(slurp("/proc/stat"), "btime"));
+  EXPECT_EQ(s.cpu.clock_ticks_per_second, static_cast<std::uint32_t>(::sysconf(_SC_CLK_TCK)));
+  EXPECT_GE(s.uptime_seconds, up_before - 0.01);
+  EXPECT_LE(s.uptime_seconds, up_after + 0.01);
+  EXPECT_GT(s.memory.available_bytes.value(), 0u);
+  EXPECT_LE(s.memory.used_bytes, s.memory.total_bytes);
+  EXPECT_GT(s.load.total_tasks, 0u);
+  EXPECT_GT(s.process_count, 1u);
 
   // Same machine, same clocks.
   timespec now{};
   ::clock_gettime(CLOCK_REALTIME, &now);
   const std::int64_t host_ns = static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
-  EXPECT_LE(s.realtime_ns(), host_ns);
-  EXPECT_GT(s.realtime_ns(), host_ns - 10'000'000'000);
+  EXPECT_LE(s.realtime_ns, host_ns);
+  EXPECT_GT(s.realtime_ns, host_ns - 10'000'000'000);
 
   // PSI: present exactly where this kernel has it.
   const bool has_psi = !slurp("/proc/pressure/cpu").empty();
-  EXPECT_EQ(s.has_pressure(), has_psi);
+  EXPECT_EQ(s.pressure.has_value(), has_psi);
   if (has_psi) {
-    EXPECT_TRUE(s.pressure().cpu().has_some());
+    EXPECT_TRUE(s.pressure.value().cpu.value().some.has_value());
   }
 
   // The root filesystem is listed; no pseudo filesystems are.
   bool root = false;
-  for (const auto& f : s.filesystems()) {
-    if (f.mount_point() == "/") root = true;
-    EXPECT_NE(f.fs_type(), "proc");
-    EXPECT_NE(f.fs_type(), "sysfs");
-    EXPECT_NE(f.fs_type(), "cgroup2");
-    EXPECT_GT(f.total_bytes(), 0u) << f.mount_point();
-    EXPECT_LE(f.available_bytes(), f.free_bytes()) << f.mount_point();
+  for (const auto& f : s.filesystems) {
+    if (f.mount_point == "/") root = true;
+    EXPECT_NE(f.fs_type, "proc");
+    EXPECT_NE(f.fs_type, "sysfs");
+    EXPECT_NE(f.fs_type, "cgroup2");
+    EXPECT_GT(f.total_bytes, 0u) << f.mount_point;
+    EXPECT_LE(f.available_bytes, f.free_bytes) << f.mount_point;
   }
-  EXPECT_TRUE(root) << s.DebugString();
+  EXPECT_TRUE(root) << "no / among " << s.filesystems.size() << " filesystems";
 
   // Loopback with its address and state.
   bool lo = false;
-  for (const auto& n : s.interfaces()) {
-    if (n.name() != "lo") continue;
+  for (const auto& n : s.interfaces) {
+    if (n.name != "lo") continue;
     lo = true;
-    EXPECT_TRUE(n.loopback());
-    EXPECT_TRUE(n.admin_up());
+    EXPECT_TRUE(n.loopback);
+    EXPECT_TRUE(n.admin_up);
     bool v4 = false;
-    for (const auto& a : n.addresses())
-      if (a.address() == "127.0.0.1" && a.prefix_length() == 8) v4 = true;
-    EXPECT_TRUE(v4) << n.DebugString();
+    for (const auto& a : n.addresses)
+      if (a.address == "127.0.0.1" && a.prefix_length == 8) v4 = true;
+    EXPECT_TRUE(v4) << n.addresses.size() << " addresses on lo";
   }
   EXPECT_TRUE(lo);
 
   // Every device of /proc/diskstats that did I/O is listed.
   for (const auto& name : proc::disks_that_read(slurp("/proc/diskstats"))) {
-    const bool listed = std::any_of(s.disks().begin(), s.disks().end(), [&](const auto& d) { return d.name() == name; });
+    const bool listed = std::any_of(s.disks.begin(), s.disks.end(), [&](const auto& d) { return d.name == name; });
     EXPECT_TRUE(listed) << name;
   }
-  EXPECT_TRUE(s.errors().empty()) << s.DebugString();
+  EXPECT_TRUE(s.errors.empty()) << s.errors.front();
 }
 
 TEST_F(AStatsAgent, LeavesRatesUnsetWithoutAnEarlierSample) {
   auto s = run_for(ctx, stats::get(guest));
-  EXPECT_EQ(s.interval_ns(), 0u);
-  EXPECT_FALSE(s.cpu().total().has_percent());
-  EXPECT_FALSE(s.cpu().has_context_switches_per_second());
-  for (const auto& n : s.interfaces()) EXPECT_FALSE(n.has_rx_bytes_per_second());
+  EXPECT_EQ(s.interval_ns, 0u);
+  EXPECT_FALSE(s.cpu.total.percent.has_value());
+  EXPECT_FALSE(s.cpu.context_switches_per_second.has_value());
+  for (const auto& n : s.interfaces) EXPECT_FALSE(n.rx_bytes_per_second.has_value());
 }
 
 TEST_F(AStatsAgent, ComputesRatesOverTheRequestedInterval) {
   auto s = run_for(ctx, stats::get(guest, {.rate_interval = milliseconds(100)}));
-  EXPECT_GE(s.interval_ns(), 100'000'000u);
-  ASSERT_TRUE(s.cpu().total().has_percent());
-  expect_percent_in_range(s.cpu().total().percent(), "total");
-  for (const auto& c : s.cpu().per_cpu())
-    if (c.has_percent()) expect_percent_in_range(c.percent(), "cpu" + std::to_string(c.cpu()));
-  for (const auto& n : s.interfaces()) {
-    EXPECT_TRUE(n.has_rx_bytes_per_second()) << n.name();
-    EXPECT_GE(n.rx_bytes_per_second(), 0) << n.name();
+  EXPECT_GE(s.interval_ns, 100'000'000u);
+  ASSERT_TRUE(s.cpu.total.percent.has_value());
+  expect_percent_in_range(s.cpu.total.percent.value(), "total");
+  for (const auto& c : s.cpu.per_cpu)
+    if (c.percent.has_value()) expect_percent_in_range(c.percent.value(), "cpu" + std::to_string(c.number));
+  for (const auto& n : s.interfaces) {
+    EXPECT_TRUE(n.rx_bytes_per_second.has_value()) << n.name;
+    EXPECT_GE(n.rx_bytes_per_second.value(), 0) << n.name;
   }
-  for (const auto& d : s.disks()) {
-    EXPECT_TRUE(d.has_busy_percent()) << d.name();
-    EXPECT_LE(d.busy_percent(), 100) << d.name();
+  for (const auto& d : s.disks) {
+    EXPECT_TRUE(d.busy_percent.has_value()) << d.name;
+    EXPECT_LE(d.busy_percent.value(), 100) << d.name;
   }
 }
 
@@ -145,20 +147,20 @@ TEST_F(AStatsAgent, ReusesARecentSampleForTheRatesOfAGet) {
   // A running subscription keeps a recent sample in the agent; a Get then
   // has rates at once, against it.
   run_for(ctx, [&]() -> awaitable<void> {
-    auto sub = co_await stats::subscribe(guest, milliseconds(100));
+    auto sub = co_await stats::subscribe(guest, {.interval = milliseconds(100)});
     for (int i = 0; i < 3; ++i) {  // samples 200 ms old and more exist now
       auto s = co_await sub.next();
       EXPECT_TRUE(s.has_value());
     }
     auto s = co_await stats::get(guest);  // rate_interval 0: never samples twice
-    EXPECT_GE(s.interval_ns(), 100'000'000u);
-    EXPECT_LE(s.interval_ns(), 10'000'000'000u);
-    EXPECT_TRUE(s.cpu().total().has_percent());
+    EXPECT_GE(s.interval_ns, 100'000'000u);
+    EXPECT_LE(s.interval_ns, 10'000'000'000u);
+    EXPECT_TRUE(s.cpu.total.percent.has_value());
   }());
 }
 
 TEST_F(AStatsAgent, RejectsIntervalsOutOfRange) {
-  EXPECT_THROW((void)stats::subscription(guest, milliseconds(10), {}), error);
+  EXPECT_THROW((void)stats::subscription(guest, {.interval = milliseconds(10)}), error);
   EXPECT_THROW(run_for(ctx, stats::get(guest, {.rate_interval = milliseconds(60'000)})), error);
   // The agent checks too, whatever the host library lets through.
   v1::StatsSubscribeRequest req;
@@ -170,23 +172,23 @@ TEST_F(AStatsAgent, RejectsIntervalsOutOfRange) {
     }());
     FAIL() << "expected an error";
   } catch (const error& e) {
-    EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+    EXPECT_EQ(e.remote_code(), remote_errc::invalid_argument);
     EXPECT_NE(std::string(e.what()).find("interval_ms must be from 50"), std::string::npos) << e.what();
   }
   v1::StatsGetRequest get;
   get.set_rate_interval_ms(20'000);
   try {
-    run_for(ctx, guest.call<v1::StatsSample>("stats.Get", get));
+    run_for(ctx, detail::call<v1::StatsSample>(guest, "stats.Get", get));
     FAIL() << "expected an error";
   } catch (const error& e) {
-    EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_INVALID_ARGUMENT);
+    EXPECT_EQ(e.remote_code(), remote_errc::invalid_argument);
   }
 }
 
 TEST_F(AStatsAgent, PushesSamplesWithIncreasingTimestampsAndSaneRates) {
-  std::vector<v1::StatsSample> got;
+  std::vector<stats::sample> got;
   run_for(ctx, [&]() -> awaitable<void> {
-    auto sub = co_await stats::subscribe(guest, milliseconds(100), {.max_samples = 6});
+    auto sub = co_await stats::subscribe(guest, {.interval = milliseconds(100), .max_samples = 6});
     for (;;) {
       auto s = co_await sub.next();
       if (!s) break;
@@ -197,26 +199,26 @@ TEST_F(AStatsAgent, PushesSamplesWithIncreasingTimestampsAndSaneRates) {
   ASSERT_EQ(got.size(), 6u);
   for (std::size_t i = 0; i < got.size(); ++i) {
     const auto& s = got[i];
-    EXPECT_EQ(s.sequence(), i + 1);
-    EXPECT_EQ(s.skipped(), 0u);
+    EXPECT_EQ(s.sequence, i + 1);
+    EXPECT_EQ(s.skipped, 0u);
     if (i == 0) {
-      EXPECT_FALSE(s.cpu().total().has_percent());
+      EXPECT_FALSE(s.cpu.total.percent.has_value());
       continue;
     }
-    EXPECT_GT(s.monotonic_ns(), got[i - 1].monotonic_ns());
-    EXPECT_GT(s.realtime_ns(), got[i - 1].realtime_ns());
-    EXPECT_EQ(s.interval_ns(), static_cast<std::uint64_t>(s.monotonic_ns() - got[i - 1].monotonic_ns()));
-    ASSERT_TRUE(s.cpu().total().has_percent()) << "sample " << i;
-    expect_percent_in_range(s.cpu().total().percent(), "sample " + std::to_string(i));
-    for (const auto& c : s.cpu().per_cpu())
-      if (c.has_percent()) expect_percent_in_range(c.percent(), "cpu" + std::to_string(c.cpu()));
-    EXPECT_TRUE(s.cpu().has_context_switches_per_second());
+    EXPECT_GT(s.monotonic_ns, got[i - 1].monotonic_ns);
+    EXPECT_GT(s.realtime_ns, got[i - 1].realtime_ns);
+    EXPECT_EQ(s.interval_ns, static_cast<std::uint64_t>(s.monotonic_ns - got[i - 1].monotonic_ns));
+    ASSERT_TRUE(s.cpu.total.percent.has_value()) << "sample " << i;
+    expect_percent_in_range(s.cpu.total.percent.value(), "sample " + std::to_string(i));
+    for (const auto& c : s.cpu.per_cpu)
+      if (c.percent.has_value()) expect_percent_in_range(c.percent.value(), "cpu" + std::to_string(c.number));
+    EXPECT_TRUE(s.cpu.context_switches_per_second.has_value());
   }
 }
 
 TEST_F(AStatsAgent, EndsASubscriptionOnCancel) {
   run_for(ctx, [&]() -> awaitable<void> {
-    auto sub = co_await stats::subscribe(guest, milliseconds(50));
+    auto sub = co_await stats::subscribe(guest, {.interval = milliseconds(50)});
     auto first = co_await sub.next();
     EXPECT_TRUE(first.has_value());
     sub.cancel();
@@ -230,7 +232,7 @@ TEST_F(AStatsAgent, EndsASubscriptionOnCancel) {
     EXPECT_LE(extra, 256);
     // The agent is still fine.
     auto pong = co_await guest.ping("after");
-    EXPECT_EQ(pong.payload(), "after");
+    EXPECT_EQ(pong.payload, "after");
   }());
 }
 
@@ -238,16 +240,16 @@ TEST_F(AStatsAgent, LimitsHowManySubscriptionsRunAtOnce) {
   run_for(ctx, [&]() -> awaitable<void> {
     std::vector<stats::subscription> subs;
     for (int i = 0; i < 16; ++i) {
-      subs.push_back(co_await stats::subscribe(guest, milliseconds(1000)));
+      subs.push_back(co_await stats::subscribe(guest, {.interval = milliseconds(1000)}));
       auto first = co_await subs.back().next();
       EXPECT_TRUE(first.has_value()) << i;
     }
-    auto extra = co_await stats::subscribe(guest, milliseconds(1000));
+    auto extra = co_await stats::subscribe(guest, {.interval = milliseconds(1000)});
     bool refused = false;
     try {
       (void)co_await extra.next();
     } catch (const error& e) {
-      refused = e.remote_code() == v1::ERROR_CODE_RESOURCE_EXHAUSTED;
+      refused = e.remote_code() == remote_errc::resource_exhausted;
     }
     EXPECT_TRUE(refused);
     // Ending one makes room.
@@ -256,7 +258,7 @@ TEST_F(AStatsAgent, LimitsHowManySubscriptionsRunAtOnce) {
       auto s = co_await subs.front().next();
       if (!s) break;
     }
-    auto again = co_await stats::subscribe(guest, milliseconds(1000));
+    auto again = co_await stats::subscribe(guest, {.interval = milliseconds(1000)});
     auto first = co_await again.next();
     EXPECT_TRUE(first.has_value());
   }());
@@ -272,15 +274,15 @@ TEST_F(AStatsAgent, LimitsHowManySubscriptionsRunAtOnce) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 awaitable<void> read_slowly(client& guest, std::uint32_t window) {
-  auto slow = co_await stats::subscribe(guest, milliseconds(50));
-  auto clock = co_await stats::subscribe(guest, milliseconds(50));
+  auto slow = co_await stats::subscribe(guest, {.interval = milliseconds(50)});
+  auto clock = co_await stats::subscribe(guest, {.interval = milliseconds(50)});
   // 16 intervals pass while nobody reads `slow`.
   for (int i = 0; i < 16; ++i) {
     auto tick = co_await clock.next();
     EXPECT_TRUE(tick.has_value());
   }
   clock.cancel();
-  std::vector<v1::StatsSample> got;
+  std::vector<stats::sample> got;
   for (std::uint32_t i = 0; i < window + 2; ++i) {
     auto s = co_await slow.next();
     EXPECT_TRUE(s.has_value());
@@ -289,18 +291,18 @@ awaitable<void> read_slowly(client& guest, std::uint32_t window) {
   }
   // The first `window` samples were sent before credit ran out; the one
   // after them carries the count of those skipped meanwhile.
-  for (std::uint32_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].sequence(), i + 1);
+  for (std::uint32_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].sequence, i + 1);
   std::uint64_t skipped = 0;
-  for (std::uint32_t i = 0; i < got.size() && i < window; ++i) skipped += got[i].skipped();
+  for (std::uint32_t i = 0; i < got.size() && i < window; ++i) skipped += got[i].skipped;
   EXPECT_EQ(skipped, 0u) << "samples within the window were not skipped";
   EXPECT_GT(got.size(), window);
   if (got.size() > window) {
-    EXPECT_GE(got[window].skipped(), 5u);
-    EXPECT_EQ(got[window].skipped_total(), got[window].skipped());
+    EXPECT_GE(got[window].skipped, 5u);
+    EXPECT_EQ(got[window].skipped_total, got[window].skipped);
     EXPECT_GE(slow.samples_skipped(), 5u);
     // Rates of the sample after the gap cover one interval, not the gap.
-    EXPECT_LT(got[window].interval_ns(),
-              static_cast<std::uint64_t>(got[window].monotonic_ns() - got[window - 1].monotonic_ns()));
+    EXPECT_LT(got[window].interval_ns,
+              static_cast<std::uint64_t>(got[window].monotonic_ns - got[window - 1].monotonic_ns));
   }
 }
 
@@ -315,7 +317,7 @@ TEST(AStatsSubscription, SkipsSamplesForASlowReaderInsteadOfQueueingThem) {
 TEST(AStatsSubscription, FailsWhenTheAgentGoesAwayUnlessAskedToResume) {
   test::agent_with_client t;
   run_for(t.ctx, [&]() -> awaitable<void> {
-    auto sub = co_await stats::subscribe(t.guest, milliseconds(50));
+    auto sub = co_await stats::subscribe(t.guest, {.interval = milliseconds(50), .auto_resume = false});
     auto first = co_await sub.next();
     EXPECT_TRUE(first.has_value());
     t.agent.stop(SIGTERM);
@@ -346,7 +348,7 @@ TEST(AStatsSubscription, ResumesWhenTheAgentComesBack) {
     }
   } reap{second};
   run_for(t.ctx, [&]() -> awaitable<void> {
-    auto sub = co_await stats::subscribe(t.guest, milliseconds(50), {.auto_resume = true, .start_timeout = 10s});
+    auto sub = co_await stats::subscribe(t.guest, {.interval = milliseconds(50), .auto_resume = true}, {10s});
     auto first = co_await sub.next();
     EXPECT_TRUE(first.has_value());
     t.agent.stop(SIGTERM);
@@ -358,15 +360,15 @@ TEST(AStatsSubscription, ResumesWhenTheAgentComesBack) {
     argv.push_back(nullptr);
     EXPECT_EQ(::posix_spawn(&second, argv[0], nullptr, nullptr, argv.data(), environ), 0);
     // Samples of the old session may still be queued; then the new one's.
-    std::optional<v1::StatsSample> s;
+    std::optional<stats::sample> s;
     do {
       s = co_await sub.next();
       EXPECT_TRUE(s.has_value());
     } while (s && sub.resumes() == 0);
     EXPECT_EQ(sub.resumes(), 1u);
     if (s) {
-      EXPECT_EQ(s->sequence(), 1u);  // a new call
-      EXPECT_FALSE(s->cpu().total().has_percent());
+      EXPECT_EQ(s->sequence, 1u);  // a new call
+      EXPECT_FALSE(s->cpu.total.percent.has_value());
     }
     auto next = co_await sub.next();
     EXPECT_TRUE(next.has_value());
@@ -397,7 +399,7 @@ TEST_F(AStatsAgent, MeasuresTheAgentsCpuCostOfA100msSubscription) {
   std::uint64_t ns = 0;
   std::chrono::steady_clock::duration wall{};
   run_for(ctx, [&]() -> awaitable<void> {
-    auto sub = co_await stats::subscribe(guest, milliseconds(100), {.max_samples = samples + 1});
+    auto sub = co_await stats::subscribe(guest, {.interval = milliseconds(100), .max_samples = samples + 1});
     auto first = co_await sub.next();  // connection, collector and worker set up
     EXPECT_TRUE(first.has_value());
     const long t0 = cpu_ticks(agent.pid());
@@ -406,7 +408,7 @@ TEST_F(AStatsAgent, MeasuresTheAgentsCpuCostOfA100msSubscription) {
     for (;;) {
       auto s = co_await sub.next();
       if (!s) break;
-      collect_us += static_cast<double>(s->collect_ns()) / 1000.0 / samples;
+      collect_us += static_cast<double>(s->collect_ns) / 1000.0 / samples;
     }
     wall = std::chrono::steady_clock::now() - w0;
     ticks = cpu_ticks(agent.pid()) - t0;

@@ -142,9 +142,9 @@ cat >"$work/consumer/main.cpp" <<'CPP'
 int main() {
   boost::asio::io_context ctx;
   tether::client c(ctx.get_executor(), {.socket_path = "/nonexistent/tether.sock"});
-  tether::v1::Hello hello;
-  hello.set_software_version("consumer");
-  std::cout << hello.software_version() << (c.connected() ? " connected" : " ok") << "\n";
+  tether::hello_info hello;
+  hello.software_version = "consumer";
+  std::cout << hello.software_version << (c.connected() ? " connected" : " ok") << "\n";
 }
 CPP
 cat >"$work/consumer/CMakeLists.txt" <<'CMAKE'

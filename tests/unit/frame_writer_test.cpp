@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "support/async.hpp"
+#include "tether/common/memory_stream.hpp"
 #include "tether/common/unix_stream.hpp"
 #include "tether/wire/codec.hpp"
 
@@ -108,6 +110,41 @@ TEST(FrameWriter, ClearDropsQueuedFrames) {
   EXPECT_GT(w.queued_bytes(), 0u);
   w.clear();
   EXPECT_EQ(w.queued_bytes(), 0u);
+}
+
+TEST(FrameWriter, TellsWhenTheFramesQueuedSoFarWereWritten) {
+  asio::io_context ctx;
+  auto [out, in] = io::make_memory_stream_pair(ctx.get_executor(), 64);
+  frame_writer w(ctx.get_executor());
+  w.send(data_frame(1), frame_writer::lane::bulk);
+  const auto position = w.queued_position(frame_writer::lane::bulk);
+  std::optional<bool> written;
+  asio::co_spawn(ctx, w.run(*out), asio::detached);
+  asio::co_spawn(ctx, [&]() -> awaitable<void> {
+    written = co_await w.wait_written(frame_writer::lane::bulk, position);
+  }, asio::detached);
+  w.send(data_frame(2), frame_writer::lane::bulk);  // later frames do not count
+  ctx.poll();
+  EXPECT_FALSE(written.has_value());  // 64 bytes fit; the frame does not
+  std::uint8_t buf[1100];
+  std::size_t got = 0;
+  while (!written) {
+    got += test::run_for(ctx, in->read_some(buf));
+    ctx.poll();
+  }
+  ASSERT_TRUE(written.has_value());
+  EXPECT_TRUE(*written);
+  EXPECT_GE(got, 1000u);
+  // Frames cleared count as gone; a stopped writer answers false.
+  w.send(response_frame(3));
+  const auto control = w.queued_position(frame_writer::lane::control);
+  EXPECT_TRUE(test::run_for(ctx, [&]() -> awaitable<bool> {
+    w.clear();
+    co_return co_await w.wait_written(frame_writer::lane::control, control);
+  }()));
+  w.send(response_frame(4));
+  w.stop();
+  EXPECT_FALSE(test::run_for(ctx, w.wait_written(frame_writer::lane::control, control + 1)));
 }
 
 }  // namespace

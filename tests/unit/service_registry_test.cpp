@@ -53,5 +53,28 @@ TEST(ErrorCodeFromErrno, MapsCommonErrors) {
   EXPECT_EQ(error_code_from_errno(EIO), v1::ERROR_CODE_IO_ERROR);
 }
 
+class stoppable_service final : public service {
+ public:
+  explicit stoppable_service(std::string n, std::vector<std::string>& log) : name_(std::move(n)), log_(log) {}
+  std::string_view name() const override { return name_; }
+  void add_methods(service_registry&) override {}
+  void stop() override { log_.push_back(name_); }
+
+ private:
+  std::string name_;
+  std::vector<std::string>& log_;
+};
+
+TEST(ServiceRegistry, StopsEveryRegisteredServiceInOrder) {
+  std::vector<std::string> stopped;
+  service_registry r;
+  r.add(std::make_shared<stoppable_service>("first", stopped));
+  r.add(std::make_shared<echo_service>());  // the default stop() does nothing
+  r.add(std::make_shared<stoppable_service>("second", stopped));
+  r.add_disabled("third", "disabled services were never made");
+  r.stop_all();
+  EXPECT_EQ(stopped, (std::vector<std::string>{"first", "second"}));
+}
+
 }  // namespace
 }  // namespace tether::agent

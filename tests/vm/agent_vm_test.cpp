@@ -35,16 +35,16 @@ long guest_cpu_ticks(test::qga_client& qga, std::uint32_t pid) {
 TEST_F(AGuestAgent, AnswersPingAndInfoOverVirtioSerial) {
   client c(ctx.get_executor(), opts());
   auto pong = run_for(ctx, c.ping("over virtio"), 120s);
-  EXPECT_EQ(pong.payload(), "over virtio");
+  EXPECT_EQ(pong.payload, "over virtio");
   auto info = run_for(ctx, c.info());
   std::ifstream kr(test::vm_config::kernel_release_file);
   std::string release;
   std::getline(kr, release);
-  EXPECT_EQ(info.kernel_release(), release);  // the kernel the image was built with
-  EXPECT_EQ(info.hostname(), "tether-guest");
-  EXPECT_EQ(info.boot_id().size(), 36u);
-  EXPECT_GT(info.uptime_seconds(), 0);
-  EXPECT_FALSE(info.os_pretty_name().empty());
+  EXPECT_EQ(info.kernel_release, release);  // the kernel the image was built with
+  EXPECT_EQ(info.hostname, "tether-guest");
+  EXPECT_EQ(info.boot_id.size(), 36u);
+  EXPECT_GT(info.uptime_seconds, 0);
+  EXPECT_FALSE(info.os_pretty_name.empty());
 }
 
 TEST_F(AGuestAgent, ServesTetherctlPingAndInfo) {
@@ -60,8 +60,8 @@ TEST_F(AGuestAgent, ServesTwentyHostReconnectsInARow) {
   for (int i = 0; i < 20; ++i) {
     client c(ctx.get_executor(), opts());
     auto info = run_for(ctx, c.info(), 120s);
-    sessions.insert(info.session_id());
-    pids.insert(info.agent_pid());
+    sessions.insert(info.session_id);
+    pids.insert(info.agent_pid);
     c.close();
     ctx.poll();  // let the socket close
   }
@@ -73,7 +73,7 @@ TEST_F(AGuestAgent, UsesNoMeasurableCpuWhileNoHostIsConnected) {
   std::uint32_t pid = 0;
   {
     client c(ctx.get_executor(), opts());
-    pid = run_for(ctx, c.info(), 120s).agent_pid();
+    pid = run_for(ctx, c.info(), 120s).agent_pid;
   }
   ctx.poll();
   test::qga_client qga(guest.qga_socket());
@@ -86,7 +86,7 @@ TEST_F(AGuestAgent, UsesNoMeasurableCpuWhileNoHostIsConnected) {
   EXPECT_LE(after - before, 3) << "agent used " << (after - before) << " clock ticks in 10 s with no host";
   // And it still serves afterwards.
   client c(ctx.get_executor(), opts());
-  EXPECT_EQ(run_for(ctx, c.info(), 60s).agent_pid(), pid);
+  EXPECT_EQ(run_for(ctx, c.info(), 60s).agent_pid, pid);
 }
 
 }  // namespace

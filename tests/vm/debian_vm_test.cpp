@@ -30,14 +30,14 @@ TEST_F(AnInstalledAgent, RunsBecauseItsPortAppeared) {
   const auto show = guest_sh("systemctl show tether-agent.service -p ActiveState -p MainPID -p Type");
   EXPECT_NE(show.find("ActiveState=active"), std::string::npos) << show;
   EXPECT_NE(show.find("Type=notify"), std::string::npos) << show;
-  EXPECT_NE(show.find("MainPID=" + std::to_string(info.agent_pid()) + "\n"), std::string::npos) << show;
+  EXPECT_NE(show.find("MainPID=" + std::to_string(info.agent_pid) + "\n"), std::string::npos) << show;
   // Nothing enabled the service: udev tagged the port for systemd and asked
   // for the service (70-tether-agent.rules).
   const auto props = guest_sh("udevadm info --query=property /dev/virtio-ports/org.tether.agent.0");
   EXPECT_NE(props.find("SYSTEMD_WANTS=tether-agent.service"), std::string::npos) << props;
   EXPECT_NE(props.find(":systemd:"), std::string::npos) << props;
   EXPECT_EQ(guest_sh("systemctl is-enabled tether-agent.service || true"), "static\n");
-  EXPECT_EQ(info.hostname(), "tether-debian");
+  EXPECT_EQ(info.hostname, "tether-debian");
 }
 
 TEST_F(AnInstalledAgent, LogsToTheJournalWithPriorities) {
@@ -54,7 +54,7 @@ TEST_F(AnInstalledAgent, AnswersTheFirstCallOfEachNewHostInQuickSuccession) {
   std::set<std::string> sessions;
   for (int i = 0; i < 30; ++i) {
     client c(ctx.get_executor(), {.socket_path = guest.tether_socket(), .call_timeout = 60s});
-    sessions.insert(run_for(ctx, c.info()).session_id());
+    sessions.insert(run_for(ctx, c.info()).session_id);
     c.close();
     ctx.poll();
   }
@@ -62,13 +62,13 @@ TEST_F(AnInstalledAgent, AnswersTheFirstCallOfEachNewHostInQuickSuccession) {
 }
 
 TEST_F(AnInstalledAgent, IsRestartedBySystemdAfterACrash) {
-  const auto first = run_for(ctx, agent.info(), 180s).agent_pid();
+  const auto first = run_for(ctx, agent.info(), 180s).agent_pid;
   guest_sh("kill -9 " + std::to_string(first));
   std::optional<std::uint32_t> second;
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   while (!second && std::chrono::steady_clock::now() < deadline) {
     try {
-      second = run_for(ctx, agent.info({.timeout = 10s})).agent_pid();
+      second = run_for(ctx, agent.info({.timeout = 10s})).agent_pid;
     } catch (const error& e) {
       ASSERT_TRUE(e.is_connectivity()) << e.what();  // while systemd restarts it
     }

@@ -22,7 +22,7 @@ using std::chrono::milliseconds;
 class GuestExec : public test::vm_client_test {
  protected:
   exec::captured run(exec::options o, std::optional<std::string> input = std::nullopt) {
-    return run_for(ctx, exec::run(guest_client, std::move(o), 64u << 20, std::move(input)), 120s);
+    return run_for(ctx, exec::run(guest_client, std::move(o), {.output_limit = 64u << 20, .input = std::move(input)}), 120s);
   }
 
   // True when the guest has no live process with this pid (a zombie

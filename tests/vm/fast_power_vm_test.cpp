@@ -26,7 +26,7 @@ TEST_F(AGuestWithoutSystemd, RefusesSuspendAndSaysWhy) {
     run_for(ctx, power::request(agent, power::action::suspend), 90s);
     FAIL() << "suspend was accepted";
   } catch (const error& e) {
-    EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_FAILED_PRECONDITION) << e.what();
+    EXPECT_EQ(e.remote_code(), remote_errc::failed_precondition) << e.what();
     EXPECT_NE(std::string(e.what()).find("not supported without systemd"), std::string::npos) << e.what();
   }
   run_for(ctx, agent.ping());

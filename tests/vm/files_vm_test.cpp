@@ -12,6 +12,7 @@
 #include "tether/common/async_event.hpp"
 #include "tether/common/sha256.hpp"
 #include "tether/files.hpp"
+#include "tether/v1/files.pb.h"
 #include "vm_fixture.hpp"
 
 namespace tether {
@@ -87,14 +88,14 @@ TEST_F(GuestFiles, MoveFilesVerifiedWithXxh64BothWays) {
   const std::size_t size = 64u << 20;
   const auto data = random_bytes(size, 12);
   const auto want = sha256::hex(sha256::of(data));
-  auto up = run_for(ctx, files::upload_bytes(guest_client, data, "/root/fast.bin", {.checksum = v1::CHECKSUM_XXH64}),
+  auto up = run_for(ctx, files::upload_bytes(guest_client, data, "/root/fast.bin", {.checksum = files::checksum::xxh64}),
                     300s);
   EXPECT_EQ(up.bytes, size);
-  EXPECT_EQ(up.checksum, v1::CHECKSUM_XXH64);
+  EXPECT_EQ(up.checksum, files::checksum::xxh64);
   EXPECT_EQ(up.digest.size(), 16u);
   EXPECT_EQ(guest_sha256(qga, "/root/fast.bin"), want);
   const auto back =
-      run_for(ctx, files::download_bytes(guest_client, "/root/fast.bin", {.checksum = v1::CHECKSUM_XXH64}), 300s);
+      run_for(ctx, files::download_bytes(guest_client, "/root/fast.bin", {.checksum = files::checksum::xxh64}), 300s);
   EXPECT_EQ(back.size(), size);
   EXPECT_EQ(sha256::hex(sha256::of(back)), want);
   run_for(ctx, files::remove(guest_client, "/root/fast.bin"));
@@ -102,7 +103,7 @@ TEST_F(GuestFiles, MoveFilesVerifiedWithXxh64BothWays) {
 
 TEST_F(GuestFiles, AnInterruptedUploadLeavesNothingBehind) {
   test::qga_client qga(guest.qga_socket());
-  run_for(ctx, files::mkdir(guest_client, "/root/drop", true));
+  run_for(ctx, files::mkdir(guest_client, "/root/drop", {.parents = true}));
   run_for(ctx, [&]() -> awaitable<void> {
     v1::UploadRequest req;
     req.set_path("/root/drop/partial.bin");

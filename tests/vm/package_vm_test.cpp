@@ -5,6 +5,7 @@
 #include "support/qga_client.hpp"
 #include "tether/client.hpp"
 #include "tether/v1/stats.pb.h"
+#include "typed_call.hpp"
 #include "vm_fixture.hpp"
 
 namespace tether {
@@ -36,20 +37,20 @@ class ThePackagedAgent : public test::vm_test {
 TEST_F(ThePackagedAgent, IsInstalledByDpkgWithItsConffileAndHookDirectory) {
   const auto info = run_for(ctx, agent.info(), 180s);
   EXPECT_EQ(guest_sh("dpkg-query -W -f '${Status} ${Version}' tether-agent"),
-            "install ok installed " + info.agent_version() + "-1");
+            "install ok installed " + info.agent_version + "-1");
   EXPECT_EQ(guest_sh("dpkg-query -S /usr/sbin/tether-agent"), "tether-agent: /usr/sbin/tether-agent\n");
   EXPECT_NE(guest_sh("dpkg-query -W -f '${Conffiles}' tether-agent").find("/etc/tether/agent.conf "),
             std::string::npos);
   EXPECT_EQ(guest_sh("test -d /etc/tether/host-halt.d && echo yes"), "yes\n");
   EXPECT_EQ(guest_sh("tether-agent --check-config"), "/etc/tether/agent.conf: ok\n");
   // The process systemd runs is the packaged binary.
-  EXPECT_EQ(guest_sh("readlink /proc/" + std::to_string(info.agent_pid()) + "/exe"), "/usr/sbin/tether-agent\n");
+  EXPECT_EQ(guest_sh("readlink /proc/" + std::to_string(info.agent_pid) + "/exe"), "/usr/sbin/tether-agent\n");
 }
 
 // OOMPolicy=continue: exec'd commands share the agent's cgroup, and one of
 // them being OOM-killed must not stop the agent (systemd's default would).
 TEST_F(ThePackagedAgent, KeepsServingWhenTheOomKillerKillsAProcessInItsCgroup) {
-  const auto before = run_for(ctx, agent.info(), 180s).agent_pid();
+  const auto before = run_for(ctx, agent.info(), 180s).agent_pid;
   // A shell moves itself into the agent's cgroup, makes itself the OOM
   // killer's first choice and leaves a child there; the child inherits both.
   const auto victim = guest_sh(
@@ -68,7 +69,7 @@ TEST_F(ThePackagedAgent, KeepsServingWhenTheOomKillerKillsAProcessInItsCgroup) {
            "grep -q \"killed by the OOM killer\"; do sleep 0.2; done'");
   EXPECT_EQ(unit_property("ActiveState"), "active");
   EXPECT_EQ(unit_property("MainPID"), std::to_string(before));
-  EXPECT_EQ(run_for(ctx, agent.info(), 60s).agent_pid(), before);
+  EXPECT_EQ(run_for(ctx, agent.info(), 60s).agent_pid, before);
 }
 
 TEST_F(ThePackagedAgent, AppliesItsConfigFileOnRestartAndStaysDownOnABadOne) {
@@ -90,14 +91,14 @@ TEST_F(ThePackagedAgent, AppliesItsConfigFileOnRestartAndStaysDownOnABadOne) {
   {
     client c(ctx.get_executor(), {.socket_path = guest.tether_socket(), .call_timeout = 60s});
     try {
-      run_for(ctx, c.call<v1::StatsSample>("stats.Get", v1::StatsGetRequest{}));
+      run_for(ctx, detail::call<v1::StatsSample>(c, "stats.Get", v1::StatsGetRequest{}));
       ADD_FAILURE() << "stats.Get must be disabled";
     } catch (const error& e) {
-      EXPECT_EQ(e.remote_code(), v1::ERROR_CODE_DISABLED_BY_CONFIG) << e.what();
+      EXPECT_EQ(e.remote_code(), remote_errc::disabled_by_config) << e.what();
       EXPECT_NE(std::string(e.what()).find("services.deny in /etc/tether/agent.conf"), std::string::npos)
           << e.what();
     }
-    EXPECT_EQ(c.agent_hello()->max_concurrent_calls(), 7u);
+    EXPECT_EQ(c.agent_hello()->max_concurrent_calls, 7u);
   }
 
   // A typo: the agent exits with status 2 naming file and line, and systemd
@@ -117,7 +118,7 @@ TEST_F(ThePackagedAgent, AppliesItsConfigFileOnRestartAndStaysDownOnABadOne) {
 TEST_F(ThePackagedAgent, ServesAgainWithTheDefaultConfigAfterwards) {
   // (The previous test restored the shipped config.)
   const auto info = run_for(ctx, agent.info(), 180s);
-  EXPECT_NE(std::find(info.services().begin(), info.services().end(), "stats"), info.services().end());
+  EXPECT_NE(std::find(info.services.begin(), info.services.end(), "stats"), info.services.end());
   EXPECT_EQ(unit_property("ActiveState"), "active");
 }
 

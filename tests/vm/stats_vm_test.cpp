@@ -30,36 +30,36 @@ TEST_F(GuestStats, AgreeWithTheGuestsProc) {
   const std::string meminfo = qga.read_file("/proc/meminfo");
   const std::string stat = qga.read_file("/proc/stat");
 
-  EXPECT_EQ(s.memory().total_bytes(), proc::kib_field(meminfo, "MemTotal") * 1024);
-  EXPECT_EQ(s.memory().swap_total_bytes(), proc::kib_field(meminfo, "SwapTotal") * 1024);
-  EXPECT_EQ(s.cpu().online_cpus(), proc::cpu_lines(stat));
-  EXPECT_EQ(s.cpu().boot_time_seconds(), proc::stat_value(stat, "btime"));
-  EXPECT_GE(s.uptime_seconds(), up_before - 0.01);
-  EXPECT_LE(s.uptime_seconds(), up_after + 0.01);
-  EXPECT_GT(s.process_count(), 0u);
-  EXPECT_GT(s.load().total_tasks(), 0u);
+  EXPECT_EQ(s.memory.total_bytes, proc::kib_field(meminfo, "MemTotal") * 1024);
+  EXPECT_EQ(s.memory.swap_total_bytes, proc::kib_field(meminfo, "SwapTotal") * 1024);
+  EXPECT_EQ(s.cpu.online_cpus, proc::cpu_lines(stat));
+  EXPECT_EQ(s.cpu.boot_time_seconds, proc::stat_value(stat, "btime"));
+  EXPECT_GE(s.uptime_seconds, up_before - 0.01);
+  EXPECT_LE(s.uptime_seconds, up_after + 0.01);
+  EXPECT_GT(s.process_count, 0u);
+  EXPECT_GT(s.load.total_tasks, 0u);
 
   // Interfaces: exactly the guest's /proc/net/dev.
   const auto names = proc::interface_names(qga.read_file("/proc/net/dev"));
-  ASSERT_EQ(s.interfaces_size(), static_cast<int>(names.size()));
-  for (std::size_t i = 0; i < names.size(); ++i) EXPECT_EQ(s.interfaces(static_cast<int>(i)).name(), names[i]);
+  ASSERT_EQ(s.interfaces.size(), names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) EXPECT_EQ(s.interfaces[i].name, names[i]);
 
   // Disks that did I/O in the guest are listed.
   for (const auto& name : proc::disks_that_read(qga.read_file("/proc/diskstats"))) {
-    const bool listed = std::any_of(s.disks().begin(), s.disks().end(), [&](const auto& d) { return d.name() == name; });
+    const bool listed = std::any_of(s.disks.begin(), s.disks.end(), [&](const auto& d) { return d.name == name; });
     EXPECT_TRUE(listed) << name;
   }
 
   // PSI exactly where the guest kernel has it.
   const bool psi = qga.exec({"/bin/cat", "/proc/pressure/cpu"}).exit_code == 0;
-  EXPECT_EQ(s.has_pressure(), psi);
-  for (const auto& f : s.filesystems()) EXPECT_GT(f.total_bytes(), 0u) << f.mount_point();
+  EXPECT_EQ(s.pressure.has_value(), psi);
+  for (const auto& f : s.filesystems) EXPECT_GT(f.total_bytes, 0u) << f.mount_point;
 }
 
 TEST_F(GuestStats, StreamSamplesAtTheRequestedInterval) {
-  std::vector<v1::StatsSample> got;
+  std::vector<stats::sample> got;
   run_for(ctx, [&]() -> awaitable<void> {
-    auto sub = co_await stats::subscribe(guest_client, milliseconds(100), {.max_samples = 8});
+    auto sub = co_await stats::subscribe(guest_client, {.interval = milliseconds(100), .max_samples = 8});
     for (;;) {
       auto s = co_await sub.next();
       if (!s) break;
@@ -68,23 +68,23 @@ TEST_F(GuestStats, StreamSamplesAtTheRequestedInterval) {
   }(), 120s);
   ASSERT_EQ(got.size(), 8u);
   for (std::size_t i = 1; i < got.size(); ++i) {
-    EXPECT_GT(got[i].monotonic_ns(), got[i - 1].monotonic_ns());
-    EXPECT_EQ(got[i].sequence(), i + 1);
-    ASSERT_TRUE(got[i].cpu().total().has_percent());
-    const auto& p = got[i].cpu().total().percent();
-    EXPECT_GE(p.busy(), 0.0);
-    EXPECT_LE(p.busy(), 100.0);
+    EXPECT_GT(got[i].monotonic_ns, got[i - 1].monotonic_ns);
+    EXPECT_EQ(got[i].sequence, i + 1);
+    ASSERT_TRUE(got[i].cpu.total.percent.has_value());
+    const auto& p = got[i].cpu.total.percent.value();
+    EXPECT_GE(p.busy, 0.0);
+    EXPECT_LE(p.busy, 100.0);
   }
 }
 
 // Prints what a 100 ms subscription costs the agent inside a (TCG) guest.
 TEST_F(GuestStats, MeasureTheAgentsCpuCostInTheGuest) {
-  const auto pid = run_for(ctx, guest_client.info(), 120s).agent_pid();
+  const auto pid = run_for(ctx, guest_client.info(), 120s).agent_pid;
   test::qga_client qga(guest.qga_socket());
   long ticks = 0;
   double secs = 0;
   run_for(ctx, [&]() -> awaitable<void> {
-    auto sub = co_await stats::subscribe(guest_client, milliseconds(100), {.max_samples = 31});
+    auto sub = co_await stats::subscribe(guest_client, {.interval = milliseconds(100), .max_samples = 31});
     auto first = co_await sub.next();
     EXPECT_TRUE(first.has_value());
     const long t0 = guest_cpu_ticks(qga, pid);

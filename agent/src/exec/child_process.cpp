@@ -6,8 +6,7 @@
 #include <cstring>
 
 #include "log.hpp"
-
-using namespace boost::asio::experimental::awaitable_operators;
+#include "tether/common/race.hpp"
 
 namespace tether::agent::exec {
 
@@ -84,9 +83,7 @@ void child_process::terminate(std::chrono::milliseconds grace) {
       [self, grace]() -> awaitable<void> {
         // Until the grace ends or the process exits: then what is left of
         // the group is killed at once (it would not end the call anyway).
-        asio::steady_timer t(co_await asio::this_coro::executor);
-        t.expires_after(grace);
-        co_await (t.async_wait(use_awaitable) || self->wait_exit());
+        co_await with_timeout(self->wait_exit(), grace);
         if (self->group_alive()) {
           log::info("process group {} still alive {} ms after SIGTERM; sending SIGKILL",
                     self->pid_, grace.count());

@@ -14,10 +14,10 @@
 #include "exec/spawn.hpp"
 #include "log.hpp"
 #include "tether/common/async_event.hpp"
+#include "tether/common/race.hpp"
 
 namespace tether::agent::power {
 
-using namespace asio::experimental::awaitable_operators;
 using stream_descriptor = asio::posix::stream_descriptor;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
@@ -160,17 +160,15 @@ awaitable<hook_result> run_hook(const std::string& dir, const std::string& name,
     }
   } kill_on_exit{proc, opts.kill_grace};
 
-  asio::steady_timer limit(ex, opts.time_limit);
-  auto r = co_await (proc->wait_exit() || limit.async_wait(use_awaitable));
-  if (r.index() == 1) {
+  const bool exited = co_await with_timeout(proc->wait_exit(), opts.time_limit);
+  if (!exited) {
     result.timed_out = true;
     log::warning("host-halt hook {} still runs after {} ms: terminating it", name, opts.time_limit.count());
     proc->terminate(opts.kill_grace);
     kill_on_exit.terminated = true;
     // SIGKILL follows the grace; a process stuck in the kernel may still
     // not go, so this wait is bounded too.
-    limit.expires_after(opts.kill_grace + std::chrono::seconds(5));
-    co_await (proc->wait_exit() || limit.async_wait(use_awaitable));
+    co_await with_timeout(proc->wait_exit(), opts.kill_grace + std::chrono::seconds(5));
   }
   result.run_time = std::chrono::duration_cast<milliseconds>(steady_clock::now() - started);
   if (proc->exited()) {
@@ -180,8 +178,7 @@ awaitable<hook_result> run_hook(const std::string& dir, const std::string& name,
   // Output still in the pipe: read it, unless something the hook left
   // running holds the pipe open.
   if (!out->done) {
-    asio::steady_timer drain(ex, milliseconds(500));
-    co_await (out->finished.wait() || drain.async_wait(use_awaitable));
+    co_await with_timeout(out->finished.wait(), milliseconds(500));
     boost::system::error_code ignored;
     out->pipe.close(ignored);
   }

@@ -4,11 +4,11 @@
 
 #include "devices/device_proto.hpp"
 #include "log.hpp"
+#include "tether/common/race.hpp"
 #include "tether/v1/devices.pb.h"
 
 namespace tether::agent {
 
-using namespace asio::experimental::awaitable_operators;
 using devices::device_hub;
 
 namespace {
@@ -65,15 +65,12 @@ awaitable<std::string> wait_device(std::shared_ptr<device_hub> hub_ptr, call_con
   auto filter = checked_filter(req.filter());
   const std::chrono::milliseconds timeout(req.timeout_ms());
   auto w = hub.register_wait(filter, req.gone());
-  asio::steady_timer timer(co_await asio::this_coro::executor);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  if (timeout.count() > 0) timer.expires_at(deadline);
-  else timer.expires_at(asio::steady_timer::time_point::max());
   while (!w->done()) {
     if (hub.stopped()) throw call_error(v1::ERROR_CODE_UNAVAILABLE, "the agent is shutting down");
     if (timeout.count() > 0 && std::chrono::steady_clock::now() >= deadline)
       throw call_error(v1::ERROR_CODE_DEADLINE_EXCEEDED, deadline_message(*w, filter, req.gone(), timeout));
-    co_await (w->changed().wait() || timer.async_wait(use_awaitable));
+    co_await wait_until(w->changed(), timeout.count() > 0 ? deadline : deadline_clock::time_point::max());
   }
   v1::WaitDeviceReply reply;
   reply.set_already(w->already());

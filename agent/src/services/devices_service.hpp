@@ -19,7 +19,7 @@ class devices_service final : public service {
   std::string_view name() const override { return "devices"; }
   void add_methods(service_registry& registry) override;
   // Ends the monitor at agent shutdown; running calls fail with UNAVAILABLE.
-  void stop();
+  void stop() override;
 
  private:
   std::shared_ptr<devices::device_hub> hub_;

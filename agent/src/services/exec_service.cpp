@@ -10,13 +10,14 @@
 
 #include "exec/spawn.hpp"
 #include "log.hpp"
+#include "tether/common/race.hpp"
 #include "tether/v1/exec.pb.h"
 
 namespace tether::agent {
 
 using namespace std::chrono;
 using stream_descriptor = asio::posix::stream_descriptor;
-using namespace asio::experimental::awaitable_operators;
+using namespace asio::experimental::awaitable_operators;  // run_process || feed_stdin
 
 struct exec_service::running {
   explicit running(const asio::any_io_executor& ex) : in(ex), out(ex), err(ex), pump_event(ex) {}
@@ -95,10 +96,8 @@ awaitable<void> supervise(exec_service::running& r, const v1::ExecRequest& req, 
   auto ex = co_await asio::this_coro::executor;
   const milliseconds grace(req.kill_grace_ms() ? req.kill_grace_ms() : 2000);
   if (req.timeout_ms() > 0) {
-    asio::steady_timer t(ex);
-    t.expires_after(milliseconds(req.timeout_ms()));
-    auto which = co_await (r.proc->wait_exit() || t.async_wait(use_awaitable));
-    if (which.index() == 1) {
+    const bool exited = co_await with_timeout(r.proc->wait_exit(), milliseconds(req.timeout_ms()));
+    if (!exited) {
       timed_out = true;
       r.proc->terminate(grace);
       co_await r.proc->wait_exit();
@@ -109,11 +108,10 @@ awaitable<void> supervise(exec_service::running& r, const v1::ExecRequest& req, 
   // Nothing the command started outlives it by accident.
   r.proc->signal(SIGKILL, true);
 
-  asio::steady_timer linger(ex);
-  linger.expires_after(output_linger);
+  const auto linger_end = deadline_clock::now() + output_linger;
   while (r.pumps_running > 0) {
-    auto which = co_await (r.pump_event.wait() || linger.async_wait(use_awaitable));
-    if (which.index() == 1) break;
+    const bool woke = co_await wait_until(r.pump_event, linger_end);
+    if (!woke) break;
   }
   if (r.pumps_running > 0) {
     r.draining = true;

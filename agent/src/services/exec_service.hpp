@@ -24,7 +24,7 @@ class exec_service final : public service {
 
   // Agent shutdown: terminates what runs for a call; lets keep_running
   // processes go on without the agent.
-  void stop();
+  void stop() override;
 
   struct running;  // one exec.Run in progress
 

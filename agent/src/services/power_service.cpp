@@ -1,24 +1,16 @@
 #include "services/power_service.hpp"
 
-#include <signal.h>
-#include <unistd.h>
-
+#include <algorithm>
 #include <fstream>
 
 #include "log.hpp"
+#include "tether/common/race.hpp"
 
 namespace tether::agent {
 
-using namespace asio::experimental::awaitable_operators;
 using std::chrono::milliseconds;
 
 namespace {
-
-// The answer is queued when the handler returns and the session's writer
-// sends it on one of its next turns; the action waits this long so that the
-// answer (and a watcher's event) is on its way before the guest goes down.
-// Generous for a slow emulated guest, short next to any shutdown.
-constexpr milliseconds reply_grace{200};
 
 std::string boot_id() {
   std::ifstream f("/proc/sys/kernel/random/boot_id");
@@ -34,13 +26,16 @@ v1::PowerEvent event(v1::PowerEvent::Kind kind, v1::PowerAction action) {
   return e;
 }
 
-// Returns when SIGTERM/SIGINT arrived: the agent is being stopped.
-awaitable<void> stop_signal(std::shared_ptr<asio::signal_set> s) { co_await s->async_wait(use_awaitable); }
-
 }  // namespace
 
-power_service::power_service(power_options options) : options_(std::move(options)) {
+power_service::power_service(power_options options, std::function<void()> stop_agent)
+    : options_(std::move(options)), stop_agent_(std::move(stop_agent)) {
   action_options_.choice = options_.method;
+}
+
+void power_service::stop() {
+  stopping_ = true;
+  stop_action_.emit(asio::cancellation_type::terminal);
 }
 
 power_service::~power_service() = default;
@@ -53,6 +48,24 @@ void power_service::add_methods(service_registry& registry) {
 async_event& power_service::changed(const asio::any_io_executor& ex) {
   if (!changed_) changed_ = std::make_unique<async_event>(ex);
   return *changed_;
+}
+
+async_event& power_service::delivered(const asio::any_io_executor& ex) {
+  if (!delivered_) delivered_ = std::make_unique<async_event>(ex);
+  return *delivered_;
+}
+
+awaitable<void> power_service::let_watchers_see_all() {
+  auto& ev = delivered(co_await asio::this_coro::executor);
+  const std::uint64_t end = first_event_ + events_.size();
+  const auto deadline = deadline_clock::now() + watcher_delivery_limit;
+  while (std::any_of(watchers_.begin(), watchers_.end(), [end](std::uint64_t d) { return d < end; })) {
+    if (!co_await wait_until(ev, deadline)) {
+      log::info("power: a watcher did not receive the latest event within {} ms; going on",
+                watcher_delivery_limit.count());
+      co_return;
+    }
+  }
 }
 
 void power_service::publish(v1::PowerEvent e) {
@@ -116,19 +129,25 @@ awaitable<std::string> power_service::request(call_context& call) {
   accepted.set_host_halt(req.host_halt());
   publish(std::move(accepted));
   release.armed = false;
-  // Listening from now on: a stop signal that comes before carry_out runs
-  // must not be missed (asio queues it for this set).
-  auto stop = std::make_shared<asio::signal_set>(ex, SIGTERM, SIGINT);
-  asio::co_spawn(ex, carry_out(plan, std::move(hooks), req.host_halt(), hook_timeout, std::move(stop)),
-                 [this, action](std::exception_ptr e) {
-                   if (!e) return;
-                   in_progress_ = v1::POWER_ACTION_UNSPECIFIED;
-                   try {
-                     std::rethrow_exception(e);
-                   } catch (const std::exception& x) {
-                     log::error("power: {} failed: {}", power::action_name(action), x.what());
-                   }
-                 });
+  // The host learns the answer before anything happens: act once it is
+  // written (or could not be: the host asked, so the action goes ahead).
+  call.after_reply([this, ex, plan, hooks = std::move(hooks), host_halt = req.host_halt(),
+                    hook_timeout](bool) mutable {
+    if (stopping_) {
+      log::warning("power: the agent is stopping; {} abandoned", power::action_name(plan.action));
+      return;
+    }
+    asio::co_spawn(ex, carry_out(plan, std::move(hooks), host_halt, hook_timeout),
+                   asio::bind_cancellation_slot(stop_action_.slot(), [this, action = plan.action](std::exception_ptr e) {
+                     if (!e) return;
+                     in_progress_ = v1::POWER_ACTION_UNSPECIFIED;
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& x) {
+                       log::error("power: {} failed: {}", power::action_name(action), x.what());
+                     }
+                   }));
+  });
   co_return reply.SerializeAsString();
 }
 
@@ -170,27 +189,21 @@ awaitable<void> power_service::run_hooks(const power::hook_list& hooks, v1::Powe
 }
 
 awaitable<void> power_service::carry_out(power::plan plan, power::hook_list hooks, bool host_halt,
-                                         milliseconds hook_timeout, std::shared_ptr<asio::signal_set> stop) {
+                                         milliseconds hook_timeout) {
   // If the agent is stopped meanwhile (someone else shuts the guest down, or
-  // the action itself got under way), whatever is left ends with it:
-  // running hooks are killed, so the agent exits at once.
+  // the action itself got under way), stop() cancels what is left: running
+  // hooks are killed, so the agent exits at once.
   bool action_started = false;
-  auto r = co_await (guarded_steps(plan, hooks, host_halt, hook_timeout, action_started) || stop_signal(stop));
-  if (r.index() == 1 && !action_started)
-    log::warning("power: the agent is stopping; {} abandoned{}", power::action_name(plan.action),
-                 host_halt && !hooks.run.empty() ? " (host-halt hooks interrupted)" : "");
-}
-
-awaitable<void> power_service::guarded_steps(const power::plan& plan, const power::hook_list& hooks,
-                                             bool host_halt, milliseconds hook_timeout, bool& action_started) {
-  // Asio's || waits for the first branch that SUCCEEDS: a failure must end
-  // this branch normally, or carry_out would wait for a stop signal.
   try {
     co_await steps(plan, hooks, host_halt, hook_timeout, action_started);
   } catch (const std::exception& e) {
     if (auto* se = dynamic_cast<const boost::system::system_error*>(&e);
-        se && se->code() == asio::error::operation_aborted)
-      throw;
+        se && se->code() == asio::error::operation_aborted) {
+      if (!action_started)
+        log::warning("power: the agent is stopping; {} abandoned{}", power::action_name(plan.action),
+                     host_halt && !hooks.run.empty() ? " (host-halt hooks interrupted)" : "");
+      co_return;
+    }
     log::error("power: {} failed: {}", power::action_name(plan.action), e.what());
     auto failed = event(v1::PowerEvent::KIND_ACTION_FAILED, plan.action);
     failed.set_method(plan.method);
@@ -202,10 +215,6 @@ awaitable<void> power_service::guarded_steps(const power::plan& plan, const powe
 
 awaitable<void> power_service::steps(const power::plan& plan, const power::hook_list& hooks, bool host_halt,
                                      milliseconds hook_timeout, bool& action_started) {
-  auto ex = co_await asio::this_coro::executor;
-  asio::steady_timer grace(ex, reply_grace);
-  co_await grace.async_wait(use_awaitable);
-
   if (host_halt && !hooks.run.empty()) co_await run_hooks(hooks, plan.action, hook_timeout);
   action_started = true;
 
@@ -221,19 +230,17 @@ awaitable<void> power_service::steps(const power::plan& plan, const power::hook_
       co_return;
     }
     log::notice("power: simulated {}: stopping the agent as the shutdown would", power::action_name(plan.action));
-    grace.expires_after(reply_grace);  // let watchers see ACTION_STARTED
-    co_await grace.async_wait(use_awaitable);
-    ::kill(::getpid(), SIGTERM);
+    co_await let_watchers_see_all();
+    stop_agent_();
     co_return;
   }
 
   log::notice("power: {} via {}", power::action_name(plan.action), power::method_name(plan.method));
   if (plan.method == v1::POWER_METHOD_KERNEL) {
-    // Nothing stops the agent first here: give the event its turn.
-    grace.expires_after(reply_grace);
-    co_await grace.async_wait(use_awaitable);
+    // Nothing stops the agent first here: the guest goes down mid-call.
+    co_await let_watchers_see_all();
   }
-  co_await power::execute(plan, action_options_, worker_);  // failures: see guarded_steps
+  co_await power::execute(plan, action_options_, worker_);  // failures: see carry_out
   // A suspended guest comes back and may be asked again.
   if (plan.action == v1::POWER_ACTION_SUSPEND) in_progress_ = v1::POWER_ACTION_UNSPECIFIED;
 }
@@ -244,6 +251,15 @@ awaitable<std::string> power_service::watch(call_context& call) {
   auto first = event(v1::PowerEvent::KIND_WATCHING, in_progress_);
   first.set_host_halt(in_progress_ != v1::POWER_ACTION_UNSPECIFIED && in_progress_host_halt_);
   std::uint64_t next = first_event_ + events_.size();  // only what happens from now on
+  // What this watcher's host has received, for let_watchers_see_all().
+  struct registration {
+    power_service& s;
+    std::list<std::uint64_t>::iterator it;
+    ~registration() {
+      s.watchers_.erase(it);
+      if (s.delivered_) s.delivered_->notify_all();
+    }
+  } reg{*this, watchers_.insert(watchers_.end(), next)};
   co_await call.emit(first.SerializeAsString());
   for (;;) {
     while (next < first_event_ + events_.size()) {
@@ -252,6 +268,11 @@ awaitable<std::string> power_service::watch(call_context& call) {
       ++next;
       co_await call.emit(std::move(payload));
     }
+    const bool written = co_await call.flush();
+    // A watcher whose host is gone holds nothing up.
+    *reg.it = written ? next : UINT64_MAX;
+    if (delivered_) delivered_->notify_all();
+    if (next < first_event_ + events_.size()) continue;  // published meanwhile
     co_await ev.wait();
   }
 }

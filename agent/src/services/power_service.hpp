@@ -10,6 +10,8 @@
 #pragma once
 
 #include <deque>
+#include <functional>
+#include <list>
 #include <memory>
 #include <string>
 
@@ -26,8 +28,8 @@ struct power_options {
   std::string host_halt_dir = "/etc/tether/host-halt.d";
   power::method_choice method = power::method_choice::automatic;
   // Tests and demos: everything as usual (checks, answer, hooks, events), but
-  // instead of the action the agent stops itself with SIGTERM, as a real
-  // shutdown would stop it (suspend: nothing happens).
+  // instead of the action the agent stops itself, as a real shutdown would
+  // stop it (suspend: nothing happens).
   bool simulate = false;
 };
 
@@ -38,26 +40,37 @@ class power_service final : public service {
   // Events kept for watchers that read slowly.
   static constexpr std::size_t max_events = 256;
 
-  explicit power_service(power_options options);
+  // Watchers get this long to receive ACTION_STARTED before the agent goes
+  // (kernel method, simulation); a host that stopped reading cannot hold
+  // the action up for longer.
+  static constexpr std::chrono::milliseconds watcher_delivery_limit{2'000};
+
+  // `stop_agent`: ends the agent as a stop signal would (simulated actions).
+  power_service(power_options options, std::function<void()> stop_agent);
   ~power_service() override;
 
   std::string_view name() const override { return "power"; }
   void add_methods(service_registry& registry) override;
+  // The agent stops (someone else shuts the guest down, or the action got
+  // under way): an action not yet started is abandoned, running hooks end.
+  void stop() override;
 
  private:
   awaitable<std::string> request(call_context& call);
   awaitable<std::string> watch(call_context& call);
-  // After the answer: hooks (host halt), then the action.
+  // After the answer is written: hooks (host halt), then the action.
   awaitable<void> carry_out(power::plan plan, power::hook_list hooks, bool host_halt,
-                            std::chrono::milliseconds hook_timeout, std::shared_ptr<asio::signal_set> stop);
-  awaitable<void> guarded_steps(const power::plan& plan, const power::hook_list& hooks, bool host_halt,
-                                std::chrono::milliseconds hook_timeout, bool& action_started);
+                            std::chrono::milliseconds hook_timeout);
   awaitable<void> steps(const power::plan& plan, const power::hook_list& hooks, bool host_halt,
                         std::chrono::milliseconds hook_timeout, bool& action_started);
   awaitable<void> run_hooks(const power::hook_list& hooks, v1::PowerAction action,
                             std::chrono::milliseconds hook_timeout);
   void publish(v1::PowerEvent e);
+  // Waits until every watcher has written the events published so far to
+  // its host (or watcher_delivery_limit passed).
+  awaitable<void> let_watchers_see_all();
   async_event& changed(const asio::any_io_executor& ex);
+  async_event& delivered(const asio::any_io_executor& ex);
 
   power_options options_;
   power::action_options action_options_;
@@ -67,6 +80,12 @@ class power_service final : public service {
   std::deque<v1::PowerEvent> events_;
   std::uint64_t first_event_ = 0;  // sequence number of events_.front()
   std::unique_ptr<async_event> changed_;
+  // Per watcher: events before this sequence number reached its host.
+  std::list<std::uint64_t> watchers_;
+  std::unique_ptr<async_event> delivered_;
+  std::function<void()> stop_agent_;
+  bool stopping_ = false;
+  asio::cancellation_signal stop_action_;  // ends carry_out
   blocking_worker worker_;  // sync(2) + reboot(2) without systemd
 };
 

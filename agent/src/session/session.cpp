@@ -1,30 +1,18 @@
 #include "session/session.hpp"
 
-#include <sys/random.h>
-
 #include <algorithm>
 #include <deque>
 
 #include "log.hpp"
+#include "session/error_mapping.hpp"
 #include "tether/common/flow_control.hpp"
+#include "tether/common/frame_reader.hpp"
+#include "tether/common/frames.hpp"
+#include "tether/common/race.hpp"
+#include "tether/common/random.hpp"
 
 namespace tether::agent {
 
-using namespace asio::experimental::awaitable_operators;
-
-namespace {
-
-std::string random_bytes(std::size_t n) {
-  std::string s(n, '\0');
-  std::size_t got = 0;
-  while (got < n) {
-    ssize_t r = ::getrandom(s.data() + got, n - got, 0);
-    if (r > 0) got += static_cast<std::size_t>(r);
-  }
-  return s;
-}
-
-}  // namespace
 
 struct inbound_stream {
   inbound_stream(const asio::any_io_executor& ex, std::uint64_t window)
@@ -50,6 +38,7 @@ struct call_state {
   // timer, which costs on every call.
   std::unique_ptr<send_window> events;
   std::uint64_t early_event_credit = 0;  // granted before first use
+  std::function<void(bool written)> after_reply;
   // Entry in session::deadlines_ while the call runs with a deadline.
   std::optional<std::multimap<std::chrono::steady_clock::time_point,
                               std::weak_ptr<call_state>>::iterator> deadline;
@@ -70,14 +59,8 @@ class call_context_impl final : public call_context {
     if (in.chunks.empty()) co_return std::nullopt;
     std::string chunk = std::move(in.chunks.front());
     in.chunks.pop_front();
-    if (auto grant = in.window.on_consumed(chunk.size())) {
-      v1::Frame f;
-      auto* cr = f.mutable_credit();
-      cr->set_call_id(c_->id);
-      cr->set_stream(stream);
-      cr->set_bytes(*grant);
-      s_.send_for(*c_, f, frame_writer::lane::control);
-    }
+    if (auto grant = in.window.on_consumed(chunk.size()))
+      s_.send_for(*c_, frames::credit(c_->id, stream, *grant), frame_writer::lane::control);
     co_return chunk;
   }
 
@@ -93,12 +76,7 @@ class call_context_impl final : public call_context {
   }
 
   void close_write(std::uint32_t stream) override {
-    v1::Frame f;
-    auto* d = f.mutable_data();
-    d->set_call_id(c_->id);
-    d->set_stream(stream);
-    d->set_eof(true);
-    s_.send_for(*c_, f, frame_writer::lane::bulk);
+    s_.send_for(*c_, frames::end_of_stream(c_->id, stream), frame_writer::lane::bulk);
   }
 
   awaitable<void> emit(std::string payload) override {
@@ -111,6 +89,17 @@ class call_context_impl final : public call_context {
     send_event(std::move(payload));
     return true;
   }
+
+  awaitable<bool> flush() override {
+    if (c_->generation != s_.generation_) co_return false;
+    const auto control = s_.writer_.queued_position(frame_writer::lane::control);
+    const auto bulk = s_.writer_.queued_position(frame_writer::lane::bulk);
+    const bool control_written = co_await s_.writer_.wait_written(frame_writer::lane::control, control);
+    const bool bulk_written = co_await s_.writer_.wait_written(frame_writer::lane::bulk, bulk);
+    co_return control_written && bulk_written && c_->generation == s_.generation_;
+  }
+
+  void after_reply(std::function<void(bool written)> fn) override { c_->after_reply = std::move(fn); }
 
  private:
   void send_event(std::string payload) {
@@ -166,20 +155,18 @@ session::session(const asio::any_io_executor& ex, io::byte_stream& stream,
 session::~session() = default;
 
 awaitable<void> session::run() {
-  // Asio's || waits for the first branch to *succeed*, so each loop reports
-  // its end by returning, never by throwing.
-  auto guarded = [this](awaitable<void> loop) -> awaitable<void> {
+  announce();
+  const auto ended = co_await first_to_end(read_loop(), writer_.run(stream_));
+  if (ended) {
     try {
-      co_await std::move(loop);
+      std::rethrow_exception(ended);
     } catch (const boost::system::system_error& e) {
       if (e.code() != asio::error::eof && e.code() != asio::error::operation_aborted)
         log::info("session on {} ended: {}", stream_.describe(), e.code().message());
     } catch (const std::exception& e) {
       log::warning("session on {} failed: {}", stream_.describe(), e.what());
     }
-  };
-  announce();
-  co_await (guarded(read_loop()) || guarded(writer_.run(stream_)));
+  }
   writer_.stop();
   deadline_timer_.cancel();
   cancel_all(v1::ERROR_CODE_CANCELLED);
@@ -188,12 +175,10 @@ awaitable<void> session::run() {
   // Also when this session itself was cancelled (agent stop with a host
   // connected): the waits must not throw then, or the calls outlive it.
   co_await asio::this_coro::throw_if_cancelled(false);
-  asio::steady_timer warn(ex_);
   bool warned = false;
   while (!calls_.empty()) {
-    warn.expires_after(5s);
-    auto r = co_await (calls_changed_.wait() || warn.async_wait(use_awaitable));
-    if (r.index() == 1 && !warned) {
+    const bool changed = co_await wait_until(calls_changed_, deadline_clock::now() + 5s);
+    if (!changed && !warned) {
       warned = true;
       log::warning("{} call(s) still running 5 s after the session ended", calls_.size());
     }
@@ -202,13 +187,9 @@ awaitable<void> session::run() {
 }
 
 awaitable<void> session::read_loop() {
-  for (;;) {
-    co_await writer_.wait_control_below(limits_.max_queued_control_bytes);
-    auto room = decoder_.prepare(256 * 1024);
-    const std::size_t n = co_await stream_.read_some(room);
-    decoder_.commit(n);
-    while (auto item = decoder_.next()) handle(*item);
-  }
+  co_await read_frames(
+      stream_, decoder_, [this](wire::frame_decoder::item& item) { handle(item); },
+      [this] { return writer_.wait_control_below(limits_.max_queued_control_bytes); });
 }
 
 void session::handle(wire::frame_decoder::item& item) {
@@ -262,15 +243,9 @@ void session::handle(wire::frame_decoder::item& item) {
 void session::on_hello(const v1::Hello& hello) {
   if (hello.role() != v1::Hello::ROLE_HOST) return;
   if (hello.protocol_version() != wire::protocol_version) {
-    v1::Frame f;
-    auto* st = f.mutable_error()->mutable_status();
-    st->set_code(v1::ERROR_CODE_PROTOCOL_ERROR);
-    st->set_message("agent speaks protocol " + std::to_string(wire::protocol_version) +
-                    ", host asked for " + std::to_string(hello.protocol_version()));
-    std::string out;
-    wire::append_preamble(out);
-    wire::append_frame(out, f);
-    writer_.send_raw(std::move(out));
+    writer_.send_raw(frames::with_preamble(frames::error(
+        v1::ERROR_CODE_PROTOCOL_ERROR, "agent speaks protocol " + std::to_string(wire::protocol_version) +
+                                           ", host asked for " + std::to_string(hello.protocol_version()))));
     return;
   }
   if (established_) {
@@ -285,21 +260,15 @@ void session::on_hello(const v1::Hello& hello) {
   peer_max_frame_ = hello.max_frame_size() ? hello.max_frame_size() : wire::default_max_frame_size;
   info_.session_id = random_bytes(16);
 
-  v1::Frame f;
+  auto f = frames::hello(v1::Hello::ROLE_AGENT, info_.agent_version);
   auto* h = f.mutable_hello();
-  h->set_protocol_version(wire::protocol_version);
-  h->set_role(v1::Hello::ROLE_AGENT);
   h->set_session_id(info_.session_id);
   h->set_nonce(hello.nonce());
-  h->set_software_version(info_.agent_version);
   for (const auto& s : info_.services) h->add_capabilities(s);
   h->set_max_frame_size(limits_.max_frame_size);
   h->set_initial_stream_window(limits_.initial_stream_window);
   h->set_max_concurrent_calls(limits_.max_concurrent_calls);
-  std::string out;
-  wire::append_preamble(out);
-  wire::append_frame(out, f);
-  writer_.send_raw(std::move(out));
+  writer_.send_raw(frames::with_preamble(f));
 }
 
 void session::announce() {
@@ -307,35 +276,17 @@ void session::announce() {
   // (port re-plugged, agent restarted) that its old session is gone, so it
   // re-handshakes at once instead of waiting for its calls to time out. A
   // host still handshaking ignores it: the nonce does not match its own.
-  v1::Frame f;
-  auto* h = f.mutable_hello();
-  h->set_protocol_version(wire::protocol_version);
-  h->set_role(v1::Hello::ROLE_AGENT);
-  h->set_software_version(info_.agent_version);
-  std::string out;
-  wire::append_preamble(out);
-  wire::append_frame(out, f);
-  writer_.send_raw(std::move(out));
+  writer_.send_raw(frames::with_preamble(frames::hello(v1::Hello::ROLE_AGENT, info_.agent_version)));
 }
 
 void session::send_error(v1::ErrorCode code, const std::string& message, std::uint64_t call_id) {
-  v1::Frame f;
-  auto* e = f.mutable_error();
-  e->mutable_status()->set_code(code);
-  e->mutable_status()->set_message(message);
-  e->set_call_id(call_id);
-  writer_.send(f);
+  writer_.send(frames::error(code, message, call_id));
 }
 
 void session::on_request(v1::Request& req) {
   const auto id = req.call_id();
   auto respond_error = [&](v1::ErrorCode code, std::string msg) {
-    v1::Frame f;
-    auto* r = f.mutable_response();
-    r->set_call_id(id);
-    r->mutable_status()->set_code(code);
-    r->mutable_status()->set_message(std::move(msg));
-    writer_.send(f);
+    writer_.send(frames::error_response(id, code, std::move(msg)));
   };
   if (calls_.contains(id))
     return respond_error(v1::ERROR_CODE_DUPLICATE_CALL_ID,
@@ -376,34 +327,29 @@ awaitable<void> session::run_call(std::shared_ptr<call_state> call, const method
     std::string payload = co_await handler(ctx);
     resp->set_payload(std::move(payload));
     resp->mutable_status()->set_code(v1::ERROR_CODE_OK);
-  } catch (const call_error& e) {
-    resp->mutable_status()->set_code(e.code());
-    resp->mutable_status()->set_message(e.what());
-  } catch (const boost::system::system_error& e) {
-    if (e.code() == asio::error::operation_aborted) {
-      const auto reason = call->cancel_reason != v1::ERROR_CODE_OK ? call->cancel_reason
-                                                                   : v1::ERROR_CODE_CANCELLED;
-      resp->mutable_status()->set_code(reason);
-      resp->mutable_status()->set_message(reason == v1::ERROR_CODE_CANCELLED
-                                              ? "call cancelled"
-                                              : "call exceeded its deadline");
-    } else {
-      resp->mutable_status()->set_code(v1::ERROR_CODE_IO_ERROR);
-      resp->mutable_status()->set_message(e.what());
-    }
-  } catch (const std::system_error& e) {
-    resp->mutable_status()->set_code(error_code_from_errno(e.code().value()));
-    resp->mutable_status()->set_message(e.what());
-  } catch (const std::exception& e) {
-    log::error("{} (call {}) failed: {}", call->method, call->id, e.what());
-    resp->mutable_status()->set_code(v1::ERROR_CODE_INTERNAL);
-    resp->mutable_status()->set_message(std::string("internal error: ") + e.what());
+  } catch (...) {
+    *resp->mutable_status() = status_for(std::current_exception(), call->cancel_reason);
+    if (resp->status().code() == v1::ERROR_CODE_INTERNAL)
+      log::error("{} (call {}) failed: {}", call->method, call->id, resp->status().message());
   }
   for (auto& [n, w] : call->out) w->close();
   if (call->events) call->events->close();
   if (call->deadline) deadlines_.erase(*std::exchange(call->deadline, std::nullopt));
   // Data already queued in the bulk lane must reach the host before the end.
-  send_for(*call, f, call->sent_bulk ? frame_writer::lane::bulk : frame_writer::lane::control);
+  const auto lane = call->sent_bulk ? frame_writer::lane::bulk : frame_writer::lane::control;
+  send_for(*call, f, lane);
+  if (!call->after_reply) co_return;
+  bool written = false;
+  if (call->generation == generation_) {
+    const auto position = writer_.queued_position(lane);
+    try {
+      written = co_await writer_.wait_written(lane, position);
+    } catch (const boost::system::system_error&) {
+      // Cancelled while waiting (session ending): not written.
+    }
+    written = written && call->generation == generation_;
+  }
+  std::exchange(call->after_reply, nullptr)(written);
 }
 
 void session::send_for(call_state& call, const v1::Frame& frame, frame_writer::lane lane) {

@@ -6,10 +6,10 @@
 #include <cstring>
 
 #include "stats/sample_errors.hpp"
+#include "tether/common/race.hpp"
 
 namespace tether::agent {
 
-using namespace asio::experimental::awaitable_operators;
 using clock = std::chrono::steady_clock;
 
 namespace {
@@ -180,10 +180,8 @@ awaitable<std::shared_ptr<filesystem_usage::fs_job>> filesystem_usage::run_remot
 
   const auto deadline = job->started + limits_.statvfs_timeout;
   if (!job->done && clock::now() < deadline) {
-    asio::steady_timer timer(ex_, deadline);
-    boost::system::error_code e1, e2;
-    co_await (job->finished.async_wait(asio::redirect_error(use_awaitable, e1)) ||
-              timer.async_wait(asio::redirect_error(use_awaitable, e2)));
+    boost::system::error_code ec;  // the job's signal fires by cancellation
+    co_await with_deadline(job->finished.async_wait(asio::redirect_error(use_awaitable, ec)), deadline);
     auto cs = co_await asio::this_coro::cancellation_state;
     if (cs.cancelled() != asio::cancellation_type::none)
       throw boost::system::system_error(asio::error::operation_aborted);

@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "tether/common/race.hpp"
+
 namespace tether::agent::sys {
 
 using namespace asio::experimental::awaitable_operators;
@@ -15,14 +17,18 @@ namespace {
   throw bus_error("", what + ": " + std::strerror(-r), -r);
 }
 
-// Asio's || completes with the first branch that SUCCEEDS: a failed wait on
-// the socket must end its branch normally (sd_bus_process then reports the
-// problem), or the timer branch would wait on alone. Cancellation still
-// throws.
+// A failed wait on the socket ends normally (sd_bus_process then reports
+// the problem); Asio's || below completes with the first branch that
+// SUCCEEDS, so a failure must not leave the other direction waiting alone.
+// Cancellation still throws.
 awaitable<void> wait_socket(stream_descriptor& fd, stream_descriptor::wait_type w) {
   boost::system::error_code ec;
   co_await fd.async_wait(w, asio::redirect_error(use_awaitable, ec));
   if (ec == asio::error::operation_aborted) throw boost::system::system_error(ec);
+}
+
+awaitable<void> readable_or_writable(stream_descriptor& fd) {
+  co_await (wait_socket(fd, stream_descriptor::wait_write) || wait_socket(fd, stream_descriptor::wait_read));
 }
 
 }  // namespace
@@ -59,14 +65,14 @@ bool bus_message::read_bool() {
 
 // --- bus -------------------------------------------------------------------
 
-bus::bus(const asio::any_io_executor& ex, sd_bus* b) : bus_(b), timer_(ex) {
+bus::bus(const asio::any_io_executor& ex, sd_bus* b) : bus_(b) {
   const int fd = sd_bus_get_fd(b);
   if (fd < 0) fail("D-Bus connection has no socket", fd);
   fd_ = std::make_unique<stream_descriptor>(ex, fd);
 }
 
 bus::bus(bus&& o) noexcept
-    : bus_(std::move(o.bus_)), fd_(std::move(o.fd_)), timer_(std::move(o.timer_)) {}
+    : bus_(std::move(o.bus_)), fd_(std::move(o.fd_)) {}
 
 bus::~bus() {
   if (fd_) {
@@ -149,15 +155,13 @@ awaitable<void> bus::step() {
   if (t < 0) fail("D-Bus connection failed", t);
   if (t > 0 && until_usec == 0) co_return;  // work to do right away
   // sd-bus reports CLOCK_MONOTONIC, which is std::chrono::steady_clock here.
-  if (t > 0 && until_usec != UINT64_MAX)
-    timer_.expires_at(std::chrono::steady_clock::time_point(std::chrono::microseconds(until_usec)));
-  else
-    timer_.expires_at(std::chrono::steady_clock::time_point::max());
+  const auto deadline = t > 0 && until_usec != UINT64_MAX
+                            ? deadline_clock::time_point(std::chrono::microseconds(until_usec))
+                            : deadline_clock::time_point::max();
   if (events & POLLOUT)
-    co_await (wait_socket(*fd_, stream_descriptor::wait_write) ||
-              wait_socket(*fd_, stream_descriptor::wait_read) || timer_.async_wait(use_awaitable));
+    co_await with_deadline(readable_or_writable(*fd_), deadline);
   else
-    co_await (wait_socket(*fd_, stream_descriptor::wait_read) || timer_.async_wait(use_awaitable));
+    co_await with_deadline(wait_socket(*fd_, stream_descriptor::wait_read), deadline);
 }
 
 }  // namespace tether::agent::sys

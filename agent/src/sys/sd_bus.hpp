@@ -103,7 +103,6 @@ class bus {
   std::unique_ptr<sd_bus, close_unref> bus_;
   // Not owned: sd-bus closes the descriptor (released before that).
   std::unique_ptr<asio::posix::stream_descriptor> fd_;
-  asio::steady_timer timer_;
 };
 
 }  // namespace tether::agent::sys

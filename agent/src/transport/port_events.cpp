@@ -5,10 +5,10 @@
 #include <csignal>
 
 #include "log.hpp"
+#include "tether/common/race.hpp"
 
 namespace tether::agent {
 
-using namespace asio::experimental::awaitable_operators;
 
 port_events::port_events(const asio::any_io_executor& ex) : sigio_(ex, SIGIO), changed_(ex) {
   asio::co_spawn(ex, signal_loop(), asio::detached);
@@ -65,8 +65,7 @@ awaitable<void> port_events::uevent_loop() {
 }
 
 awaitable<void> port_events::wait(std::chrono::steady_clock::duration fallback) {
-  asio::steady_timer t(co_await asio::this_coro::executor, fallback);
-  co_await (changed_.wait() || t.async_wait(use_awaitable));
+  co_await with_timeout(changed_.wait(), fallback);
 }
 
 }  // namespace tether::agent

@@ -17,17 +17,17 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include "tether/error.hpp"
-#include "tether/v1/frame.pb.h"
-#include "tether/v1/info.pb.h"
 
 namespace tether {
 
@@ -54,9 +54,57 @@ struct client_options {
   std::uint32_t max_open_calls = 65536;       // concurrent calls
 };
 
+// Every call of the library takes these as its last parameter.
+//
+// Timeout: the deadline of the call, waiting for the connection included.
+// For calls that start something long-running (a command, a subscription, a
+// power request followed until the guest is down), it bounds reaching the
+// agent and starting; what follows has its own limits in the call's options.
+//
+// Cancellation: the library's coroutines honour Asio's per-operation
+// cancellation. Cancelling the awaiting coroutine (e.g. `co_await (op ||
+// timer.async_wait())`, or a cancellation slot bound with
+// asio::bind_cancellation_slot) cancels the call in the agent and throws
+// tether::error(errc::cancelled). Objects that outlive a call (process,
+// subscriptions) also have a cancel() member.
 struct call_options {
   // 0: the client's call_timeout. milliseconds::max(): no deadline.
   milliseconds timeout{0};
+};
+
+// The agent's side of the handshake (its Hello).
+struct hello_info {
+  std::uint32_t protocol_version = 0;
+  std::string session_id;        // bytes, new for every agent session
+  std::string software_version;  // the agent's version
+  std::vector<std::string> capabilities;
+  std::uint32_t max_frame_size = 0;         // largest frame the agent accepts
+  std::uint32_t initial_stream_window = 0;  // bytes in flight per stream
+  std::uint32_t max_concurrent_calls = 0;
+};
+
+// ping(): the payload echoed back and the guest's clock.
+struct ping_reply {
+  std::string payload;
+  std::int64_t guest_time_ns = 0;  // guest CLOCK_REALTIME, ns since the epoch
+};
+
+// info(): what the agent and its guest are.
+struct guest_info {
+  std::string agent_version;
+  std::uint32_t protocol_version = 0;
+  std::vector<std::string> services;               // enabled services
+  std::map<std::string, std::string> os_release;   // /etc/os-release keys
+  std::string os_pretty_name;                      // PRETTY_NAME
+  std::string kernel_name, kernel_release, kernel_version, machine;  // uname
+  std::string hostname;
+  std::string boot_id;     // /proc/sys/kernel/random/boot_id: new each boot
+  std::string machine_id;  // /etc/machine-id
+  double uptime_seconds = 0;
+  std::int64_t guest_time_ns = 0;  // guest CLOCK_REALTIME
+  std::int32_t utc_offset_seconds = 0;
+  std::uint32_t agent_pid = 0;
+  std::string session_id;  // bytes: the agent session that answered
 };
 
 class client_impl;
@@ -107,10 +155,11 @@ class client {
   boost::asio::awaitable<void> connect(call_options opts = {});
   bool connected() const noexcept;
   // The agent's Hello of the current session, if connected.
-  std::optional<v1::Hello> agent_hello() const;
+  std::optional<hello_info> agent_hello() const;
   void close();
 
-  // Raw unary call: serialized request in, serialized reply out.
+  // Raw unary call: serialized request in, serialized reply out (messages of
+  // proto/tether/v1/*.proto, for methods this library does not wrap).
   boost::asio::awaitable<std::string> call(std::string method, std::string payload,
                                            call_options opts = {});
   // A call with streams or events.
@@ -118,23 +167,12 @@ class client {
                                                              std::string payload,
                                                              call_options opts = {});
 
-  // Typed unary call.
-  template <class Reply, class Request>
-  boost::asio::awaitable<Reply> call(std::string method, const Request& req,
-                                     call_options opts = {}) {
-    std::string bytes = co_await call(std::move(method), req.SerializeAsString(), opts);
-    Reply reply;
-    if (!reply.ParseFromString(bytes)) throw_bad_reply(Reply::descriptor()->full_name());
-    co_return reply;
-  }
-
-  boost::asio::awaitable<v1::PingReply> ping(std::string payload = {}, call_options opts = {});
-  boost::asio::awaitable<v1::InfoReply> info(call_options opts = {});
+  boost::asio::awaitable<ping_reply> ping(std::string payload = {}, call_options opts = {});
+  boost::asio::awaitable<guest_info> info(call_options opts = {});
 
   const client_options& options() const noexcept;
 
  private:
-  [[noreturn]] static void throw_bad_reply(const std::string& type);
   std::shared_ptr<client_impl> impl_;
 };
 

@@ -26,6 +26,10 @@
 
 #include "tether/client.hpp"
 
+namespace tether {
+class blocking_client;
+}  // namespace tether
+
 namespace tether::exec {
 
 using std::chrono::microseconds;
@@ -46,8 +50,6 @@ struct options {
   milliseconds timeout{0};     // 0: none; the agent kills the group after it
   milliseconds kill_grace{0};  // SIGTERM -> SIGKILL; 0: 2 s
   bool keep_running = false;   // survive cancel and lost connections
-  // Deadline for reaching the agent and starting; 0: the client's call_timeout.
-  milliseconds start_timeout{0};
 };
 
 struct exit_result {
@@ -71,11 +73,17 @@ struct output_chunk {
   std::string bytes;
 };
 
+struct signal_options {
+  bool group = false;  // signal the command's whole process group
+};
+
 class process {
  public:
-  // Starts the command. Throws tether::error: NOT_FOUND for an unknown
-  // command, user or working directory, DISABLED_BY_CONFIG, ...
-  static boost::asio::awaitable<process> start(client& guest, options opts);
+  // Starts the command. `call` bounds reaching the agent and starting; the
+  // command then runs until it ends (options.timeout), is cancelled, or the
+  // process object is destroyed. Throws tether::error: NOT_FOUND for an
+  // unknown command, user or working directory, DISABLED_BY_CONFIG, ...
+  static boost::asio::awaitable<process> start(client& guest, options opts, call_options call = {});
 
   process(process&&) noexcept;
   process& operator=(process&&) noexcept;
@@ -89,9 +97,9 @@ class process {
   boost::asio::awaitable<void> write(std::string_view data);
   void close_stdin();
   // Sends a signal to the command (or its whole process group).
-  boost::asio::awaitable<void> signal(int sig, bool group = false);
+  boost::asio::awaitable<void> signal(int sig, signal_options opts = {}, call_options call = {});
   // New terminal size (options.tty).
-  boost::asio::awaitable<void> resize(std::uint16_t rows, std::uint16_t cols);
+  boost::asio::awaitable<void> resize(std::uint16_t rows, std::uint16_t cols, call_options call = {});
   // Waits for the end, discarding output not read yet.
   boost::asio::awaitable<exit_result> wait();
   // Asks the agent to stop the command; wait() then throws CANCELLED.
@@ -110,10 +118,42 @@ struct captured {
   bool out_truncated = false, err_truncated = false;
 };
 
-// Runs a command to completion. `stdin_data`, if given, is fed to the
-// command (options.stdin is implied) while its output is read.
-boost::asio::awaitable<captured> run(client& guest, options opts,
-                                     std::size_t output_limit = 16u << 20,
-                                     std::optional<std::string> stdin_data = std::nullopt);
+struct run_options {
+  // Output kept per stream; more is read and dropped (captured::*_truncated).
+  std::size_t output_limit = 16u << 20;
+  // Fed to the command's stdin while its output is read (options.stdin is
+  // implied); unset: stdin is /dev/null unless options.stdin.
+  std::optional<std::string> input;
+};
+
+// Runs a command to completion, capturing its output. `call` as in
+// process::start.
+boost::asio::awaitable<captured> run(client& guest, options opts, run_options run = {}, call_options call = {});
+
+// Blocking forms (blocking_client.hpp): run(), and a process whose calls
+// block (as subprocess.Popen's do).
+captured run(blocking_client& guest, options opts, run_options run = {}, call_options call = {});
+
+class blocking_process {
+ public:
+  // Starts the command as process::start() does.
+  static blocking_process start(blocking_client& guest, options opts, call_options call = {});
+
+  std::uint64_t call_id() const noexcept { return process_.call_id(); }
+  std::optional<output_chunk> read();
+  void write(std::string_view data);
+  void close_stdin() { process_.close_stdin(); }
+  void signal(int sig, signal_options opts = {}, call_options call = {});
+  void resize(std::uint16_t rows, std::uint16_t cols, call_options call = {});
+  exit_result wait();
+  void cancel() { process_.cancel(); }
+  // The asynchronous process.
+  process& async() noexcept { return process_; }
+
+ private:
+  blocking_process(blocking_client& guest, process p) : guest_(&guest), process_(std::move(p)) {}
+  blocking_client* guest_;
+  process process_;
+};
 
 }  // namespace tether::exec

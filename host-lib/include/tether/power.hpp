@@ -4,7 +4,7 @@
 //
 //   auto r = co_await tether::power::request(guest, tether::power::action::reboot,
 //                                            {.wait = true, .wait_timeout = 300s});
-//   // r.reply.method(): how the guest did it (logind, systemd, kernel)
+//   // r.reply.method: how the guest did it (logind, systemd, kernel)
 //   // r.boot_id: the boot the agent serves in now
 //
 //   auto guests = tether::power::load_guests("/etc/tether/guests.d");
@@ -12,7 +12,7 @@
 //
 // The agent answers a request before it acts (and, for a host halt, before
 // its hooks run), so request() without wait returns as soon as the guest has
-// accepted. Messages are those of proto/tether/v1/power.proto.
+// accepted.
 #pragma once
 
 #include <chrono>
@@ -26,7 +26,10 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "tether/client.hpp"
-#include "tether/v1/power.pb.h"
+
+namespace tether {
+class blocking_client;
+}  // namespace tether
 
 namespace tether::power {
 
@@ -35,7 +38,53 @@ enum class action { poweroff, reboot, halt, suspend };
 // "poweroff", "reboot", "halt", "suspend".
 const char* to_string(action a) noexcept;
 std::optional<action> parse_action(std::string_view s) noexcept;
-v1::PowerAction to_proto(action a) noexcept;
+
+// How the guest carries an action out.
+enum class method {
+  unspecified,
+  logind,   // systemd-logind (the normal way, inhibitors honoured)
+  systemd,  // the systemd manager directly
+  kernel,   // no systemd: sync and reboot(2)
+};
+// "logind", "systemd", "kernel" ("unspecified").
+const char* to_string(method m) noexcept;
+
+// The agent's answer to a request.
+struct reply {
+  power::method method = method::unspecified;
+  // host_halt: the hooks that will run, in order (file names).
+  std::vector<std::string> hooks;
+  // Files in the host-halt directory that will not run, with the reason.
+  std::vector<std::string> skipped;
+  // The boot the request was accepted in: after a reboot the agent reports
+  // another one (guest_info::boot_id).
+  std::string boot_id;
+  // The agent runs with --power-simulate: it stops instead of the action.
+  bool simulated = false;
+};
+
+// What the agent reports on the way down (request() with wait).
+struct event {
+  enum class kind {
+    unspecified,
+    watching,        // a watch started (not passed to on_event)
+    accepted,        // a request was accepted
+    hook_started,    // a host-halt hook started: hook
+    hook_finished,   // ... and ended: exit_code / signal / timed_out, run_time_ms, message if it did not run
+    action_started,  // the action is under way: method
+    action_failed,   // the action could not be started: message
+  };
+  kind what = kind::unspecified;
+  std::optional<power::action> action;  // the action concerned, if known
+  power::method method = method::unspecified;
+  std::string hook;
+  int exit_code = 0;
+  int signal = 0;
+  bool timed_out = false;
+  std::uint64_t run_time_ms = 0;
+  std::string message;
+  bool host_halt = false;
+};
 
 // Longest hook time limit the agent accepts.
 inline constexpr milliseconds max_hook_timeout{600'000};
@@ -53,16 +102,14 @@ struct options {
   milliseconds wait_timeout{300'000};
   // With wait: called with the agent's answer as soon as it arrives, before
   // the wait.
-  std::function<void(const v1::PowerReply&)> on_accepted;
+  std::function<void(const power::reply&)> on_accepted;
   // With wait: each event the agent reports on the way down (hooks started
   // and finished, action started).
-  std::function<void(const v1::PowerEvent&)> on_event;
-  // Deadline of the request call (0: the client's call_timeout).
-  call_options call{};
+  std::function<void(const power::event&)> on_event;
 };
 
 struct outcome {
-  v1::PowerReply reply;  // the agent's answer
+  power::reply reply;  // the agent's answer
   // With wait: the guest went down (for reboot: went down and came back).
   bool done = false;
   // With wait: from sending the request until down (or back).
@@ -87,8 +134,9 @@ struct outcome {
 //             answers nothing until woken up).
 // A failed action (the agent reports it could not start it) throws a remote
 // UNAVAILABLE error with the agent's reason; running out of wait_timeout
-// throws errc::timeout.
-boost::asio::awaitable<outcome> request(client& guest, action a, options opts = {});
+// throws errc::timeout. `call` is the deadline of the request call (and of
+// reaching the agent); wait_timeout bounds the wait.
+boost::asio::awaitable<outcome> request(client& guest, action a, options opts = {}, call_options call = {});
 
 // --- Many guests at host shutdown -------------------------------------------
 
@@ -155,5 +203,10 @@ struct shutdown_options {
 boost::asio::awaitable<std::vector<guest_result>> shutdown_all(boost::asio::any_io_executor ex,
                                                                std::vector<guest_config> guests,
                                                                shutdown_options opts = {});
+
+// Blocking forms (blocking_client.hpp): request() on a blocking_client;
+// shutdown_all() on an io_context of its own.
+outcome request(blocking_client& guest, action a, options opts = {}, call_options call = {});
+std::vector<guest_result> shutdown_all(std::vector<guest_config> guests, shutdown_options opts = {});
 
 }  // namespace tether::power

@@ -14,6 +14,10 @@
 // must be called from the client's executor. Failures are tether::error:
 // QMP error replies with category qmp_category() (the message carries QEMU's
 // "desc" and class), connection problems with tether::errc.
+//
+// JSON crosses this API as text (arguments, return values, event data), so
+// a program may use any JSON library (this one uses Boost.JSON inside,
+// linked as a shared library, never exposed).
 #pragma once
 
 #include <chrono>
@@ -25,10 +29,13 @@
 #include <string>
 #include <string_view>
 
+#include <vector>
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/json.hpp>
+#include <boost/asio/io_context.hpp>
 
+#include "tether/client.hpp"
 #include "tether/error.hpp"
 
 namespace tether::qmp {
@@ -54,7 +61,8 @@ struct options {
   // QEMU's QMP socket (-qmp unix:PATH,server=on,wait=off or -chardev socket +
   // -mon mode=control).
   std::string socket_path;
-  // Default time a command may take until its reply. Also bounds connect().
+  // Default time a command may take until its reply, and connect() until
+  // the capabilities are negotiated (a call_options timeout of 0 means this).
   milliseconds command_timeout{10'000};
   // Largest JSON message accepted from QEMU.
   std::size_t max_message_size = 16u << 20;
@@ -64,10 +72,12 @@ struct options {
 
 // One asynchronous QMP event.
 struct event {
-  std::uint64_t position = 0;    // order of arrival, from 0
-  std::string name;              // "DEVICE_DELETED"
-  boost::json::object data;      // the event's "data" (may be empty)
-  boost::json::value timestamp;  // QEMU's {"seconds":..,"microseconds":..}
+  std::uint64_t position = 0;  // order of arrival, from 0
+  std::string name;            // "DEVICE_DELETED"
+  std::string data = "{}";     // the event's "data" object, as JSON text
+  // QEMU's timestamp ({"seconds":..,"microseconds":..}) in microseconds
+  // since the epoch; 0 if QEMU sent none.
+  std::int64_t timestamp_us = 0;
 };
 
 using event_predicate = std::function<bool(const event&)>;
@@ -94,44 +104,73 @@ class client {
 
   // Connects, reads QEMU's greeting and negotiates capabilities. Throws
   // tether::error (connection_failed, timeout, protocol_error).
-  boost::asio::awaitable<void> connect();
+  boost::asio::awaitable<void> connect(call_options call = {});
   // True between a successful connect() and close() or a connection failure.
   bool connected() const noexcept;
-  // QEMU's greeting ({"QMP": {"version": ..., "capabilities": [...]}}).
-  const boost::json::object& greeting() const;
+  // QEMU's greeting ({"QMP": {"version": ..., "capabilities": [...]}}), as
+  // JSON text.
+  const std::string& greeting() const;
   // Closes the connection; commands and event waits in progress fail.
   void close();
 
-  // Runs a command and returns its "return" value. timeout 0: the default.
-  // Throws tether::error: the QMP error (qmp_category), timeout, or
-  // connection_lost.
-  boost::asio::awaitable<boost::json::value> execute(std::string_view command,
-                                                     boost::json::object arguments = {},
-                                                     milliseconds timeout = milliseconds(0));
+  // Runs a command with `arguments` (a JSON object, as text) and returns
+  // its "return" value as JSON text. call.timeout 0: options.command_timeout.
+  // Throws tether::error: invalid_argument (arguments not a JSON object),
+  // the QMP error (qmp_category), timeout, or connection_lost.
+  boost::asio::awaitable<std::string> execute(std::string_view command, std::string_view arguments = "{}",
+                                              call_options call = {});
 
   // Position the next event will get: pass it to wait_event() to catch
   // events caused by a command issued after taking the mark.
   std::uint64_t event_mark() const noexcept;
   // Waits for an event named `name` (and accepted by `pred`, if given) at a
-  // position >= `since` (default: the mark when called). Throws
-  // tether::error timeout, connection_lost, or limit_exceeded when events
-  // after `since` were already dropped from the backlog.
-  boost::asio::awaitable<event> wait_event(std::string name, event_predicate pred, milliseconds timeout,
-                                           std::optional<std::uint64_t> since = std::nullopt);
+  // position >= `since` (default: the mark when called). call.timeout 0:
+  // options.command_timeout. Throws tether::error timeout, connection_lost,
+  // or limit_exceeded when events after `since` were already dropped from
+  // the backlog.
+  boost::asio::awaitable<event> wait_event(std::string name, event_predicate pred = {},
+                                           std::optional<std::uint64_t> since = std::nullopt,
+                                           call_options call = {});
 
   // Hotplug helpers.
   // blockdev-add of a file node and a format node, then device_add of a
   // virtio-blk-pci with the serial. Undoes what it did if a step fails.
-  boost::asio::awaitable<void> add_disk(disk_options disk);
+  boost::asio::awaitable<void> add_disk(disk_options disk, call_options call = {});
   // device_del, then waits for QEMU's DEVICE_DELETED of `id` (the guest must
   // release the device: for PCI it acknowledges the unplug); for disks added
-  // with add_disk() the block nodes are deleted afterwards.
-  boost::asio::awaitable<void> remove_device(std::string id, milliseconds timeout = milliseconds(60'000));
+  // with add_disk() the block nodes are deleted afterwards. call.timeout
+  // bounds the wait for DEVICE_DELETED (0: 60 s).
+  boost::asio::awaitable<void> remove_device(std::string id, call_options call = {});
 
  private:
   std::shared_ptr<client_impl> impl_;
   // Block nodes of disks added by add_disk(), by device id.
   std::map<std::string, std::vector<std::string>> disk_nodes_;
+};
+
+// The same client, synchronous: each call runs an io_context of its own
+// until it completes. Not thread-safe.
+class blocking_client {
+ public:
+  explicit blocking_client(options opts);
+  ~blocking_client();
+  blocking_client(const blocking_client&) = delete;
+  blocking_client& operator=(const blocking_client&) = delete;
+
+  void connect(call_options call = {});
+  bool connected() const noexcept { return client_->connected(); }
+  const std::string& greeting() const { return client_->greeting(); }
+  std::string execute(std::string_view command, std::string_view arguments = "{}", call_options call = {});
+  std::uint64_t event_mark() const noexcept { return client_->event_mark(); }
+  event wait_event(std::string name, event_predicate pred = {}, std::optional<std::uint64_t> since = std::nullopt,
+                   call_options call = {});
+  void add_disk(disk_options disk, call_options call = {});
+  void remove_device(std::string id, call_options call = {});
+  client& async() noexcept { return *client_; }
+
+ private:
+  std::unique_ptr<boost::asio::io_context> ctx_;
+  std::unique_ptr<client> client_;
 };
 
 }  // namespace tether::qmp

@@ -62,6 +62,16 @@ class call_context {
   // Pushes one event if credit allows; false otherwise (caller counts loss).
   virtual bool try_emit(std::string& payload) = 0;
 
+  // Waits until everything this call sent so far (stream data, events) has
+  // been written to the transport. False if it never will be: the session
+  // ended or a new host session replaced this one.
+  virtual awaitable<bool> flush() = 0;
+  // Runs `fn` once the call's reply has been written to the transport
+  // (true), or once it cannot be (false, as for flush()). For work that must
+  // start only when the host has its answer, such as a power action. Called
+  // at most once; a later call replaces an earlier `fn`.
+  virtual void after_reply(std::function<void(bool written)> fn) = 0;
+
   // Parses the request payload as M, or fails the call with INVALID_ARGUMENT.
   template <class M>
   M request() const {
@@ -82,6 +92,10 @@ class service {
   // Short name, also the method prefix: "ping" serves "ping.*".
   virtual std::string_view name() const = 0;
   virtual void add_methods(class service_registry& registry) = 0;
+  // The agent is stopping: end background work (watchers, helpers, actions
+  // under way) so the agent can exit. Called once, for every registered
+  // service; calls still running are cancelled by their sessions.
+  virtual void stop() {}
 };
 
 class service_registry {
@@ -102,6 +116,8 @@ class service_registry {
   };
   lookup find(std::string_view method) const;
   std::vector<std::string> enabled_services() const;
+  // service::stop() of every registered service, in registration order.
+  void stop_all();
 
  private:
   std::vector<std::shared_ptr<service>> services_;

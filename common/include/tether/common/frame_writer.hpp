@@ -4,6 +4,7 @@
 // bulk data so a long transfer never delays a ping by more than one batch.
 #pragma once
 
+#include <cstdint>
 #include <deque>
 #include <string>
 
@@ -33,6 +34,14 @@ class frame_writer {
   // many streams at once lets the writer catch up).
   awaitable<void> wait_queued_below(std::size_t limit);
 
+  // How many frames were ever queued in lane `l`: a position to pass to
+  // wait_written() for "everything queued so far".
+  std::uint64_t queued_position(lane l) const noexcept { return queued_frames_[index(l)]; }
+  // Waits until the frames of lane `l` up to `position` left the queue:
+  // written to the stream, or dropped by clear(). False if the writer
+  // stopped first (connection gone).
+  awaitable<bool> wait_written(lane l, std::uint64_t position);
+
   // Writes until stop() or a write error (thrown).
   awaitable<void> run(io::byte_stream& stream);
   void stop();
@@ -40,7 +49,14 @@ class frame_writer {
   void clear();
 
  private:
+  static constexpr std::size_t index(lane l) { return l == lane::control ? 0 : 1; }
+
   std::deque<std::string> control_, bulk_;
+  // Per lane, counted in frames: ever queued; taken for writing (or
+  // cleared); gone (written or cleared). Positions for wait_written().
+  std::uint64_t queued_frames_[2] = {0, 0};
+  std::uint64_t taken_frames_[2] = {0, 0};
+  std::uint64_t done_frames_[2] = {0, 0};
   std::size_t queued_ = 0;
   std::size_t control_queued_ = 0;
   std::size_t max_batch_;
