@@ -8,13 +8,13 @@
 #include "cli.hpp"
 #include "json_out.hpp"
 #include "json_types.hpp"
+#include "tether/common/race.hpp"
 #include "tether/devices.hpp"
 
 namespace tetherctl {
 namespace {
 
 namespace devices = tether::devices;
-using namespace asio::experimental::awaitable_operators;
 
 // FILTER options (devices, wait-device, events).
 void add_filter(CLI::App* app, devices::filter& f) {
@@ -151,35 +151,21 @@ awaitable<int> run_events(context& ctx, events_args a) {
   auto ex = co_await asio::this_coro::executor;
   asio::signal_set signals(ex, SIGINT, SIGTERM);
 
-  // Ends normally in every case (|| below waits for the first branch that
-  // completes without throwing), keeping any failure for later.
-  std::exception_ptr failure;
   auto stream = [&]() -> awaitable<void> {
-    try {
-      auto sub = co_await devices::subscribe(ctx.client, a.filter, a.opts, {ctx.global.timeout});
-      if (ctx.global.json) json::print(to_json_value(sub.started()));
-      else std::cerr << "listening (guest uevent sequence number " << sub.started().current_seqnum
-                     << "); Ctrl-C stops\n";
-      while (a.count != 0) {
-        auto ev = co_await sub.next();
-        if (!ev) break;
-        print_event(*ev, ctx.global.json, a.details);
-        if (ev->what == devices::event::kind::device && a.count > 0) --a.count;
-      }
-    } catch (const boost::system::system_error& e) {
-      if (e.code() != asio::error::operation_aborted) failure = std::current_exception();
-    } catch (...) {
-      failure = std::current_exception();
+    auto sub = co_await devices::subscribe(ctx.client, a.filter, a.opts, {ctx.global.timeout});
+    if (ctx.global.json) json::print(to_json_value(sub.started()));
+    else std::cerr << "listening (guest uevent sequence number " << sub.started().current_seqnum
+                   << "); Ctrl-C stops\n";
+    while (a.count != 0) {
+      auto ev = co_await sub.next();
+      if (!ev) break;
+      print_event(*ev, ctx.global.json, a.details);
+      if (ev->what == devices::event::kind::device && a.count > 0) --a.count;
     }
   };
-  bool interrupted_by_signal = false;
-  auto interrupted = [&]() -> awaitable<void> {
-    co_await signals.async_wait(tether::use_awaitable);  // throws only if cancelled
-    interrupted_by_signal = true;
-  };
-  co_await (stream() || interrupted());
   // Ctrl-C cancels the subscription: that is the normal end, not a failure.
-  if (failure && !interrupted_by_signal) std::rethrow_exception(failure);
+  auto interrupted = [&]() -> awaitable<void> { co_await signals.async_wait(tether::use_awaitable); };
+  if (auto failure = co_await tether::first_to_end(stream(), interrupted())) std::rethrow_exception(failure);
   co_return exit_ok;
 }
 

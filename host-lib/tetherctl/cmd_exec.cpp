@@ -13,12 +13,12 @@
 
 #include "cli.hpp"
 #include "json_out.hpp"
+#include "tether/common/race.hpp"
 #include "tether/exec.hpp"
 
 namespace tetherctl {
 namespace {
 
-using namespace asio::experimental::awaitable_operators;
 
 // Exit statuses of `exec` besides the command's own (0-255, 128+N for a
 // signal), chosen as timeout(1) and ssh(1) do.
@@ -73,41 +73,46 @@ void write_local(int fd, std::string_view data) {
   }
 }
 
-awaitable<void> print_output(tether::exec::process& p, std::exception_ptr& failure) {
-  try {
-    while (auto chunk = co_await p.read())
-      write_local(chunk->which == tether::exec::stream_id::err ? STDERR_FILENO : STDOUT_FILENO, chunk->bytes);
-  } catch (...) {
-    failure = std::current_exception();
-  }
+awaitable<void> print_output(tether::exec::process& p) {
+  while (auto chunk = co_await p.read())
+    write_local(chunk->which == tether::exec::stream_id::err ? STDERR_FILENO : STDOUT_FILENO, chunk->bytes);
 }
 
-// Our stdin to the command's. Never completes by itself; print_output()
-// ending (the command is done) ends it.
+awaitable<void> copy_stdin(tether::exec::process& p) {
+  struct stat st{};
+  const bool pollable = ::fstat(STDIN_FILENO, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+  std::string buf(256 * 1024, '\0');
+  if (pollable) {
+    asio::posix::stream_descriptor in(co_await asio::this_coro::executor, ::dup(STDIN_FILENO));
+    for (;;) {
+      boost::system::error_code ec;
+      const std::size_t n = co_await in.async_read_some(asio::buffer(buf), asio::redirect_error(tether::use_awaitable, ec));
+      if (ec == asio::error::operation_aborted) throw boost::system::system_error(ec);
+      if (ec) break;
+      co_await p.write(std::string_view(buf.data(), n));
+    }
+  } else {
+    // Regular files cannot be polled; their reads do not block for long.
+    for (;;) {
+      const ssize_t n = ::read(STDIN_FILENO, buf.data(), buf.size());
+      if (n <= 0) break;
+      co_await p.write(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+    }
+  }
+  p.close_stdin();
+}
+
+// Our stdin to the command's. Never completes by itself: the command's
+// output (print_output) decides the end, also when the command stopped
+// taking input before we had sent all of ours.
 awaitable<void> forward_stdin(tether::exec::process& p, bool enabled) {
   auto ex = co_await asio::this_coro::executor;
   if (enabled) {
-    struct stat st{};
-    const bool pollable = ::fstat(STDIN_FILENO, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
-    std::string buf(256 * 1024, '\0');
-    if (pollable) {
-      asio::posix::stream_descriptor in(ex, ::dup(STDIN_FILENO));
-      for (;;) {
-        boost::system::error_code ec;
-        const std::size_t n = co_await in.async_read_some(asio::buffer(buf), asio::redirect_error(tether::use_awaitable, ec));
-        if (ec == asio::error::operation_aborted) throw boost::system::system_error(ec);
-        if (ec) break;
-        co_await p.write(std::string_view(buf.data(), n));
-      }
-    } else {
-      // Regular files cannot be polled; their reads do not block for long.
-      for (;;) {
-        const ssize_t n = ::read(STDIN_FILENO, buf.data(), buf.size());
-        if (n <= 0) break;
-        co_await p.write(std::string_view(buf.data(), static_cast<std::size_t>(n)));
-      }
+    try {
+      co_await copy_stdin(p);
+    } catch (const tether::error&) {
+      // The call no longer takes input; print_output reports how it ended.
     }
-    p.close_stdin();
   }
   asio::steady_timer forever(ex, asio::steady_timer::time_point::max());
   co_await forever.async_wait(tether::use_awaitable);
@@ -181,9 +186,8 @@ awaitable<int> run_exec_checked(context& ctx, exec_args& a) {
     }
   } stop{signals};
 
-  std::exception_ptr failure;
-  co_await (print_output(p, failure) || forward_stdin(p, a.forward_stdin));
-  if (failure) std::rethrow_exception(failure);
+  if (auto failure = co_await tether::first_to_end(print_output(p), forward_stdin(p, a.forward_stdin)))
+    std::rethrow_exception(failure);
   const auto r = co_await p.wait();
   co_return final_status(r, a.opts);
 }
