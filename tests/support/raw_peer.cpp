@@ -31,6 +31,22 @@ void raw_peer::send(const std::string& bytes) {
   }
 }
 
+std::size_t raw_peer::send_until_stalled(const std::string& bytes, std::chrono::milliseconds stall) {
+  std::size_t off = 0;
+  while (off < bytes.size()) {
+    const ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      off += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+      throw std::runtime_error("send failed: " + std::string(std::strerror(errno)));
+    pollfd p{fd_, POLLOUT, 0};
+    if (::poll(&p, 1, static_cast<int>(stall.count())) <= 0) break;
+  }
+  return off;
+}
+
 void raw_peer::send_frame(const v1::Frame& f) { send(wire::encode_frame(f)); }
 
 std::string raw_peer::send_hello() {

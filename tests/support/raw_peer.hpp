@@ -17,6 +17,10 @@ class raw_peer {
 
   void send(const std::string& bytes);
   void send_frame(const v1::Frame& f);
+  // Sends `bytes` while the other end keeps reading; stops once the socket
+  // stayed full for `stall` (a peer that stopped reading). Returns the bytes
+  // sent.
+  std::size_t send_until_stalled(const std::string& bytes, std::chrono::milliseconds stall);
   // preamble + host Hello; returns the nonce used.
   std::string send_hello();
   // Next decoded item (preamble, frame or decode error), or nullopt on

@@ -125,6 +125,10 @@ std::vector<setting> make_settings() {
              &session_limits::max_concurrent_calls, "concurrent calls per session"));
   add(number("--stream-window", "limits", "stream_window", "BYTES", 4096, 256u << 20, &agent_options::limits,
              &session_limits::initial_stream_window, "per-stream flow-control window granted to the host"));
+  add(number("--max-buffered", "limits", "max_buffered_bytes", "BYTES", 64u << 10, 1u << 30, &agent_options::limits,
+             &session_limits::max_buffered_bytes,
+             "host data a session holds for its calls before they read it; the call that would exceed it ends "
+             "with RESOURCE_EXHAUSTED"));
   add(number("--event-window", "limits", "event_window", "N", 1, 1u << 20, &agent_options::limits,
              &session_limits::initial_event_window,
              "events a subscription may push before the host grants more; the host must use the same window "

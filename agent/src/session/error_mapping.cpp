@@ -25,6 +25,22 @@ v1::ErrorCode error_code_for(const boost::system::error_code& ec) {
   return error_code_for(static_cast<std::error_code>(ec));
 }
 
+namespace {
+
+// Why the session cut a call short, in the words the host sees.
+std::string cancel_message(v1::ErrorCode reason) {
+  switch (reason) {
+    case v1::ERROR_CODE_CANCELLED: return "call cancelled";
+    case v1::ERROR_CODE_DEADLINE_EXCEEDED: return "call exceeded its deadline";
+    case v1::ERROR_CODE_PROTOCOL_ERROR: return "call ended: the host broke the stream protocol (credit or stream number)";
+    case v1::ERROR_CODE_RESOURCE_EXHAUSTED:
+      return "call ended: the host sent more data than the agent holds unread (limits.max_buffered_bytes)";
+    default: return "call ended by the agent";
+  }
+}
+
+}  // namespace
+
 v1::Status status_for(std::exception_ptr e, v1::ErrorCode cancel_reason) {
   v1::Status st;
   try {
@@ -36,7 +52,7 @@ v1::Status status_for(std::exception_ptr e, v1::ErrorCode cancel_reason) {
     if (x.code() == asio::error::operation_aborted) {
       const auto reason = cancel_reason != v1::ERROR_CODE_OK ? cancel_reason : v1::ERROR_CODE_CANCELLED;
       st.set_code(reason);
-      st.set_message(reason == v1::ERROR_CODE_CANCELLED ? "call cancelled" : "call exceeded its deadline");
+      st.set_message(cancel_message(reason));
     } else {
       st.set_code(error_code_for(x.code()));
       st.set_message(x.what());

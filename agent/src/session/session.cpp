@@ -15,12 +15,19 @@ namespace tether::agent {
 
 
 struct inbound_stream {
-  inbound_stream(const asio::any_io_executor& ex, std::uint64_t window)
-      : window(window), arrived(ex) {}
+  inbound_stream(const asio::any_io_executor& ex, std::uint64_t window, std::uint64_t& session_buffered)
+      : window(window), arrived(ex), buffered(session_buffered) {}
+  // Chunks nobody read leave the session's total with their call.
+  ~inbound_stream() {
+    for (const auto& c : chunks) buffered -= c.size();
+  }
+  inbound_stream(const inbound_stream&) = delete;
+  inbound_stream& operator=(const inbound_stream&) = delete;
   std::deque<std::string> chunks;
   bool eof = false;
   recv_window window;
   async_event arrived;
+  std::uint64_t& buffered;  // session::buffered_bytes_ (calls end before their session)
 };
 
 struct call_state {
@@ -59,6 +66,7 @@ class call_context_impl final : public call_context {
     if (in.chunks.empty()) co_return std::nullopt;
     std::string chunk = std::move(in.chunks.front());
     in.chunks.pop_front();
+    in.buffered -= chunk.size();
     if (auto grant = in.window.on_consumed(chunk.size()))
       s_.send_for(*c_, frames::credit(c_->id, stream, *grant), frame_writer::lane::control);
     co_return chunk;
@@ -122,7 +130,7 @@ class call_context_impl final : public call_context {
     if (stream >= s_.limits_.max_streams_per_call)
       throw call_error(v1::ERROR_CODE_INVALID_ARGUMENT, "stream number out of range");
     auto& p = c_->in[stream];
-    if (!p) p = std::make_unique<inbound_stream>(s_.ex_, s_.limits_.initial_stream_window);
+    if (!p) p = std::make_unique<inbound_stream>(s_.ex_, s_.limits_.initial_stream_window, s_.buffered_bytes_);
     return *p;
   }
 
@@ -301,7 +309,9 @@ void session::on_request(v1::Request& req) {
                          req.method() + " is disabled by the agent's configuration" +
                              (found.disabled_reason.empty() ? "" : ": " + std::string(found.disabled_reason)));
   if (!found.handler)
-    return respond_error(v1::ERROR_CODE_UNKNOWN_METHOD, "unknown method '" + req.method() + "'");
+    // The name is the host's: quoted in part, so a huge one cannot make the answer outgrow the host's frames.
+    return respond_error(v1::ERROR_CODE_UNKNOWN_METHOD,
+                         "unknown method '" + req.method().substr(0, 128) + (req.method().size() > 128 ? "...'" : "'"));
 
   auto call = std::make_shared<call_state>(id, generation_);
   call->method = std::move(*req.mutable_method());
@@ -376,13 +386,22 @@ void session::on_data(v1::StreamData& data) {
     return;
   }
   auto& p = call.in[data.stream()];
-  if (!p) p = std::make_unique<inbound_stream>(ex_, limits_.initial_stream_window);
+  if (!p) p = std::make_unique<inbound_stream>(ex_, limits_.initial_stream_window, buffered_bytes_);
   if (!p->window.on_arrival(data.data().size())) {
     log::warning("call {}: host overran its stream credit; cancelling the call", call.id);
     call.cancel_reason = v1::ERROR_CODE_PROTOCOL_ERROR;
     call.cancel.emit(asio::cancellation_type::terminal);
     return;
   }
+  if (buffered_bytes_ + data.data().size() > limits_.max_buffered_bytes) {
+    if (call.cancel_reason == v1::ERROR_CODE_OK)  // once per call, not per frame
+      log::warning("call {}: host data not yet read by the agent would exceed {} bytes; cancelling the call", call.id,
+                 limits_.max_buffered_bytes);
+    call.cancel_reason = v1::ERROR_CODE_RESOURCE_EXHAUSTED;
+    call.cancel.emit(asio::cancellation_type::terminal);
+    return;
+  }
+  buffered_bytes_ += data.data().size();
   if (!data.data().empty()) p->chunks.push_back(std::move(*data.mutable_data()));
   if (data.eof()) p->eof = true;
   p->arrived.notify_all();

@@ -26,6 +26,12 @@ struct session_limits {
   std::size_t max_queued_control_bytes = 8u << 20;
   // Stream numbers a call may use: 0 .. max_streams_per_call-1.
   std::uint32_t max_streams_per_call = 8;
+  // Host data buffered for all calls of the session, not yet read by their
+  // handlers. The stream windows alone would allow max_concurrent_calls x
+  // max_streams_per_call x initial_stream_window (16 GiB by default) from a
+  // host that fills streams no handler reads; past this total the call whose
+  // data overflows ends with RESOURCE_EXHAUSTED.
+  std::uint32_t max_buffered_bytes = 64u << 20;
 };
 
 struct call_state;
@@ -77,6 +83,7 @@ class session {
   std::uint32_t peer_window_ = 0;     // host's initial stream window
   std::uint32_t peer_max_frame_ = 0;  // host's max frame size
   std::map<std::uint64_t, std::shared_ptr<call_state>> calls_;
+  std::uint64_t buffered_bytes_ = 0;  // host data held in inbound streams (max_buffered_bytes)
   async_event calls_changed_;
   deadline_map deadlines_;
   asio::steady_timer deadline_timer_;
