@@ -43,6 +43,7 @@ awaitable<std::optional<call_stream::chunk>> host_session::next(pending_call& c)
     if (!c.inbound.empty()) {
       auto ch = std::move(c.inbound.front());
       c.inbound.pop_front();
+      if (ch.what == call_stream::chunk::kind::event) c.unread_event_bytes -= ch.bytes.size();
       consumed(c, ch);
       co_return ch;
     }
@@ -199,6 +200,12 @@ void host_session::on_frame(v1::Frame& f) {
       if (it == calls_.end()) return;
       auto& c = *it->second;
       if (!c.events_window.on_arrival(1)) return protocol_violation(c, "agent overran the event credit");
+      const auto size = f.event().payload().size();
+      if (c.unread_event_bytes + size > opts_.max_unread_event_bytes)
+        return protocol_violation(c, "agent sent more event bytes than the host holds unread (" +
+                                         std::to_string(opts_.max_unread_event_bytes) +
+                                         ", client_options.max_unread_event_bytes)");
+      c.unread_event_bytes += size;
       c.inbound.push_back({call_stream::chunk::kind::event, 0, std::move(*f.mutable_event()->mutable_payload())});
       c.changed.notify_all();
       return;

@@ -29,6 +29,7 @@ struct pending_call {
   std::deque<call_stream::chunk> inbound;
   std::map<std::uint32_t, recv_window> windows;
   recv_window events_window;
+  std::uint64_t unread_event_bytes = 0;  // client_options::max_unread_event_bytes
   std::map<std::uint32_t, std::unique_ptr<send_window>> out;
   bool done = false;
   std::optional<error> failure;  // local failure, or remote status

@@ -20,6 +20,8 @@ raw_peer::raw_peer(const std::string& socket_path)
     throw std::runtime_error("connect " + socket_path + ": " + std::strerror(errno));
 }
 
+raw_peer::raw_peer(int connected_fd) : fd_(connected_fd), decoder_({.max_frame_size = 64u << 20}) {}
+
 raw_peer::~raw_peer() { ::close(fd_); }
 
 void raw_peer::send(const std::string& bytes) {

@@ -13,6 +13,8 @@ namespace tether::test {
 class raw_peer {
  public:
   explicit raw_peer(const std::string& socket_path);
+  // Adopts a connected socket (an accepted connection: raw_agent).
+  explicit raw_peer(int connected_fd);
   ~raw_peer();
 
   void send(const std::string& bytes);

@@ -52,6 +52,11 @@ struct client_options {
   std::uint32_t stream_window = 2u << 20;     // per-stream receive window
   std::uint32_t event_window = 256;           // events in flight per call
   std::uint32_t max_open_calls = 65536;       // concurrent calls
+  // Event payloads of one call received but not yet read: the event window
+  // counts events, not bytes, so this bounds what a guest sending large
+  // events to a caller that reads slowly can make the host hold; past it the
+  // call fails with errc::protocol_error.
+  std::uint32_t max_unread_event_bytes = 16u << 20;
 };
 
 // Every call of the library takes these as its last parameter.
