@@ -23,22 +23,20 @@ int main(int argc, char** argv) {
     const auto r = tether::test::run_load(opts);
     std::printf("load: %d loopback agents, one host process, %.1f s after %lld s warm-up\n", r.agents, r.seconds,
                 static_cast<long long>(opts.warmup.count()));
-    std::printf("| %-28s | %14s |\n|------------------------------|----------------|\n", "measure", "value");
-    std::printf("| %-28s | %14.0f |\n", "calls/s", r.calls_per_second);
-    std::printf("| %-28s | %14.0f |\n", "p50 latency (us)", r.p50_us);
-    std::printf("| %-28s | %14.0f |\n", "p99 latency (us)", r.p99_us);
-    std::printf("| %-28s | %14llu |\n", "calls (ping/exec/upload)", static_cast<unsigned long long>(r.calls));
-    std::printf("| %-28s | %4llu/%4llu/%4llu |\n", "  of which ping/exec/upload", static_cast<unsigned long long>(r.pings),
-                static_cast<unsigned long long>(r.execs), static_cast<unsigned long long>(r.uploads));
-    std::printf("| %-28s | %14llu |\n", "stats events received", static_cast<unsigned long long>(r.events));
-    std::printf("| %-28s | %14llu |\n", "failed calls", static_cast<unsigned long long>(r.failures));
-    std::printf("| %-28s | %6llu -> %5llu |\n", "host VmRSS KiB (warm->end)",
-                static_cast<unsigned long long>(r.rss_kib_warm), static_cast<unsigned long long>(r.rss_kib_end));
-    std::printf("| %-28s | %6llu -> %5llu |\n", "host fds (warm->end)", static_cast<unsigned long long>(r.fds_warm),
-                static_cast<unsigned long long>(r.fds_end));
-    std::printf("| %-28s | %6llu -> %5llu |\n", "agents' VmRSS MiB (sum)",
-                static_cast<unsigned long long>(r.agents_rss_kib_warm / 1024),
-                static_cast<unsigned long long>(r.agents_rss_kib_end / 1024));
+    auto row = [](const char* measure, const std::string& value) {
+      std::printf("| %s | %s |\n", measure, value.c_str());
+    };
+    auto n = [](auto v) { return std::to_string(static_cast<unsigned long long>(v)); };
+    std::printf("| measure | value |\n|---|---|\n");
+    row("calls/s", n(r.calls_per_second));
+    row("latency p50 / p99 (ms)", std::to_string(r.p50_us / 1000).substr(0, 6) + " / " +
+                                      std::to_string(r.p99_us / 1000).substr(0, 6));
+    row("calls: ping / exec / upload", n(r.pings) + " / " + n(r.execs) + " / " + n(r.uploads));
+    row("stats events received", n(r.events));
+    row("failed calls", n(r.failures));
+    row("host VmRSS KiB, warm -> end", n(r.rss_kib_warm) + " -> " + n(r.rss_kib_end));
+    row("host descriptors, warm -> end", n(r.fds_warm) + " -> " + n(r.fds_end));
+    row("agents' VmRSS MiB (sum), warm -> end", n(r.agents_rss_kib_warm / 1024) + " -> " + n(r.agents_rss_kib_end / 1024));
     for (const auto& f : r.first_failures) std::printf("failure: %s\n", f.c_str());
     return r.failures == 0 ? 0 : 1;
   } catch (const std::exception& e) {
