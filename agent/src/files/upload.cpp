@@ -20,12 +20,12 @@ awaitable<std::string> upload(call_context& call, const path_policy& policy, upl
   const std::string path = req.path();
   const auto kind = checksum_from(req.checksum());
   const std::string algo(checksum::name(kind));
-  const auto dir = split_path(path).first;
+  const auto [dir, name] = split_path(path);
+  if (name.empty() || name == "." || name == "..")
+    throw call_error(v1::ERROR_CODE_INVALID_ARGUMENT, "'" + path + "' does not name a file");
   place where = policy.locate(path, "cannot create a file in '" + dir + "'",
                               req.make_parents() ? std::optional<std::string>("cannot create directory '" + dir + "'")
                                                  : std::nullopt);
-  if (where.name.empty() || where.name == "." || where.name == "..")
-    throw call_error(v1::ERROR_CODE_INVALID_ARGUMENT, "'" + path + "' does not name a file");
   struct stat existing{};
   if (::fstatat(where.dir.get(), where.name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0) {
     if (!req.overwrite())
