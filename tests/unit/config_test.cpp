@@ -135,7 +135,7 @@ TEST(ConfigFile, ReportsFileAndLineOfEachError) {
   };
   const bad cases[] = {
       {"[limits]\n\nmax_calls = 3\n",
-       "test.conf:3: unknown key 'max_calls' in [limits] (known: event_window, max_concurrent_calls, "
+       "test.conf:3: unknown key 'max_calls' in [limits] (known: event_window, max_buffered_bytes, max_concurrent_calls, "
        "max_frame_size, stream_window)"},
       {"# c\n[limit]\n", "test.conf:2: unknown section [limit] (known: [devices], [exec], [files], [limits], [log], "
                          "[power], [services])"},
@@ -297,7 +297,8 @@ TEST(AgentSettings, AFlagRefusesWhatItsConfigKeyRefusesWithTheSameWords) {
   const std::map<std::string, std::string> bad = {
       {"--files-root", "data"},        {"--exec-user", "-rf"},      {"--host-halt-dir", "hooks"},
       {"--max-frame-size", "1k"},      {"--max-calls", "0"},        {"--stream-window", "4095"},
-      {"--event-window", "-1"},        {"--udev-ring-size", "15"},  {"--udev-reorder-ms", "60001"},
+      {"--event-window", "-1"},        {"--max-buffered", "65535"}, {"--udev-ring-size", "15"},
+      {"--udev-reorder-ms", "60001"},
       {"--power-method", "acpi"},      {"--log-level", "loud"},
   };
   std::size_t both = 0;
