@@ -108,15 +108,9 @@ class HostileHost : public ::testing::Test {
   std::uint64_t baseline_hwm = 0;
 };
 
-std::string le32(std::uint32_t v) {
-  std::string s(4, '\0');
-  for (int i = 0; i < 4; ++i) s[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-  return s;
-}
-
-// A frame header (magic 54 F7, u32 LE length) and `body` as it is, valid or not.
+// A frame header and `body` as it is, valid or not.
 std::string raw_frame(const std::string& body) {
-  return std::string("\x54\xF7", 2) + le32(static_cast<std::uint32_t>(body.size())) + body;
+  return test::frame_header(static_cast<std::uint32_t>(body.size())) + body;
 }
 
 std::string data_frames(std::uint64_t call, std::uint32_t stream, std::size_t bytes) {
@@ -134,7 +128,7 @@ std::string data_frames(std::uint64_t call, std::uint32_t stream, std::size_t by
 TEST_F(HostileHost, OversizedFrameIsSkippedWithoutBeingBuffered) {
   start();
   constexpr std::uint32_t huge = 48u << 20;  // the agent's limit is 1 MiB
-  attacker->send(std::string("\x54\xF7", 2) + le32(huge));
+  attacker->send(test::frame_header(huge));
   attacker->send(std::string(huge, '\0'));
   auto f = attacker->next_frame(10s);
   ASSERT_TRUE(f && f->has_error());

@@ -91,6 +91,12 @@ std::optional<v1::Frame> raw_peer::next_frame(std::chrono::milliseconds within) 
   }
 }
 
+std::string frame_header(std::uint32_t length) {
+  std::string h("\x54\xF7", 2);
+  for (int i = 0; i < 4; ++i) h += static_cast<char>((length >> (8 * i)) & 0xff);
+  return h;
+}
+
 v1::Frame make_request(std::uint64_t id, const std::string& method, const std::string& payload) {
   v1::Frame f;
   f.mutable_request()->set_call_id(id);

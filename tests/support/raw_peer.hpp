@@ -36,6 +36,10 @@ class raw_peer {
   wire::frame_decoder decoder_;
 };
 
+// A frame header (magic 54 F7, u32 LE length) for hand-made frames of any
+// length or content.
+std::string frame_header(std::uint32_t length);
+
 v1::Frame make_request(std::uint64_t id, const std::string& method, const std::string& payload = {});
 
 }  // namespace tether::test
