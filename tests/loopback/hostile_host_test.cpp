@@ -174,6 +174,26 @@ TEST_F(HostileHost, FramesForUnknownCallIdsAreDropped) {
   expect_peak_growth_below(4 * 1024);
 }
 
+TEST_F(HostileHost, FloodOfEventsFromTheHostIsRefusedFrameByFrame) {
+  start();
+  // Events flow from the agent only: each is answered with an error, and
+  // those answers wait in the bounded control queue like any other.
+  v1::Frame ev;
+  ev.mutable_event()->set_call_id(1);
+  ev.mutable_event()->set_payload(std::string(1024, 'e'));
+  const auto frame = wire::encode_frame(ev);
+  std::string out;
+  for (int i = 0; i < 20'000; ++i) out += frame;
+  attacker->send(out);
+  auto f = attacker->next_frame(10s);
+  ASSERT_TRUE(f && f->has_error());
+  EXPECT_EQ(f->error().status().code(), v1::ERROR_CODE_PROTOCOL_ERROR);
+  EXPECT_EQ(f->error().status().message(), "unexpected frame kind from host");
+  expect_ping_from_another_connection();
+  expect_ping(*attacker, 2);
+  expect_peak_growth_below(8 * 1024);
+}
+
 TEST_F(HostileHost, DataNoHandlerReadsIsBoundedPerSession) {
   constexpr std::size_t budget = 4u << 20;
   start({"--max-buffered", std::to_string(budget)});
