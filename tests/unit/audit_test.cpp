@@ -151,6 +151,20 @@ TEST(AuditLog, HoldsBackLinesBeyondTheRateAndCountsThemWhenLinesFlowAgain) {
   EXPECT_EQ(out.lines.back().message.substr(0, 9), "audit: 2 ");
 }
 
+TEST(AuditLog, ReportsLinesStillHeldBackWhenItEnds) {
+  captured out;
+  const auto now = clock::time_point{} + 1h;
+  {
+    audit_log log(out.sink(), [&] { return now; }, {.burst = 1, .per_second = 1});
+    EXPECT_TRUE(log.admit());
+    EXPECT_FALSE(log.admit());
+    EXPECT_FALSE(log.admit());
+    EXPECT_TRUE(out.lines.empty());
+  }
+  ASSERT_EQ(out.lines.size(), 1u);
+  EXPECT_EQ(field(out.lines[0], "TETHER_SUPPRESSED"), "2");
+}
+
 TEST(AuditLog, DefaultRateIsTheDocumentedOne) {
   const rate_limit d;
   EXPECT_EQ(d.burst, 100);

@@ -65,11 +65,18 @@ line format(const call_record& r) {
 audit_log::audit_log(sink out, std::function<clock::time_point()> now, rate_limit limit)
     : out_(std::move(out)), now_(std::move(now)), limit_(limit), bucket_(limit.burst, limit.per_second, now_()) {}
 
+audit_log::~audit_log() { report_suppressed(); }
+
 bool audit_log::admit() {
   if (!bucket_.take(now_())) {
     ++suppressed_;
     return false;
   }
+  report_suppressed();
+  return true;
+}
+
+void audit_log::report_suppressed() {
   if (suppressed_ > 0) {
     line l;
     l.priority = log::level::warning;
@@ -79,7 +86,6 @@ bool audit_log::admit() {
     suppressed_ = 0;
     out_(l);
   }
-  return true;
 }
 
 }  // namespace tether::agent::audit

@@ -59,6 +59,10 @@ class audit_log {
   using sink = std::function<void(const line&)>;
 
   explicit audit_log(sink out, std::function<clock::time_point()> now = &clock::now, rate_limit limit = {});
+  // Logs the count of lines still held back (the agent is stopping).
+  ~audit_log();
+  audit_log(const audit_log&) = delete;
+  audit_log& operator=(const audit_log&) = delete;
 
   // Whether the next call may be logged. First logs how many lines were left
   // out, if the limit had held some back. Ask before building the record:
@@ -72,6 +76,8 @@ class audit_log {
   rate_limit limit_;
   token_bucket bucket_;
   std::uint64_t suppressed_ = 0;
+
+  void report_suppressed();
 };
 
 }  // namespace tether::agent::audit
