@@ -1,0 +1,17 @@
+// tether._tether: the native half of the `tether` package (see tether/*.py).
+#include <pybind11/pybind11.h>
+
+#include "client.hpp"
+#include "errors.hpp"
+#include "loop.hpp"
+#include "types.hpp"
+
+PYBIND11_MODULE(_tether, m) {
+  m.doc() = "libtether bindings; use the `tether` package, not this module";
+  tether::py::register_error_translator();
+  tether::py::bind_types(m);
+  tether::py::bind_client(m);
+  // Join the loop thread while the interpreter still runs.
+  m.def("_stop_loop", [] { tether::py::loop::get().stop(); });
+  pybind11::module_::import("atexit").attr("register")(m.attr("_stop_loop"));
+}

@@ -1,0 +1,69 @@
+"""Fixtures: a real tether-agent (the build's binary, $TETHER_AGENT_BINARY)
+listening on a unix socket in a temporary directory, as the C++ loopback
+tests start it (tests/support/agent_process.cpp): --config /dev/null, and
+ready once it reports READY=1 on its NOTIFY_SOCKET."""
+
+import os
+import socket
+import subprocess
+import tempfile
+
+import pytest
+
+import tether
+
+
+class Agent:
+    def __init__(self, *extra_args: str) -> None:
+        binary = os.environ.get("TETHER_AGENT_BINARY")
+        if not binary:
+            raise RuntimeError("TETHER_AGENT_BINARY is not set (ctest sets it)")
+        self.dir = tempfile.TemporaryDirectory(prefix="tether-py-")
+        self.socket_path = os.path.join(self.dir.name, "agent.sock")
+        notify_path = os.path.join(self.dir.name, "notify")
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        notify.bind(notify_path)
+        notify.settimeout(30)
+        env = dict(os.environ, NOTIFY_SOCKET=notify_path)
+        args = [binary, "--listen-unix", self.socket_path, "--log-level", "warning", *extra_args]
+        if "--config" not in extra_args:  # never this machine's /etc/tether/agent.conf
+            args += ["--config", "/dev/null"]
+        self.proc = subprocess.Popen(args, env=env)
+        try:
+            while b"READY=1" not in notify.recv(512):
+                pass
+        except BaseException:
+            self.stop()
+            raise
+        finally:
+            notify.close()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.dir.cleanup()
+
+
+@pytest.fixture(scope="module")
+def agent():
+    a = Agent()
+    yield a
+    a.stop()
+
+
+@pytest.fixture
+def guest(agent):
+    with tether.Guest(agent.socket_path) as g:
+        yield g
+
+
+@pytest.fixture
+def remote_dir(guest, tmp_path):
+    """A directory for the test in the guest (the loopback guest is this
+    machine, so it is simply a local temporary directory)."""
+    return str(tmp_path)
