@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -67,3 +68,20 @@ def remote_dir(guest, tmp_path):
     """A directory for the test in the guest (the loopback guest is this
     machine, so it is simply a local temporary directory)."""
     return str(tmp_path)
+
+
+def process_alive(g: tether.Guest, pid: int) -> bool:
+    """Whether pid runs in the guest (a zombie waiting for its reaper is dead)."""
+    r = g.run(["cat", f"/proc/{pid}/stat"], capture_output=True)
+    return r.returncode == 0 and r.stdout.rsplit(b")", 1)[1].split()[0] != b"Z"
+
+
+def gone_within(g: tether.Guest, pid: int, seconds: float = 10.0) -> bool:
+    """True once pid no longer runs in the guest; a generous bound, since a
+    signalled process ends shortly after the signal, not at once."""
+    deadline = time.monotonic() + seconds
+    while process_alive(g, pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
