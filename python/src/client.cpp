@@ -4,20 +4,14 @@
 
 #include <pybind11/stl.h>
 
-#include "loop.hpp"
 #include "tether/client.hpp"
 #include "tether/exec.hpp"
 #include "tether/files.hpp"
 
 namespace tether::py {
 namespace pyb = pybind11;
-using std::chrono::steady_clock;
 
 namespace {
-
-std::chrono::milliseconds to_ms(double seconds) {
-  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000.0 + 0.5));
-}
 
 files::checksum checksum_of(const std::optional<std::string>& name) {
   if (!name) return files::checksum::sha256;
@@ -25,55 +19,6 @@ files::checksum checksum_of(const std::optional<std::string>& name) {
   if (!c) throw error(errc::invalid_argument, "unknown checksum '" + *name + "' (sha256 or xxh64)");
   return *c;
 }
-
-class py_client {
- public:
-  py_client(std::string socket_path, std::optional<double> call_timeout) {
-    client_options o;
-    o.socket_path = std::move(socket_path);
-    if (call_timeout) o.call_timeout = to_ms(*call_timeout);
-    auto& l = loop::get();
-    client_ = l.invoke([&] { return std::make_shared<client>(l.context().get_executor(), std::move(o)); });
-  }
-  ~py_client() { close(); }
-  py_client(const py_client&) = delete;
-  py_client& operator=(const py_client&) = delete;
-
-  // Running calls fail with CLOSED; the client itself goes when they end.
-  void close() {
-    if (!client_) return;
-    loop::get().invoke([c = std::move(client_)]() mutable {
-      c->close();
-      c.reset();
-    });
-  }
-
-  // The call made by make(client&), awaited with the GIL released; `timeout`
-  // (seconds) is the call's deadline in libtether and on the waiting side.
-  template <class T, class Make>
-  T call(std::optional<double> timeout, Make make) {
-    if (!client_) throw error(errc::closed, "the guest connection is closed");
-    std::optional<steady_clock::time_point> deadline;
-    if (timeout) deadline = steady_clock::now() + to_ms(*timeout);
-    return await_call<T>([c = client_, make = std::move(make)] { return make(*c); }, deadline, [t = timeout] {
-      throw error(errc::timeout, "the call did not finish within " + std::to_string(t.value_or(0)) + " s");
-    });
-  }
-
-  static call_options opts(std::optional<double> timeout) {
-    call_options o;
-    if (timeout) o.timeout = std::max(to_ms(*timeout), std::chrono::milliseconds(1));
-    return o;
-  }
-
-  std::optional<hello_info> agent_hello() {
-    if (!client_) return std::nullopt;
-    return loop::get().invoke([c = client_] { return c->agent_hello(); });
-  }
-
- private:
-  std::shared_ptr<client> client_;
-};
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 #include "client.hpp"
 #include "errors.hpp"
 #include "loop.hpp"
+#include "process.hpp"
 #include "types.hpp"
 
 PYBIND11_MODULE(_tether, m) {
@@ -11,6 +12,7 @@ PYBIND11_MODULE(_tether, m) {
   tether::py::register_error_translator();
   tether::py::bind_types(m);
   tether::py::bind_client(m);
+  tether::py::bind_process(m);  // after Client: adds Client.start
   // Join the loop thread while the interpreter still runs.
   m.def("_stop_loop", [] { tether::py::loop::get().stop(); });
   pybind11::module_::import("atexit").attr("register")(m.attr("_stop_loop"));

@@ -18,9 +18,10 @@ from .errors import (AlreadyExists, Cancelled, ConnectionLost, DataLoss, Disable
                      LocalIOError, NotFound, PermissionDenied, ProtocolError, ResourceExhausted, Timeout,
                      UnknownMethod, Unavailable)
 from .guest import Guest
+from .popen import Popen
 
 __all__ = [
-    "Guest", "PIPE", "DEVNULL", "STDOUT", "CompletedProcess", "CalledProcessError", "TimeoutExpired",
+    "Guest", "Popen", "PIPE", "DEVNULL", "STDOUT", "CompletedProcess", "CalledProcessError", "TimeoutExpired",
     "GuestInfo", "Hello", "PingReply", "FileInfo", "TransferResult", "TreeResult", "Captured", "ExitResult",
     "Error", "UnknownMethod", "InvalidArgument", "NotFound", "PermissionDenied", "AlreadyExists",
     "ResourceExhausted", "Cancelled", "Unavailable", "DisabledByConfig", "ProtocolError", "FrameTooLarge",

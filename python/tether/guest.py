@@ -13,6 +13,7 @@ from typing import Any, List, Mapping, Optional, Union
 from . import _subprocess, _tether
 from ._subprocess import Args, StrOrBytesPath
 from .errors import NotFound
+from .popen import Popen
 
 _S_IFMT = {
     "regular": 0o100000,
@@ -103,6 +104,11 @@ class Guest:
         return _subprocess.run(self._client, args, input=input, capture_output=capture_output, stdout=stdout,
                                stderr=stderr, text=text, check=check, timeout=timeout, env=env, cwd=cwd,
                                user=user, encoding=encoding, errors=errors, universal_newlines=universal_newlines)
+
+    def Popen(self, args: Args, stdin: Any = None, stdout: Any = None, stderr: Any = None,
+              **kwargs: Any) -> "Popen":
+        """As subprocess.Popen, in the guest (see tether.popen.Popen)."""
+        return Popen(self, args, stdin, stdout, stderr, **kwargs)
 
     def call(self, args: Args, *, timeout: Optional[float] = None, **kwargs: Any) -> int:
         """As subprocess.call: the return code."""
