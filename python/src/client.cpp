@@ -47,14 +47,8 @@ void bind_client(pyb::module_& m) {
       .def("run", [](py_client& s, std::vector<std::string> argv, std::vector<std::string> env, bool clear_env,
                      std::string cwd, std::string user, opt_str input, bool merge_stderr, opt_s timeout,
                      opt_s call_timeout) {
-        exec::options eo;
-        eo.argv = std::move(argv);
-        eo.env = std::move(env);
-        eo.clear_env = clear_env;
-        eo.cwd = std::move(cwd);
-        eo.user = std::move(user);
-        eo.merge_stderr = merge_stderr;
-        if (timeout) eo.timeout = std::max(to_ms(*timeout), std::chrono::milliseconds(1));
+        auto eo = exec_options(std::move(argv), std::move(env), clear_env, std::move(cwd), std::move(user),
+                               merge_stderr, timeout);
         exec::run_options ro;
         ro.output_limit = std::numeric_limits<std::size_t>::max();
         ro.input = std::move(input);

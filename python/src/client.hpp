@@ -8,16 +8,34 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <pybind11/pybind11.h>
 
 #include "loop.hpp"
 #include "tether/client.hpp"
+#include "tether/exec.hpp"
 
 namespace tether::py {
 
 inline std::chrono::milliseconds to_ms(double seconds) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000.0 + 0.5));
+}
+
+// The options Client.run and Client.start share; `timeout` (seconds) is the
+// command's: the agent kills its process group after it.
+inline exec::options exec_options(std::vector<std::string> argv, std::vector<std::string> env, bool clear_env,
+                                  std::string cwd, std::string user, bool merge_stderr,
+                                  std::optional<double> timeout) {
+  exec::options eo;
+  eo.argv = std::move(argv);
+  eo.env = std::move(env);
+  eo.clear_env = clear_env;
+  eo.cwd = std::move(cwd);
+  eo.user = std::move(user);
+  eo.merge_stderr = merge_stderr;
+  if (timeout) eo.timeout = std::max(to_ms(*timeout), std::chrono::milliseconds(1));
+  return eo;
 }
 
 // Owns the client; every libtether call on it runs on the loop.

@@ -251,16 +251,10 @@ void bind_process(pyb::module_& m) {
       .def("start", [](py_client& self, std::vector<std::string> argv, std::vector<std::string> env, bool clear_env,
                        std::string cwd, std::string user, bool stdin, bool merge_stderr, bool tty,
                        std::optional<double> timeout, std::optional<double> call_timeout, int out_sink, int err_sink) {
-        exec::options eo;
-        eo.argv = std::move(argv);
-        eo.env = std::move(env);
-        eo.clear_env = clear_env;
-        eo.cwd = std::move(cwd);
-        eo.user = std::move(user);
+        auto eo = exec_options(std::move(argv), std::move(env), clear_env, std::move(cwd), std::move(user),
+                               merge_stderr, timeout);
         eo.stdin = stdin;
-        eo.merge_stderr = merge_stderr;
         eo.tty = tty;
-        if (timeout) eo.timeout = std::max(to_ms(*timeout), std::chrono::milliseconds(1));
         auto s = self.call<std::shared_ptr<process_state>>(
             std::nullopt, [c = self.handle(), eo = std::move(eo), o = py_client::opts(call_timeout), out_sink,
                            err_sink](client&) { return start(c, eo, o, out_sink, err_sink); });
