@@ -48,7 +48,7 @@ void check_user(const std::string& u) {
 }
 
 // Absolute and lexically normal, without a trailing slash: path_policy
-// compares roots with resolved paths.
+// matches request paths to roots by their text.
 std::string normal_root(const std::string& p) {
   if (p.empty() || p[0] != '/') throw std::invalid_argument("needs absolute paths, got '" + p + "'");
   std::string n = std::filesystem::path(p).lexically_normal().string();
