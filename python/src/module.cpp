@@ -2,6 +2,7 @@
 #include <pybind11/pybind11.h>
 
 #include "client.hpp"
+#include "devices.hpp"
 #include "errors.hpp"
 #include "loop.hpp"
 #include "process.hpp"
@@ -13,6 +14,7 @@ PYBIND11_MODULE(_tether, m) {
   tether::py::bind_types(m);
   tether::py::bind_client(m);
   tether::py::bind_process(m);  // after Client: adds Client.start
+  tether::py::bind_devices(m);  // likewise Client.devices_*
   // Join the loop thread while the interpreter still runs.
   m.def("_stop_loop", [] { tether::py::loop::get().stop(); });
   pybind11::module_::import("atexit").attr("register")(m.attr("_stop_loop"));

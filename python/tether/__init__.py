@@ -12,7 +12,7 @@ protocol, driven by one thread that the module owns.
 
 from subprocess import DEVNULL, PIPE, STDOUT, CalledProcessError, CompletedProcess, TimeoutExpired
 
-from ._tether import Captured, ExitResult, FileInfo, GuestInfo, Hello, PingReply, TransferResult, TreeResult
+from ._tether import Captured, Device, ExitResult, FileInfo, GuestInfo, Hello, PingReply, TransferResult, TreeResult
 from .errors import (AlreadyExists, Cancelled, ConnectionLost, DataLoss, DisabledByConfig, DuplicateCallId, Error,
                      FailedPrecondition, FrameTooLarge, GuestIOError, Internal, InvalidArgument, LimitExceeded,
                      LocalIOError, NotFound, PermissionDenied, ProtocolError, ResourceExhausted, Timeout,
@@ -22,7 +22,7 @@ from .popen import Popen
 
 __all__ = [
     "Guest", "Popen", "PIPE", "DEVNULL", "STDOUT", "CompletedProcess", "CalledProcessError", "TimeoutExpired",
-    "GuestInfo", "Hello", "PingReply", "FileInfo", "TransferResult", "TreeResult", "Captured", "ExitResult",
+    "GuestInfo", "Hello", "PingReply", "FileInfo", "TransferResult", "TreeResult", "Captured", "ExitResult", "Device",
     "Error", "UnknownMethod", "InvalidArgument", "NotFound", "PermissionDenied", "AlreadyExists",
     "ResourceExhausted", "Cancelled", "Unavailable", "DisabledByConfig", "ProtocolError", "FrameTooLarge",
     "Internal", "GuestIOError", "FailedPrecondition", "DuplicateCallId", "DataLoss", "Timeout",

@@ -12,6 +12,7 @@ from typing import Any, List, Mapping, Optional, Union
 
 from . import _subprocess, _tether
 from ._subprocess import Args, StrOrBytesPath
+from .devices import Devices
 from .errors import NotFound
 from .popen import Popen
 
@@ -51,6 +52,7 @@ class Guest:
     def __init__(self, socket_path: StrOrBytesPath, *, call_timeout: Optional[float] = None) -> None:
         self.socket_path = os.fsdecode(socket_path)
         self._client = _tether.Client(self.socket_path, call_timeout)
+        self.devices = Devices(self._client)
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> "Guest":
