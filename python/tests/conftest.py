@@ -50,11 +50,20 @@ class Agent:
         self.dir.cleanup()
 
 
-@pytest.fixture(scope="module")
-def agent():
-    a = Agent()
-    yield a
-    a.stop()
+def agent_fixture(*extra_args: str):
+    """A module's agent; a test module overrides `agent` (and so `guest`)
+    with its own, e.g. agent = agent_fixture("--exec-user", "root")."""
+
+    @pytest.fixture(scope="module")
+    def fixture():
+        a = Agent(*extra_args)
+        yield a
+        a.stop()
+
+    return fixture
+
+
+agent = agent_fixture()
 
 
 @pytest.fixture

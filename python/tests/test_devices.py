@@ -1,26 +1,16 @@
-"""g.devices in loopback, where udevd does not run: every call fails fast
+"""guest.devices in loopback, where udevd does not run: every call fails fast
 with tether.Unavailable saying why, bad filters are refused first. Devices
 themselves need a guest with udevd (a VM test)."""
 
 import pytest
 
 import tether
-from conftest import Agent
+from conftest import agent_fixture
 
 
-@pytest.fixture(scope="module")
-def no_udevd():
-    # udevd's control socket where it certainly is not, as the C++ loopback
-    # tests do, so the tests behave the same on machines running udevd.
-    a = Agent("--udev-control", "/nonexistent/udev/control")
-    yield a
-    a.stop()
-
-
-@pytest.fixture
-def g(no_udevd):
-    with tether.Guest(no_udevd.socket_path) as guest:
-        yield guest
+# udevd's control socket where it certainly is not, as the C++ loopback tests
+# do, so the tests behave the same on machines running udevd.
+agent = agent_fixture("--udev-control", "/nonexistent/udev/control")
 
 
 def expect_unavailable(call):
@@ -30,20 +20,20 @@ def expect_unavailable(call):
     assert "/nonexistent/udev/control" in e.value.message
 
 
-def test_list_and_waits_are_unavailable_without_udevd(g):
-    expect_unavailable(lambda: g.devices.list("block"))
+def test_list_and_waits_are_unavailable_without_udevd(guest):
+    expect_unavailable(lambda: guest.devices.list("block"))
     # A long timeout: the answer must not wait for it.
-    expect_unavailable(lambda: g.devices.wait(subsystem="block", properties={"ID_SERIAL": "disk7"}, timeout=600))
-    expect_unavailable(lambda: g.devices.wait_gone(subsystem="block", sys_name="vd*", timeout=600))
-    assert g.ping().payload == b""
+    expect_unavailable(lambda: guest.devices.wait(subsystem="block", properties={"ID_SERIAL": "disk7"}, timeout=600))
+    expect_unavailable(lambda: guest.devices.wait_gone(subsystem="block", sys_name="vd*", timeout=600))
+    assert guest.ping().payload == b""
 
 
-def test_filters_that_would_read_outside_the_device_are_refused(g):
+def test_filters_that_would_read_outside_the_device_are_refused(guest):
     for key in ("../../../../etc/shadow", "/etc/shadow"):
         with pytest.raises(tether.InvalidArgument) as e:
-            g.devices.list(attributes={key: "*"})
+            guest.devices.list(attributes={key: "*"})
         assert "relative path" in e.value.message
     with pytest.raises(tether.InvalidArgument):
-        g.devices.wait(attributes={"../x": "1"}, timeout=600)
+        guest.devices.wait(attributes={"../x": "1"}, timeout=600)
     with pytest.raises(tether.InvalidArgument):
-        g.devices.list(properties={f"P{i}": "*" for i in range(40)}, tags=["systemd"])
+        guest.devices.list(properties={f"P{i}": "*" for i in range(40)}, tags=["systemd"])
