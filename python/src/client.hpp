@@ -45,17 +45,21 @@ class py_client {
     client_options o;
     o.socket_path = std::move(socket_path);
     if (call_timeout) o.call_timeout = to_ms(*call_timeout);
-    auto& l = loop::get();
-    client_ = l.invoke([&] { return std::make_shared<client>(l.context().get_executor(), std::move(o)); });
+    client_ = loop_->invoke([&] { return std::make_shared<client>(loop_->context().get_executor(), std::move(o)); });
   }
   ~py_client() { close(); }
   py_client(const py_client&) = delete;
   py_client& operator=(const py_client&) = delete;
 
   // Running calls fail with CLOSED; the client itself goes when they end.
+  // In a forked child, the parent's client is left untouched (leaked).
   void close() {
     if (!client_) return;
-    loop::get().invoke([c = std::move(client_)]() mutable {
+    if (loop_->forked_away()) {
+      new std::shared_ptr<client>(std::move(client_));
+      return;
+    }
+    loop_->invoke([c = std::move(client_)]() mutable {
       c->close();
       c.reset();
     });
@@ -68,7 +72,7 @@ class py_client {
     if (!client_) throw error(errc::closed, "the guest connection is closed");
     std::optional<std::chrono::steady_clock::time_point> deadline;
     if (timeout) deadline = std::chrono::steady_clock::now() + to_ms(*timeout);
-    return await_call<T>([c = client_, make = std::move(make)] { return make(*c); }, deadline, [t = timeout] {
+    return await_call<T>(*loop_, [c = client_, make = std::move(make)] { return make(*c); }, deadline, [t = timeout] {
       throw error(errc::timeout, "the call did not finish within " + std::to_string(t.value_or(0)) + " s");
     });
   }
@@ -85,12 +89,15 @@ class py_client {
     return client_;
   }
 
+  loop& owner_loop() const noexcept { return *loop_; }
+
   std::optional<hello_info> agent_hello() {
     if (!client_) return std::nullopt;
-    return loop::get().invoke([c = client_] { return c->agent_hello(); });
+    return loop_->invoke([c = client_] { return c->agent_hello(); });
   }
 
  private:
+  loop* loop_ = &loop::get();  // the loop this client lives on
   std::shared_ptr<client> client_;
 };
 

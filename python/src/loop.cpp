@@ -16,11 +16,33 @@ loop::loop() : work_(boost::asio::make_work_guard(ctx_)) {
   });
 }
 
+namespace {
+// Deliberately never destroyed: stop() (registered with atexit) joins the
+// thread while the interpreter still exists; a forked child's abandoned
+// loop is leaked with everything on it.
+loop* current = nullptr;
+}  // namespace
+
 loop& loop::get() {
-  // Deliberately never destroyed: stop() (registered with atexit) joins the
-  // thread while the interpreter still exists.
-  static loop* l = new loop();
-  return *l;
+  if (!current) current = new loop();
+  return *current;
+}
+
+void loop::after_fork_in_child() {
+  if (!current) return;
+  current->running_ = false;
+  current->forked_away_ = true;
+  current = nullptr;
+}
+
+void loop::stop_current() {
+  if (current) current->stop();
+}
+
+void loop::check_running() const {
+  if (forked_away_)
+    throw error(errc::closed, "this Guest was created before os.fork(); create a new one in the child");
+  if (!running_) throw error(errc::closed, "the Python interpreter is shutting down");
 }
 
 void loop::stop() {

@@ -31,9 +31,19 @@ class loop {
   // The process-wide loop, started on first use.
   static loop& get();
   boost::asio::io_context& context() noexcept { return ctx_; }
-  // False once stop() ran (interpreter exit): work then runs on the caller.
+  // False once stop() ran (interpreter exit) or in a forked child: calls
+  // then fail with errc::closed saying which.
   bool running() const noexcept { return running_; }
   void stop();
+  // In the child of os.fork(): the loop thread did not come along, so the
+  // objects of the parent's loop are left alone (their calls fail) and the
+  // next get() starts a new loop for new Guests.
+  static void after_fork_in_child();
+  // At interpreter exit: stops the loop if one was started.
+  static void stop_current();
+  bool forked_away() const noexcept { return forked_away_; }
+  // Throws errc::closed unless running().
+  void check_running() const;
 
   // Runs fn() on the loop thread and returns its result (GIL released).
   template <class Fn>
@@ -45,6 +55,7 @@ class loop {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::thread thread_;
   std::atomic<bool> running_{true};
+  bool forked_away_ = false;
 };
 
 // How a wait ended when it did not end with the call's own outcome.
@@ -111,13 +122,12 @@ wait_end wait(loop& l, std::future<T>& fut, const std::shared_ptr<boost::asio::c
 
 }  // namespace detail
 
-// Runs the awaitable made by make() (on the loop thread; make is kept alive
-// until it ends) and waits for it as
+// Runs the awaitable made by make() on l's thread (make is kept alive until
+// it ends) and waits for it as
 // described above. deadline_passed() is thrown when `deadline` passes first.
 template <class T, class Make, class OnDeadline>
-T await_call(Make make, std::optional<std::chrono::steady_clock::time_point> deadline, OnDeadline deadline_passed) {
-  auto& l = loop::get();
-  if (!l.running()) throw tether::error(tether::errc::closed, "the Python interpreter is shutting down");
+T await_call(loop& l, Make make, std::optional<std::chrono::steady_clock::time_point> deadline, OnDeadline deadline_passed) {
+  l.check_running();
   auto sig = std::make_shared<boost::asio::cancellation_signal>();
   auto promise = std::make_shared<std::promise<T>>();
   auto fut = promise->get_future();
@@ -144,6 +154,7 @@ T await_call(Make make, std::optional<std::chrono::steady_clock::time_point> dea
 template <class Fn>
 auto loop::invoke(Fn fn) -> decltype(fn()) {
   using R = decltype(fn());
+  if (forked_away_) check_running();
   if (!running_) return fn();
   std::packaged_task<R()> task(std::move(fn));
   auto fut = task.get_future();

@@ -16,6 +16,10 @@ PYBIND11_MODULE(_tether, m) {
   tether::py::bind_process(m);  // after Client: adds Client.start
   tether::py::bind_devices(m);  // likewise Client.devices_*
   // Join the loop thread while the interpreter still runs.
-  m.def("_stop_loop", [] { tether::py::loop::get().stop(); });
+  m.def("_stop_loop", [] { tether::py::loop::stop_current(); });
   pybind11::module_::import("atexit").attr("register")(m.attr("_stop_loop"));
+  // A forked child has no loop thread: see loop::after_fork_in_child.
+  m.def("_after_fork_in_child", [] { tether::py::loop::after_fork_in_child(); });
+  pybind11::module_::import("os").attr("register_at_fork")(pybind11::arg("after_in_child") =
+                                                              m.attr("_after_fork_in_child"));
 }

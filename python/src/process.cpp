@@ -28,8 +28,10 @@ constexpr int sink_queue = -1, sink_discard = -2;
 constexpr std::size_t queue_limit = 4u << 20;
 
 struct process_state {
-  process_state(std::shared_ptr<client> c, exec::process p)
-      : owner(std::move(c)), proc(std::move(p)), space(loop::get().context()) {}
+  process_state(loop& l, std::shared_ptr<client> c, exec::process p)
+      : lp(&l), owner(std::move(c)), proc(std::move(p)), space(l.context()) {}
+
+  loop* lp;  // the loop everything below lives on
 
   // Shared with Python threads, under `m`.
   std::mutex m;
@@ -140,7 +142,11 @@ class py_process {
   void close() {
     if (!s_) return;
     auto s = std::move(s_);
-    asio::post(loop::get().context(), [s] {
+    if (s->lp->forked_away()) {  // the parent's: leave it alone
+      new std::shared_ptr<process_state>(std::move(s));
+      return;
+    }
+    asio::post(s->lp->context(), [s] {
       s->proc.cancel();
       s->space.cancel();
     });
@@ -206,18 +212,18 @@ class py_process {
   void write(std::string data) {
     auto s = s_;
     if (!s) throw error(errc::closed, "the process is closed");
-    await_call<void>([s, data = std::move(data)] { return s->proc.write(data); }, std::nullopt, [] {});
+    await_call<void>(*s->lp, [s, data = std::move(data)] { return s->proc.write(data); }, std::nullopt, [] {});
   }
 
   void close_stdin() {
     auto s = s_;
-    if (s) asio::post(loop::get().context(), [s] { s->proc.close_stdin(); });
+    if (s) asio::post(s->lp->context(), [s] { s->proc.close_stdin(); });
   }
 
   void signal(int sig, bool group) {
     auto s = s_;
     if (!s) throw error(errc::closed, "the process is closed");
-    await_call<void>([s, sig, group] { return s->proc.signal(sig, {.group = group}); }, std::nullopt, [] {});
+    await_call<void>(*s->lp, [s, sig, group] { return s->proc.signal(sig, {.group = group}); }, std::nullopt, [] {});
   }
 
  private:
@@ -226,16 +232,16 @@ class py_process {
     return *s_;
   }
   void wake_pump() {
-    asio::post(loop::get().context(), [s = s_] { s->space.cancel(); });
+    asio::post(s_->lp->context(), [s = s_] { s->space.cancel(); });
   }
 
   std::shared_ptr<process_state> s_;
 };
 
-asio::awaitable<std::shared_ptr<process_state>> start(std::shared_ptr<client> c, exec::options opts, call_options call,
+asio::awaitable<std::shared_ptr<process_state>> start(loop& l, std::shared_ptr<client> c, exec::options opts, call_options call,
                                                       int out_sink, int err_sink) {
   auto p = co_await exec::process::start(*c, std::move(opts), call);
-  auto s = std::make_shared<process_state>(std::move(c), std::move(p));
+  auto s = std::make_shared<process_state>(l, std::move(c), std::move(p));
   s->sink[1] = out_sink;
   s->sink[2] = err_sink;
   asio::co_spawn(co_await asio::this_coro::executor, pump(s), asio::detached);
@@ -256,8 +262,9 @@ void bind_process(pyb::module_& m) {
         eo.stdin = stdin;
         eo.tty = tty;
         auto s = self.call<std::shared_ptr<process_state>>(
-            std::nullopt, [c = self.handle(), eo = std::move(eo), o = py_client::opts(call_timeout), out_sink,
-                           err_sink](client&) { return start(c, eo, o, out_sink, err_sink); });
+            std::nullopt, [l = &self.owner_loop(), c = self.handle(), eo = std::move(eo),
+                           o = py_client::opts(call_timeout), out_sink,
+                           err_sink](client&) { return start(*l, c, eo, o, out_sink, err_sink); });
         return std::make_unique<py_process>(std::move(s));
       }, pyb::arg("argv"), pyb::arg("env"), pyb::arg("clear_env"), pyb::arg("cwd"), pyb::arg("user"),
          pyb::arg("stdin"), pyb::arg("merge_stderr"), pyb::arg("tty"), pyb::arg("timeout"), pyb::arg("call_timeout"),

@@ -85,3 +85,24 @@ def test_many_threads_share_one_guest(guest):
     for t in threads:
         t.join(60)
     assert not errors and not any(t.is_alive() for t in threads)
+
+
+def test_a_forked_child_uses_new_guests_not_the_parents(guest, agent):
+    guest.ping()  # the parent's loop runs
+    pid = os.fork()
+    if pid == 0:  # the child: exit status 0 only if everything holds
+        code = 1
+        try:
+            try:
+                guest.ping()
+            except tether.ConnectionLost as e:
+                if "os.fork()" in e.message:
+                    with tether.Guest(agent.socket_path) as g:
+                        if g.run(["echo", "child"], capture_output=True).stdout == b"child\n":
+                            code = 0
+            guest.close()
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert guest.ping().payload == b""  # the parent's Guest is unaffected
