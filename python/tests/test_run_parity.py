@@ -38,7 +38,7 @@ CASES = [
     pytest.param("true", {}, id="string-args"),
     pytest.param(["tether-no-such-command"], {}, id="not-found"),
     pytest.param(["sh", "-c", "echo started; exec sleep 30"],
-                 {"capture_output": True, "timeout": 1}, id="timeout"),
+                 {"capture_output": True, "timeout": 2}, id="timeout"),  # time enough to echo, even loaded
     pytest.param(["sh", "-c", "exec sleep 30"], {"timeout": 0.5}, id="timeout-no-output"),
     pytest.param(["true"], {"capture_output": True, "stdout": subprocess.PIPE}, id="capture-and-stdout"),
 ]
@@ -91,7 +91,7 @@ def test_timeout_kills_the_process_group(guest, tmp_path):
     # A child in the background of the command's group: it goes too.
     pidfile = tmp_path / "pid"
     with pytest.raises(subprocess.TimeoutExpired):
-        guest.run(["sh", "-c", f"sleep 60 & echo $! > {pidfile}; wait"], timeout=0.5)
+        guest.run(["sh", "-c", f"sleep 60 & echo $! > {pidfile}; wait"], timeout=3)
     assert gone_within(guest, int(pidfile.read_text()))
 
 
