@@ -105,10 +105,12 @@ asio::awaitable<void> pump(std::shared_ptr<process_state> s) {
   s->cv.notify_all();
 }
 
-// Waits until ready() (under the lock) with the GIL released, in slices that
-// check for signals; false when the deadline passed first. A pending
-// KeyboardInterrupt propagates; the command keeps running (as with
-// subprocess.Popen.wait) until the Process is closed.
+// Waits until ready() (under the lock) in slices that check for signals;
+// false when the deadline passed first. Called without the GIL and with
+// `lock` held; the GIL is only taken with the lock released (a thread
+// holding the GIL may be waiting for the lock). A pending KeyboardInterrupt
+// propagates; the command keeps running (as with subprocess.Popen.wait)
+// until the Process is closed.
 template <class Ready>
 bool wait_for(process_state& s, std::unique_lock<std::mutex>& lock, Ready ready, std::optional<double> timeout) {
   using namespace std::chrono_literals;
@@ -117,16 +119,14 @@ bool wait_for(process_state& s, std::unique_lock<std::mutex>& lock, Ready ready,
                                  : std::nullopt;
   while (!ready()) {
     if (deadline && steady_clock::now() >= *deadline) return false;
+    s.cv.wait_for(lock, 50ms);
+    if (ready()) break;
+    lock.unlock();
     {
-      pyb::gil_scoped_release nogil;
-      s.cv.wait_for(lock, 50ms);
+      pyb::gil_scoped_acquire gil;
+      if (PyErr_CheckSignals() != 0) throw pyb::error_already_set();
     }
-    if (!ready()) {
-      lock.unlock();
-      const bool raised = PyErr_CheckSignals() != 0;
-      lock.lock();
-      if (raised) throw pyb::error_already_set();
-    }
+    lock.lock();
   }
   return true;
 }
@@ -157,6 +157,7 @@ class py_process {
     auto& s = state();
     std::string out;
     {
+      pyb::gil_scoped_release nogil;
       std::unique_lock lock(s.m);
       auto find = [&] {
         for (auto& c : s.chunks)
@@ -188,6 +189,7 @@ class py_process {
     std::string out, err;
     bool ended;
     {
+      pyb::gil_scoped_release nogil;
       std::unique_lock lock(s.m);
       wait_for(s, lock, [&] { return !s.chunks.empty() || s.output_ended; }, timeout);
       for (auto& c : s.chunks) (c.which == 2 ? err : out) += c.bytes;
@@ -203,10 +205,17 @@ class py_process {
   // (0: poll). Output not read stays queued (and may hold the command up).
   std::optional<exec::exit_result> wait(std::optional<double> timeout) {
     auto& s = state();
-    std::unique_lock lock(s.m);
-    if (!wait_for(s, lock, [&] { return s.done; }, timeout)) return std::nullopt;
-    if (s.error) std::rethrow_exception(s.error);
-    return s.result;
+    std::exception_ptr failure;
+    std::optional<exec::exit_result> result;
+    {
+      pyb::gil_scoped_release nogil;
+      std::unique_lock lock(s.m);
+      if (!wait_for(s, lock, [&] { return s.done; }, timeout)) return std::nullopt;
+      failure = s.error;
+      result = s.result;
+    }
+    if (failure) std::rethrow_exception(failure);
+    return result;
   }
 
   void write(std::string data) {

@@ -3,6 +3,7 @@
 import os
 import signal
 import subprocess
+import threading
 
 import pytest
 
@@ -94,3 +95,23 @@ def test_dropping_a_running_popen_kills_it(guest):
     pid = int(p.stdout.readline())
     del p
     assert gone_within(guest, pid)
+
+
+def test_two_threads_read_stdout_and_stderr_at_once(guest):
+    # Each reader waits for its own stream while the other holds the GIL.
+    script = "for i in $(seq 2000); do echo out$i; echo err$i >&2; done"
+    with guest.Popen(["sh", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE) as p:
+        got = {}
+
+        def drain(name, stream):
+            got[name] = stream.read()
+
+        threads = [threading.Thread(target=drain, args=("out", p.stdout)),
+                   threading.Thread(target=drain, args=("err", p.stderr))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not any(t.is_alive() for t in threads)
+    local = subprocess.run(["sh", "-c", script], capture_output=True)
+    assert (got["out"], got["err"], p.returncode) == (local.stdout, local.stderr, 0)
