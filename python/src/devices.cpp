@@ -44,11 +44,9 @@ void bind_devices(pyb::module_& m) {
       .def_readonly("usec_initialized", &d::usec_initialized)
       .def("__repr__", [](const d& x) { return "tether.Device('" + x.sys_path() + "')"; });
 
-  const auto filter_args = [] {
-    return std::make_tuple(pyb::arg("subsystem"), pyb::arg("device_type"), pyb::arg("sys_name"),
-                           pyb::arg("properties"), pyb::arg("tags"), pyb::arg("attributes"));
-  };
-  auto [a1, a2, a3, a4, a5, a6] = filter_args();
+  // The filter's arguments, first in both methods (tether/devices.py names them).
+  const pyb::arg a1("subsystem"), a2("device_type"), a3("sys_name"), a4("properties"), a5("tags"),
+      a6("attributes");
   pyb::reinterpret_borrow<pyb::class_<py_client>>(m.attr("Client"))
       .def("devices_list", [](py_client& s, std::string subsystem, std::string device_type, std::string sys_name,
                               str_map properties, std::vector<std::string> tags, str_map attributes,
