@@ -2,7 +2,7 @@
 # Installs everything tether needs on a fresh Debian 12 machine (run as root).
 # Build: compiler, CMake, Boost 1.81 (Asio with cancellation and awaitable
 # operators; Boost.JSON), CLI11 (tetherctl), protobuf, libudev, libsystemd,
-# GoogleTest; dpkg-dev and file for `cpack -G DEB` (dpkg-shlibdeps).
+# GoogleTest; pybind11, Python headers and pytest (python/); dpkg-dev and file for `cpack -G DEB` (dpkg-shlibdeps).
 # Guests: QEMU (TCG), the host's Debian kernel, busybox, udev, kmod,
 # mmdebstrap and e2fsprogs for the full guest, qemu-guest-agent for
 # side-by-side comparisons.
@@ -18,6 +18,7 @@ build_pkgs=(
   libgtest-dev libgmock-dev
   dpkg-dev file
   dbus-daemon  # loopback tests: a private bus for the agent's D-Bus paths
+  pybind11-dev python3-dev python3-pytest  # the Python package (python/) and its tests
 )
 guest_pkgs=(
   qemu-system-x86 qemu-utils

@@ -187,6 +187,11 @@ std::vector<setting> make_settings() {
          o.log_level = v[0];
        },
        [](const agent_options& o) { return o.log_level; }});
+  add({"--audit", "log", "audit", "on|off", false,
+       "log every call the host makes (method, target, result) to the journal, rate-limited; not filtered by "
+       "--log-level",
+       [](agent_options& o, values v) { o.audit = parse_bool(v[0]); },
+       [](const agent_options& o) { return std::string(o.audit ? "on" : "off"); }});
   add({"--version", "", "", "", false, "print the version and exit", {}, {}});
   add({"--help", "", "", "", false, "print this help and exit", {}, {}});
   return t;

@@ -78,17 +78,39 @@ files_service::files_service(std::vector<std::string> roots)
     : policy_(std::move(roots)), worker_(std::make_unique<worker>()) {}
 files_service::~files_service() = default;
 
+namespace {
+
+// The audit log's summary of a request that names one path.
+template <class M>
+audit_summary path_of() {
+  return summary_of<M>([](const M& r) { return std::vector<std::string>{r.path()}; });
+}
+
+}  // namespace
+
 void files_service::add_methods(service_registry& registry) {
   registry.add_method("files.Upload", [this](call_context& c) {
     return files::upload(c, policy_, {worker_->pool, worker_->hash});
-  });
-  registry.add_method("files.Download", [this](call_context& c) { return download(c); });
-  registry.add_method("files.Stat", [this](call_context& c) { return stat(c); });
-  registry.add_method("files.List", [this](call_context& c) { return list(c); });
-  registry.add_method("files.Mkdir", [this](call_context& c) { return mkdir(c); });
-  registry.add_method("files.Remove", [this](call_context& c) { return remove(c); });
-  registry.add_method("files.Rename", [this](call_context& c) { return rename(c); });
-  registry.add_method("files.Symlink", [this](call_context& c) { return symlink(c); });
+  }, path_of<v1::UploadRequest>());
+  registry.add_method("files.Download", [this](call_context& c) { return download(c); },
+                      path_of<v1::DownloadRequest>());
+  registry.add_method("files.Stat", [this](call_context& c) { return stat(c); }, path_of<v1::StatRequest>());
+  registry.add_method("files.List", [this](call_context& c) { return list(c); }, path_of<v1::ListRequest>());
+  registry.add_method("files.Mkdir", [this](call_context& c) { return mkdir(c); }, path_of<v1::MkdirRequest>());
+  registry.add_method("files.Remove", [this](call_context& c) { return remove(c); },
+                      summary_of<v1::RemoveRequest>([](const v1::RemoveRequest& r) {
+                        std::vector<std::string> words{r.path()};
+                        if (r.recursive()) words.emplace_back("[recursive]");
+                        return words;
+                      }));
+  registry.add_method("files.Rename", [this](call_context& c) { return rename(c); },
+                      summary_of<v1::RenameRequest>([](const v1::RenameRequest& r) {
+                        return std::vector<std::string>{r.from(), "to", r.to()};
+                      }));
+  registry.add_method("files.Symlink", [this](call_context& c) { return symlink(c); },
+                      summary_of<v1::SymlinkRequest>([](const v1::SymlinkRequest& r) {
+                        return std::vector<std::string>{r.path(), "to", r.target()};
+                      }));
 }
 
 awaitable<std::string> files_service::download(call_context& call) {
