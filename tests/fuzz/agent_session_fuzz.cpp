@@ -55,6 +55,7 @@ void empty_dir(const fs::path& dir) {
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   std::signal(SIGPIPE, SIG_IGN);
+  fuzz::quiet_protobuf();
   // No system bus, whatever a bug might try.
   ::setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/tether-fuzz", 1);
   agent::log::set_max_level(agent::log::level::error);
@@ -110,9 +111,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     for (const auto& r : fuzz::split_records(data, size)) {
       if (fuzz::step_of(r) == fuzz::step::other) {
-        // A pause of up to 15 ms: deadlines and intervals may fire.
+        // A pause of up to 3 ms: short deadlines (timeout_ms) may expire.
         ctx.restart();
-        ctx.run_for(std::chrono::milliseconds(r.body.empty() ? 1 : r.body[0] % 16));
+        ctx.run_for(std::chrono::milliseconds(r.body.empty() ? 1 : r.body[0] % 4));
       } else {
         in.send(fuzz::bytes_of(r, v1::Hello::ROLE_HOST, "fuzz-nonce"));
       }

@@ -113,6 +113,7 @@ awaitable<void> dropped(std::shared_ptr<client_impl> c, int& running) {
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   std::signal(SIGPIPE, SIG_IGN);
+  fuzz::quiet_protobuf();
   return 0;
 }
 
