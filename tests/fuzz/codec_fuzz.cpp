@@ -3,23 +3,18 @@
 // plus one read, and every frame it yields encodes and decodes again.
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 
 #include <google/protobuf/util/message_differencer.h>
 
+#include "check.hpp"
 #include "tether/wire/codec.hpp"
 
 namespace {
 
 using tether::wire::frame_decoder;
 
-// A broken promise: libFuzzer keeps the input.
-void check(bool ok, int line = __builtin_LINE()) {
-  if (ok) return;
-  std::fprintf(stderr, "fuzz check failed: %s:%d\n", __FILE__, line);
-  std::abort();
-}
+using tether::fuzz::check;
 
 void check_round_trip(const tether::v1::Frame& f) {
   std::string bytes;

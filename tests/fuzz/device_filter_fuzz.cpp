@@ -5,9 +5,9 @@
 //
 // Input: DeviceFilter bytes, separator (records.hpp), Device bytes.
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 
+#include "check.hpp"
 #include "devices/device_proto.hpp"
 #include "records.hpp"
 
@@ -15,12 +15,7 @@ namespace {
 
 using namespace tether::agent::devices;
 
-// A broken promise: libFuzzer keeps the input.
-void check(bool ok, int line = __builtin_LINE()) {
-  if (ok) return;
-  std::fprintf(stderr, "fuzz check failed: %s:%d\n", __FILE__, line);
-  std::abort();
-}
+using tether::fuzz::check;
 
 device_info from_wire(const tether::v1::Device& d) {
   device_info out;

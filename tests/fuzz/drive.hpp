@@ -4,19 +4,11 @@
 #pragma once
 
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
 
+#include "check.hpp"
 #include "tether/common/asio.hpp"
 
 namespace tether::fuzz {
-
-// A broken promise of the code under test: libFuzzer keeps the input.
-inline void check(bool ok, const char* what) {
-  if (ok) return;
-  std::fprintf(stderr, "fuzz check failed: %s\n", what);
-  std::abort();
-}
 
 // Runs handlers until none is ready (timers not yet due are left alone).
 inline void settle(asio::io_context& ctx) {

@@ -1,19 +1,14 @@
 // One guests.d file (host-lib/src/guests_dir.cpp parse_guest): any text
 // gives a usable guest or at least one error naming the file.
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 
+#include "check.hpp"
 #include "tether/power.hpp"
 
 namespace {
 
-// A broken promise: libFuzzer keeps the input.
-void check(bool ok, int line = __builtin_LINE()) {
-  if (ok) return;
-  std::fprintf(stderr, "fuzz check failed: %s:%d\n", __FILE__, line);
-  std::abort();
-}
+using tether::fuzz::check;
 
 }  // namespace
 

@@ -1,20 +1,15 @@
 // The INI reader of agent.conf and guests.d (common/src/ini.cpp): any text
 // gives lines, never an exception, and every line keeps the dialect's promises.
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 
+#include "check.hpp"
 #include "tether/common/ini.hpp"
 
 namespace {
 
-// A broken promise: libFuzzer keeps the input.
-void check(bool ok, int line = __builtin_LINE()) {
-  if (ok) return;
-  std::fprintf(stderr, "fuzz check failed: %s:%d\n", __FILE__, line);
-  std::abort();
-}
+using tether::fuzz::check;
 
 }  // namespace
 

@@ -8,7 +8,7 @@ namespace {
 const std::string replacement = "\xEF\xBF\xBD";
 
 TEST(ValidUtf8, LeavesValidTextAsItIs) {
-  for (const std::string s : {"", "plain ascii", "gr\xC3\xBC\xC3\x9F", "\xE2\x82\xAC 5", "\xF0\x9F\x98\x80",
+  for (const std::string s : std::initializer_list<std::string>{"", "plain ascii", "gr\xC3\xBC\xC3\x9F", "\xE2\x82\xAC 5", "\xF0\x9F\x98\x80",
                               "\xF4\x8F\xBF\xBF", std::string("nul\0inside", 10)})
     EXPECT_EQ(valid_utf8(s), s);
 }
