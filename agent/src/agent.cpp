@@ -7,6 +7,7 @@
 #include <functional>
 #include <list>
 
+#include "audit/journal_sink.hpp"
 #include "log.hpp"
 #include "services/devices_service.hpp"
 #include "services/exec_service.hpp"
@@ -68,6 +69,9 @@ struct agent_state {
       if (stop) stop();
     });
   });
+  // Shared by all sessions, so its rate limit holds for the whole agent.
+  std::unique_ptr<audit::audit_log> audit =
+      options.audit ? std::make_unique<audit::audit_log>(audit::journal_or_stderr()) : nullptr;
   std::list<stream_protocol::acceptor> acceptors;
   std::list<io::byte_stream*> streams;  // live unix connections
   std::list<asio::cancellation_signal> stop_ports;  // one per port: a signal has one slot
@@ -85,7 +89,7 @@ struct agent_state {
 
 awaitable<void> serve_session(agent_state& st, io::byte_stream& stream) {
   auto ex = co_await asio::this_coro::executor;
-  session s(ex, stream, st.registry, st.options.limits, agent_version());
+  session s(ex, stream, st.registry, st.options.limits, agent_version(), st.audit.get());
   co_await s.run();
 }
 

@@ -21,6 +21,7 @@ struct agent_options {
   session_limits limits;
   devices::hub_options devices;  // udev monitor: replay ring, reorder window
   std::string log_level = "info";
+  bool audit = true;  // one audit line per host call (audit/audit_log.hpp)
   agent_config config;  // policy from the config file (services, files, exec)
   power_options power;  // host-halt hook directory, method, simulation
 };

@@ -30,15 +30,15 @@ void service_registry::add_disabled(std::string_view name, std::string reason) {
   disabled_.insert_or_assign(std::string(name) + ".", std::move(reason));
 }
 
-void service_registry::add_method(std::string method, method_handler handler) {
-  methods_.insert_or_assign(std::move(method), std::move(handler));
+void service_registry::add_method(std::string method, method_handler handler, audit_summary summary) {
+  methods_.insert_or_assign(std::move(method), method_entry{std::move(handler), std::move(summary)});
 }
 
 service_registry::lookup service_registry::find(std::string_view method) const {
-  if (auto it = methods_.find(method); it != methods_.end()) return {&it->second, false, {}};
+  if (auto it = methods_.find(method); it != methods_.end()) return {&it->second.handler, &it->second.summary, false, {}};
   const auto dot = method.find('.');
   if (dot == std::string_view::npos) return {};
-  if (auto it = disabled_.find(method.substr(0, dot + 1)); it != disabled_.end()) return {nullptr, true, it->second};
+  if (auto it = disabled_.find(method.substr(0, dot + 1)); it != disabled_.end()) return {nullptr, nullptr, true, it->second};
   return {};
 }
 

@@ -116,8 +116,15 @@ namespace {
 awaitable<void> feed(process& p, const std::string& data) {
   // Large inputs go in pieces, so credit is asked for gradually.
   constexpr std::size_t piece = 256 * 1024;
-  for (std::size_t off = 0; off < data.size(); off += piece)
-    co_await p.write(std::string_view(data).substr(off, piece));
+  try {
+    for (std::size_t off = 0; off < data.size(); off += piece)
+      co_await p.write(std::string_view(data).substr(off, piece));
+  } catch (const error&) {
+    // The call ended before taking all the input (the command exited
+    // without reading it, as `true` does, or failed): like a shell's pipe,
+    // not an error of its own; collect() and wait() report the outcome.
+    co_return;
+  }
   p.close_stdin();
 }
 

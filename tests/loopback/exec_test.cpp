@@ -146,6 +146,22 @@ TEST_F(AnExecAgent, RoundTripsStdin) {
   EXPECT_EQ(run({.argv = {"wc", "-c"}}, std::string(12345, 'x')).out, "12345\n");
 }
 
+TEST_F(AnExecAgent, DropsInputTheCommandDoesNotRead) {
+  // As through a shell's pipe: the command's outcome, not a failed run.
+  const std::string input(8u << 20, 'x');
+  EXPECT_EQ(run({.argv = {"true"}}, input).result.exit_code, 0);
+  auto partly = run({.argv = {"head", "-c", "3"}}, input);
+  EXPECT_EQ(partly.result.exit_code, 0);
+  EXPECT_EQ(partly.out, "xxx");
+  // A command that cannot start still reports why.
+  try {
+    run({.argv = {"tether-no-such-command"}}, input);
+    ADD_FAILURE() << "an unknown command ran";
+  } catch (const error& e) {
+    EXPECT_EQ(e.remote_code(), remote_errc::not_found) << e.what();
+  }
+}
+
 TEST_F(AnExecAgent, TimeoutTerminatesTheWholeGroup) {
   auto r = run({.argv = {"sh", "-c", "sleep 1000 & echo $!; wait"}, .timeout = 300ms});
   EXPECT_TRUE(r.result.timed_out);

@@ -1,7 +1,9 @@
 #include "support/agent_process.hpp"
 
 #include "support/build_paths.hpp"
+#include "support/slurp.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -31,7 +33,8 @@ temp_dir::~temp_dir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-agent_process::agent_process(std::vector<std::string> extra_args, std::chrono::milliseconds ready_within) {
+agent_process::agent_process(std::vector<std::string> extra_args, std::chrono::milliseconds ready_within,
+                             bool capture_stderr) {
   char tmpl[] = "/tmp/tether-agent-XXXXXX";
   if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
@@ -62,8 +65,15 @@ agent_process::agent_process(std::vector<std::string> extra_args, std::chrono::m
   for (auto& e : env_store) envp.push_back(e.data());
   envp.push_back(nullptr);
 
-  if (int rc = ::posix_spawn(&pid_, argv[0], nullptr, nullptr, argv.data(), envp.data()); rc != 0)
-    throw std::runtime_error(std::string("cannot start tether-agent: ") + std::strerror(rc));
+  posix_spawn_file_actions_t actions;
+  ::posix_spawn_file_actions_init(&actions);
+  if (capture_stderr) {
+    stderr_ = dir_ + "/stderr";
+    ::posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  }
+  const int rc = ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
+  ::posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error(std::string("cannot start tether-agent: ") + std::strerror(rc));
 
   const auto deadline = std::chrono::steady_clock::now() + ready_within;
   for (;;) {
@@ -80,6 +90,8 @@ agent_process::agent_process(std::vector<std::string> extra_args, std::chrono::m
       break;
   }
 }
+
+std::string agent_process::stderr_text() const { return stderr_.empty() ? "" : slurp(stderr_); }
 
 int agent_process::stop(int sig, std::chrono::milliseconds within) {
   if (pid_ <= 0) return 0;

@@ -13,8 +13,11 @@ namespace tether::test {
 
 class agent_process {
  public:
+  // `capture_stderr`: the agent's stderr goes to a file (stderr_text())
+  // instead of the test's own stderr.
   explicit agent_process(std::vector<std::string> extra_args = {},
-                         std::chrono::milliseconds ready_within = std::chrono::seconds(10));
+                         std::chrono::milliseconds ready_within = std::chrono::seconds(10),
+                         bool capture_stderr = false);
   ~agent_process();
   agent_process(const agent_process&) = delete;
   agent_process& operator=(const agent_process&) = delete;
@@ -22,11 +25,13 @@ class agent_process {
   const std::string& socket_path() const { return socket_; }
   const std::string& dir() const { return dir_; }
   pid_t pid() const { return pid_; }
+  // What the agent wrote to stderr so far; empty unless captured.
+  std::string stderr_text() const;
   // Sends a signal and waits for exit; returns the wait status.
   int stop(int sig, std::chrono::milliseconds within = std::chrono::seconds(10));
 
  private:
-  std::string dir_, socket_, notify_;
+  std::string dir_, socket_, notify_, stderr_;
   int notify_fd_ = -1;
   pid_t pid_ = -1;
 };

@@ -89,6 +89,7 @@ method = kernel
 
 [log]
 level = debug
+audit = off
 )");
   EXPECT_EQ(o.config.source, "test.conf");
   ASSERT_TRUE(o.config.services_allow.has_value());
@@ -106,6 +107,7 @@ level = debug
   EXPECT_EQ(o.power.host_halt_dir, "/etc/halt-hooks");
   EXPECT_EQ(o.power.method, power::method_choice::kernel);
   EXPECT_EQ(o.log_level, "debug");
+  EXPECT_FALSE(o.audit);
 }
 
 TEST(ConfigFile, AcceptsBlankValuesCrlfLineEndsAndSpacesAroundEverything) {
@@ -249,6 +251,14 @@ TEST(AgentFlags, FilesRootAndExecUserReplaceTheListsOfTheConfigFile) {
   EXPECT_EQ(r2.options.config.files_roots, (std::vector<std::string>{"/srv", "/var"}));
 }
 
+TEST(AgentFlags, AuditIsOnByDefaultAndTheFlagOverridesTheFile) {
+  EXPECT_TRUE(agent_options{}.audit);
+  temp_file f("[log]\naudit = off\n");
+  EXPECT_FALSE(parse_argv({"--config", f.path()}).options.audit);
+  EXPECT_TRUE(parse_argv({"--config", f.path(), "--audit", "on"}).options.audit);
+  EXPECT_THROW(parse_argv({"--audit", "maybe"}), usage_error);
+}
+
 TEST(AgentFlags, PowerFlagsOverrideThePowerSection) {
   temp_file f("[power]\nmethod = logind\nhost_halt_dir = /etc/a\n");
   const auto r = parse_argv({"--config", f.path(), "--power-method=kernel", "--power-simulate"});
@@ -298,7 +308,7 @@ TEST(AgentSettings, AFlagRefusesWhatItsConfigKeyRefusesWithTheSameWords) {
       {"--files-root", "data"},        {"--exec-user", "-rf"},      {"--host-halt-dir", "hooks"},
       {"--max-frame-size", "1k"},      {"--max-calls", "0"},        {"--stream-window", "4095"},
       {"--event-window", "-1"},        {"--udev-ring-size", "15"},  {"--udev-reorder-ms", "60001"},
-      {"--power-method", "acpi"},      {"--log-level", "loud"},
+      {"--power-method", "acpi"},      {"--log-level", "loud"},     {"--audit", "maybe"},
   };
   std::size_t both = 0;
   for (const auto& s : settings()) {
@@ -377,6 +387,7 @@ TEST(ShippedConfig, DocumentsOnlyValidKeysAndTheRealDefaults) {
   EXPECT_EQ(all.devices.ring_capacity, defaults.devices.ring_capacity);
   EXPECT_EQ(all.devices.reorder_window, defaults.devices.reorder_window);
   EXPECT_EQ(all.log_level, defaults.log_level);
+  EXPECT_EQ(all.audit, defaults.audit);
   EXPECT_EQ(all.config.exec_enabled, defaults.config.exec_enabled);
   EXPECT_EQ(all.power.host_halt_dir, defaults.power.host_halt_dir);
   EXPECT_EQ(all.power.method, defaults.power.method);

@@ -6,8 +6,8 @@
 //
 // agent.cpp make_registry hands each service its part, enforced per call:
 //   files: files_service(files_roots) -> files::path_policy: every path a
-//          call names must lie under a root (after resolving symlinks and
-//          "..") unless files_roots is empty;
+//          call names is resolved beneath a root's descriptor (openat2
+//          RESOLVE_BENEATH) unless files_roots is empty;
 //   exec:  exec_policy.allowed_users = exec_users: the user a command runs as
 //          must be listed unless it is empty. exec_enabled == false disables
 //          the whole exec service (the registry answers DISABLED_BY_CONFIG;

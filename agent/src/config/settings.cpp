@@ -48,7 +48,7 @@ void check_user(const std::string& u) {
 }
 
 // Absolute and lexically normal, without a trailing slash: path_policy
-// compares roots with resolved paths.
+// matches request paths to roots by their text.
 std::string normal_root(const std::string& p) {
   if (p.empty() || p[0] != '/') throw std::invalid_argument("needs absolute paths, got '" + p + "'");
   std::string n = std::filesystem::path(p).lexically_normal().string();
@@ -183,6 +183,11 @@ std::vector<setting> make_settings() {
          o.log_level = v[0];
        },
        [](const agent_options& o) { return o.log_level; }});
+  add({"--audit", "log", "audit", "on|off", false,
+       "log every call the host makes (method, target, result) to the journal, rate-limited; not filtered by "
+       "--log-level",
+       [](agent_options& o, values v) { o.audit = parse_bool(v[0]); },
+       [](const agent_options& o) { return std::string(o.audit ? "on" : "off"); }});
   add({"--version", "", "", "", false, "print the version and exit", {}, {}});
   add({"--help", "", "", "", false, "print this help and exit", {}, {}});
   return t;

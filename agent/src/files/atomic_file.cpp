@@ -9,7 +9,6 @@
 #include <random>
 #include <system_error>
 
-#include "files/path_policy.hpp"
 
 namespace tether::agent::files {
 namespace {
@@ -28,23 +27,24 @@ std::string random_suffix() {
 
 }  // namespace
 
-atomic_file::atomic_file(std::string target) : target_(std::move(target)) {
+atomic_file::atomic_file(place where, std::string target) : where_(std::move(where)), target_(std::move(target)) {
   dir_ = split_path(target_).first;
-  fd_.reset(::open(dir_.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
+  fd_.reset(::openat(directory(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
   if (fd_) return;
   if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
     throw_errno("cannot create a file in '" + dir_ + "'");
   // No O_TMPFILE here: a hidden named temporary, removed unless committed.
+  // O_EXCL: never opens what a concurrent call put under that name.
   for (int attempt = 0; attempt < 16 && !fd_; ++attempt) {
-    temp_path_ = dir_ + (dir_ == "/" ? "" : "/") + ".tether-upload-" + random_suffix();
-    fd_.reset(::open(temp_path_.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600));
+    temp_name_ = ".tether-upload-" + random_suffix();
+    fd_.reset(::openat(directory(), temp_name_.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600));
     if (!fd_ && errno != EEXIST) throw_errno("cannot create a file in '" + dir_ + "'");
   }
   if (!fd_) throw_errno("cannot create a temporary file in '" + dir_ + "'");
 }
 
 atomic_file::~atomic_file() {
-  if (!committed_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
+  if (!committed_ && !temp_name_.empty()) ::unlinkat(directory(), temp_name_.c_str(), 0);
 }
 
 void atomic_file::reserve(std::uint64_t size) {
@@ -89,29 +89,32 @@ void atomic_file::set_attributes(std::optional<std::uint32_t> mode, std::optiona
 }
 
 void atomic_file::commit(bool overwrite) {
-  if (temp_path_.empty()) {
+  const char* name = where_.name.c_str();
+  if (temp_name_.empty()) {
+    // The unnamed file's own /proc link, resolved by the kernel to this
+    // descriptor; the new name goes into the directory's descriptor.
     const std::string self = "/proc/self/fd/" + std::to_string(fd_.get());
     if (!overwrite) {
-      if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, target_.c_str(), AT_SYMLINK_FOLLOW) != 0)
+      if (::linkat(AT_FDCWD, self.c_str(), directory(), name, AT_SYMLINK_FOLLOW) != 0)
         throw_errno("cannot create '" + target_ + "'");
     } else {
       // Link under a hidden name, then rename over the target: atomic replace.
       std::string hidden;
       for (int attempt = 0;; ++attempt) {
-        hidden = dir_ + (dir_ == "/" ? "" : "/") + ".tether-upload-" + random_suffix();
-        if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, hidden.c_str(), AT_SYMLINK_FOLLOW) == 0) break;
+        hidden = ".tether-upload-" + random_suffix();
+        if (::linkat(AT_FDCWD, self.c_str(), directory(), hidden.c_str(), AT_SYMLINK_FOLLOW) == 0) break;
         if (errno != EEXIST || attempt == 16) throw_errno("cannot create a file in '" + dir_ + "'");
       }
-      if (::rename(hidden.c_str(), target_.c_str()) != 0) {
+      if (::renameat(directory(), hidden.c_str(), directory(), name) != 0) {
         const int e = errno;
-        ::unlink(hidden.c_str());
+        ::unlinkat(directory(), hidden.c_str(), 0);
         errno = e;
         throw_errno("cannot replace '" + target_ + "'");
       }
     }
   } else {
     const unsigned flags = overwrite ? 0 : RENAME_NOREPLACE;
-    if (::renameat2(AT_FDCWD, temp_path_.c_str(), AT_FDCWD, target_.c_str(), flags) != 0)
+    if (::renameat2(directory(), temp_name_.c_str(), directory(), name, flags) != 0)
       throw_errno("cannot create '" + target_ + "'");
   }
   committed_ = true;

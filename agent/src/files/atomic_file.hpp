@@ -5,7 +5,9 @@
 //
 // O_TMPFILE makes the temporary file unnamed: if the agent dies, the kernel
 // frees it. Filesystems without O_TMPFILE get a hidden named temporary that
-// the destructor removes.
+// the destructor removes. Everything happens through the directory's
+// descriptor and single names in it (files/path_policy.hpp's place), so a
+// path swapped meanwhile cannot redirect the file.
 #pragma once
 
 #include <cstdint>
@@ -13,20 +15,23 @@
 #include <string>
 #include <string_view>
 
+#include "files/path_policy.hpp"
 #include "tether/common/unique_fd.hpp"
 
 namespace tether::agent::files {
 
 class atomic_file {
  public:
-  // Throws std::system_error (e.g. ENOENT for a missing directory).
-  explicit atomic_file(std::string target);
+  // `target` (the request's path) names the file in messages. Throws
+  // std::system_error (e.g. EACCES for a read-only directory).
+  atomic_file(place where, std::string target);
   ~atomic_file();
   atomic_file(const atomic_file&) = delete;
   atomic_file& operator=(const atomic_file&) = delete;
 
   int fd() const noexcept { return fd_.get(); }
-  const std::string& directory() const noexcept { return dir_; }
+  // The target directory's descriptor (O_PATH).
+  int directory() const noexcept { return where_.dir.get(); }
 
   // Reserves space early, so a full disk fails before any byte moves.
   void reserve(std::uint64_t size);
@@ -39,7 +44,8 @@ class atomic_file {
   void commit(bool overwrite);
 
  private:
-  std::string target_, dir_, temp_path_;  // temp_path_ empty with O_TMPFILE
+  place where_;
+  std::string target_, dir_, temp_name_;  // temp_name_ empty with O_TMPFILE
   unique_fd fd_;
   bool committed_ = false;
 };

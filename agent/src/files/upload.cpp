@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <optional>
 
 #include "files/atomic_file.hpp"
@@ -16,25 +15,19 @@
 
 namespace tether::agent::files {
 
-namespace fs = std::filesystem;
-
 awaitable<std::string> upload(call_context& call, const path_policy& policy, upload_threads threads) {
   const auto req = call.request<v1::UploadRequest>();
   const std::string path = req.path();
   const auto kind = checksum_from(req.checksum());
   const std::string algo(checksum::name(kind));
-  policy.check(path);
   const auto [dir, name] = split_path(path);
   if (name.empty() || name == "." || name == "..")
     throw call_error(v1::ERROR_CODE_INVALID_ARGUMENT, "'" + path + "' does not name a file");
-
-  if (req.make_parents()) {
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) fail_errno(ec.value(), "cannot create directory '" + dir + "'");
-  }
+  place where = policy.locate(path, "cannot create a file in '" + dir + "'",
+                              req.make_parents() ? std::optional<std::string>("cannot create directory '" + dir + "'")
+                                                 : std::nullopt);
   struct stat existing{};
-  if (::lstat(path.c_str(), &existing) == 0) {
+  if (::fstatat(where.dir.get(), where.name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0) {
     if (!req.overwrite())
       throw call_error(v1::ERROR_CODE_ALREADY_EXISTS, "'" + path + "' exists; pass overwrite to replace it");
     if (S_ISDIR(existing.st_mode))
@@ -43,7 +36,7 @@ awaitable<std::string> upload(call_context& call, const path_policy& policy, upl
 
   std::optional<atomic_file> file;
   try {
-    file.emplace(path);
+    file.emplace(std::move(where), path);
     file->reserve(req.size());
   } catch (const std::system_error& e) {
     fail_errno(e.code().value(), e.what());
@@ -107,9 +100,10 @@ awaitable<std::string> upload(call_context& call, const path_policy& policy, upl
     fail_errno(e.code().value(), e.what());
   }
   // The new name must survive a crash too.
-  const std::string d = dir;
-  std::function<int()> sync_dir = [d] {
-    unique_fd dfd(::open(d.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  // Reopened from the held descriptor (an O_PATH one cannot be synced).
+  const int held = file->directory();
+  std::function<int()> sync_dir = [held] {
+    unique_fd dfd(::openat(held, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     return dfd && ::fsync(dfd.get()) == 0 ? 0 : errno;
   };
   co_await off_loop(threads.blocking, std::move(sync_dir));

@@ -144,12 +144,27 @@ devices_service::~devices_service() { hub_->stop(); }
 
 void devices_service::stop() { hub_->stop(); }
 
+namespace {
+
+// The audit log's summary of a request: its device filter.
+template <class M>
+audit_summary filter_of() {
+  return summary_of<M>([](const M& r) {
+    return std::vector<std::string>{devices::describe(devices::from_proto(r.filter()))};
+  });
+}
+
+}  // namespace
+
 void devices_service::add_methods(service_registry& registry) {
   auto hub = hub_;
-  registry.add_method("devices.List", [hub](call_context& call) { return list_devices(hub, call); });
-  registry.add_method("devices.Wait", [hub](call_context& call) { return wait_device(hub, call); });
+  registry.add_method("devices.List", [hub](call_context& call) { return list_devices(hub, call); },
+                      filter_of<v1::ListDevicesRequest>());
+  registry.add_method("devices.Wait", [hub](call_context& call) { return wait_device(hub, call); },
+                      filter_of<v1::WaitDeviceRequest>());
   registry.add_method("devices.Subscribe",
-                      [hub](call_context& call) { return subscribe_devices(hub, call); });
+                      [hub](call_context& call) { return subscribe_devices(hub, call); },
+                      filter_of<v1::SubscribeDevicesRequest>());
 }
 
 }  // namespace tether::agent

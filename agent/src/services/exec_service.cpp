@@ -196,9 +196,21 @@ exec_service::exec_service(exec::exec_policy policy) : policy_(std::move(policy)
 exec_service::~exec_service() = default;
 
 void exec_service::add_methods(service_registry& registry) {
-  registry.add_method("exec.Run", [this](call_context& c) { return run(c); });
-  registry.add_method("exec.Signal", [this](call_context& c) { return signal(c); });
-  registry.add_method("exec.Resize", [this](call_context& c) { return resize(c); });
+  registry.add_method("exec.Run", [this](call_context& c) { return run(c); },
+                      summary_of<v1::ExecRequest>([](const v1::ExecRequest& r) {
+                        std::vector<std::string> words(r.argv().begin(), r.argv().end());
+                        if (!r.user().empty()) words.push_back("[user=" + r.user() + "]");
+                        return words;
+                      }));
+  registry.add_method("exec.Signal", [this](call_context& c) { return signal(c); },
+                      summary_of<v1::ExecSignalRequest>([](const v1::ExecSignalRequest& r) {
+                        return std::vector<std::string>{"call", std::to_string(r.call_id()), "signal",
+                                                        std::to_string(r.signal())};
+                      }));
+  registry.add_method("exec.Resize", [this](call_context& c) { return resize(c); },
+                      summary_of<v1::ExecResizeRequest>([](const v1::ExecResizeRequest& r) {
+                        return std::vector<std::string>{"call", std::to_string(r.call_id())};
+                      }));
 }
 
 void exec_service::stop() {

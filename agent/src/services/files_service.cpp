@@ -7,18 +7,17 @@
 
 #include <algorithm>
 #include <cstring>
-#include <filesystem>
 
 #include "files/background_checksum.hpp"
 #include "files/call_errors.hpp"
 #include "files/off_loop.hpp"
+#include "files/remove_tree.hpp"
 #include "files/upload.hpp"
 #include "tether/common/unique_fd.hpp"
 #include "tether/v1/files.pb.h"
 
 namespace tether::agent {
 
-namespace fs = std::filesystem;
 using files::checksum_from;
 using files::fail_errno;
 
@@ -55,7 +54,8 @@ v1::FileType type_of(mode_t m) {
   return v1::FILE_TYPE_UNKNOWN;
 }
 
-void fill_info(v1::FileInfo& info, const struct stat& st, const std::string& path_for_link) {
+// `dir` and `name`: where the entry lies, for a symlink's target.
+void fill_info(v1::FileInfo& info, const struct stat& st, int dir, const char* name) {
   info.set_type(type_of(st.st_mode));
   info.set_size(static_cast<std::uint64_t>(st.st_size));
   info.set_mode(st.st_mode & 07777);
@@ -64,7 +64,7 @@ void fill_info(v1::FileInfo& info, const struct stat& st, const std::string& pat
   info.set_mtime_ns(to_ns(st.st_mtim));
   if (S_ISLNK(st.st_mode)) {
     std::string target(PATH_MAX, '\0');
-    const ssize_t n = ::readlink(path_for_link.c_str(), target.data(), target.size());
+    const ssize_t n = ::readlinkat(dir, name, target.data(), target.size());
     if (n >= 0) {
       target.resize(static_cast<std::size_t>(n));
       info.set_symlink_target(target);
@@ -78,27 +78,47 @@ files_service::files_service(std::vector<std::string> roots)
     : policy_(std::move(roots)), worker_(std::make_unique<worker>()) {}
 files_service::~files_service() = default;
 
+namespace {
+
+// The audit log's summary of a request that names one path.
+template <class M>
+audit_summary path_of() {
+  return summary_of<M>([](const M& r) { return std::vector<std::string>{r.path()}; });
+}
+
+}  // namespace
+
 void files_service::add_methods(service_registry& registry) {
   registry.add_method("files.Upload", [this](call_context& c) {
     return files::upload(c, policy_, {worker_->pool, worker_->hash});
-  });
-  registry.add_method("files.Download", [this](call_context& c) { return download(c); });
-  registry.add_method("files.Stat", [this](call_context& c) { return stat(c); });
-  registry.add_method("files.List", [this](call_context& c) { return list(c); });
-  registry.add_method("files.Mkdir", [this](call_context& c) { return mkdir(c); });
-  registry.add_method("files.Remove", [this](call_context& c) { return remove(c); });
-  registry.add_method("files.Rename", [this](call_context& c) { return rename(c); });
-  registry.add_method("files.Symlink", [this](call_context& c) { return symlink(c); });
+  }, path_of<v1::UploadRequest>());
+  registry.add_method("files.Download", [this](call_context& c) { return download(c); },
+                      path_of<v1::DownloadRequest>());
+  registry.add_method("files.Stat", [this](call_context& c) { return stat(c); }, path_of<v1::StatRequest>());
+  registry.add_method("files.List", [this](call_context& c) { return list(c); }, path_of<v1::ListRequest>());
+  registry.add_method("files.Mkdir", [this](call_context& c) { return mkdir(c); }, path_of<v1::MkdirRequest>());
+  registry.add_method("files.Remove", [this](call_context& c) { return remove(c); },
+                      summary_of<v1::RemoveRequest>([](const v1::RemoveRequest& r) {
+                        std::vector<std::string> words{r.path()};
+                        if (r.recursive()) words.emplace_back("[recursive]");
+                        return words;
+                      }));
+  registry.add_method("files.Rename", [this](call_context& c) { return rename(c); },
+                      summary_of<v1::RenameRequest>([](const v1::RenameRequest& r) {
+                        return std::vector<std::string>{r.from(), "to", r.to()};
+                      }));
+  registry.add_method("files.Symlink", [this](call_context& c) { return symlink(c); },
+                      summary_of<v1::SymlinkRequest>([](const v1::SymlinkRequest& r) {
+                        return std::vector<std::string>{r.path(), "to", r.target()};
+                      }));
 }
 
 awaitable<std::string> files_service::download(call_context& call) {
   const auto req = call.request<v1::DownloadRequest>();
   const std::string path = req.path();
   const auto kind = checksum_from(req.checksum());
-  policy_.check(path, true);
   // O_NONBLOCK: opening a FIFO must not hang the agent.
-  unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (!fd) fail_errno(errno, "cannot open '" + path + "'");
+  const unique_fd fd = policy_.open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK, "cannot open '" + path + "'");
   struct stat st{};
   if (::fstat(fd.get(), &st) != 0) fail_errno(errno, "cannot stat '" + path + "'");
   if (!S_ISREG(st.st_mode))
@@ -147,23 +167,31 @@ awaitable<std::string> files_service::download(call_context& call) {
 awaitable<std::string> files_service::stat(call_context& call) {
   const auto req = call.request<v1::StatRequest>();
   const std::string path = req.path();
-  policy_.check(path, req.follow_symlinks());
-  struct stat st{};
-  if ((req.follow_symlinks() ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st)) != 0)
-    fail_errno(errno, "cannot stat '" + path + "'");
+  const std::string what = "cannot stat '" + path + "'";
   v1::FileInfo info;
   info.set_name(path);
-  fill_info(info, st, path);
+  struct stat st{};
+  if (req.follow_symlinks()) {
+    const unique_fd fd = policy_.open(path, O_PATH, what);
+    if (::fstat(fd.get(), &st) != 0) fail_errno(errno, what);
+    fill_info(info, st, fd.get(), "");
+  } else {
+    const auto at = policy_.locate(path, what);
+    if (::fstatat(at.dir.get(), at.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) fail_errno(errno, what);
+    fill_info(info, st, at.dir.get(), at.name.c_str());
+  }
   co_return info.SerializeAsString();
 }
 
 awaitable<std::string> files_service::list(call_context& call) {
   const auto req = call.request<v1::ListRequest>();
   const std::string path = req.path();
-  policy_.check(path, true);
+  const std::string what = "cannot list '" + path + "'";
   const std::uint32_t max = req.max_entries() ? std::min<std::uint32_t>(req.max_entries(), 10'000) : 1000;
-  std::unique_ptr<DIR, decltype(&::closedir)> d(::opendir(path.c_str()), &::closedir);
-  if (!d) fail_errno(errno, "cannot list '" + path + "'");
+  unique_fd dir = policy_.open(path, O_RDONLY | O_DIRECTORY, what);
+  std::unique_ptr<DIR, decltype(&::closedir)> d(::fdopendir(dir.get()), &::closedir);
+  if (!d) fail_errno(errno, what);
+  dir.release();  // the DIR owns it now
   // Names only, then the page's entries sorted: pages are stable however
   // the directory orders itself.
   std::vector<std::string> names;
@@ -181,7 +209,7 @@ awaitable<std::string> files_service::list(call_context& call) {
     info->set_name(names[i]);
     struct stat st{};
     if (::fstatat(dfd, names[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
-      fill_info(*info, st, path + "/" + names[i]);
+      fill_info(*info, st, dfd, names[i].c_str());
   }
   reply.set_more(names.size() > max);
   co_return reply.SerializeAsString();
@@ -190,19 +218,26 @@ awaitable<std::string> files_service::list(call_context& call) {
 awaitable<std::string> files_service::mkdir(call_context& call) {
   const auto req = call.request<v1::MkdirRequest>();
   const std::string path = req.path();
-  policy_.check(path);
+  const std::string what = "cannot create directory '" + path + "'";
   const mode_t mode = req.has_mode() ? (req.mode() & 07777) : 0755;
-  if (req.parents()) {
-    std::error_code ec;
-    fs::create_directories(files::split_path(path).first, ec);
-    if (ec) fail_errno(ec.value(), "cannot create the parents of '" + path + "'");
-  }
-  if (::mkdir(path.c_str(), mode) != 0) {
-    struct stat st{};
-    if (!(errno == EEXIST && req.parents() && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)))
-      fail_errno(errno, "cannot create directory '" + path + "'");
+  const auto at = policy_.locate(
+      path, what,
+      req.parents() ? std::optional<std::string>("cannot create the parents of '" + path + "'") : std::nullopt);
+  if (::mkdirat(at.dir.get(), at.name.c_str(), mode) != 0) {
+    const int err = errno;
+    // -p: an existing directory (through a symlink too, inside the roots) is fine.
+    const auto is_directory = [&] {
+      try {
+        return bool(policy_.open(path, O_PATH | O_DIRECTORY, what));
+      } catch (const call_error&) {
+        return false;
+      }
+    };
+    if (!(err == EEXIST && req.parents() && is_directory())) fail_errno(err, what);
   } else if (req.has_mode()) {
-    ::chmod(path.c_str(), mode);  // the umask must not narrow an explicit mode
+    // The umask must not narrow an explicit mode. NOFOLLOW: a symlink
+    // swapped in since the mkdir is left alone.
+    ::fchmodat(at.dir.get(), at.name.c_str(), mode, AT_SYMLINK_NOFOLLOW);
   }
   co_return v1::FilesEmpty().SerializeAsString();
 }
@@ -210,22 +245,19 @@ awaitable<std::string> files_service::mkdir(call_context& call) {
 awaitable<std::string> files_service::remove(call_context& call) {
   const auto req = call.request<v1::RemoveRequest>();
   const std::string path = req.path();
-  policy_.check(path);
+  const std::string what = "cannot remove '" + path + "'";
+  const auto at = std::make_shared<files::place>(policy_.locate(path, what));
   struct stat st{};
-  if (::lstat(path.c_str(), &st) != 0) fail_errno(errno, "cannot remove '" + path + "'");
+  if (::fstatat(at->dir.get(), at->name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) fail_errno(errno, what);
   if (S_ISDIR(st.st_mode) && req.recursive()) {
-    // A big tree takes a while: off the loop. remove_all never follows symlinks.
-    std::function<int()> remove_tree = [path] {
-      std::error_code ec;
-      fs::remove_all(path, ec);
-      return ec.value();
-    };
+    // A big tree takes a while: off the loop. It never follows symlinks.
+    std::function<int()> remove_tree = [at] { return files::remove_tree(at->dir.get(), at->name); };
     const int err = co_await files::off_loop(worker_->pool, std::move(remove_tree));
-    if (err) fail_errno(err, "cannot remove '" + path + "'");
-  } else if ((S_ISDIR(st.st_mode) ? ::rmdir(path.c_str()) : ::unlink(path.c_str())) != 0) {
+    if (err) fail_errno(err, what);
+  } else if (::unlinkat(at->dir.get(), at->name.c_str(), S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) != 0) {
     if (errno == ENOTEMPTY)
       throw call_error(v1::ERROR_CODE_FAILED_PRECONDITION, "directory '" + path + "' is not empty; pass recursive");
-    fail_errno(errno, "cannot remove '" + path + "'");
+    fail_errno(errno, what);
   }
   co_return v1::FilesEmpty().SerializeAsString();
 }
@@ -233,12 +265,13 @@ awaitable<std::string> files_service::remove(call_context& call) {
 awaitable<std::string> files_service::rename(call_context& call) {
   const auto req = call.request<v1::RenameRequest>();
   const std::string from = req.from(), to = req.to();
-  policy_.check(from);
-  policy_.check(to);
-  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), req.overwrite() ? 0 : RENAME_NOREPLACE) != 0) {
+  const std::string what = "cannot rename '" + from + "' to '" + to + "'";
+  const auto src = policy_.locate(from, what), dst = policy_.locate(to, what);
+  if (::renameat2(src.dir.get(), src.name.c_str(), dst.dir.get(), dst.name.c_str(),
+                  req.overwrite() ? 0 : RENAME_NOREPLACE) != 0) {
     if (errno == EEXIST)
       throw call_error(v1::ERROR_CODE_ALREADY_EXISTS, "'" + to + "' exists; pass overwrite to replace it");
-    fail_errno(errno, "cannot rename '" + from + "' to '" + to + "'");
+    fail_errno(errno, what);
   }
   co_return v1::FilesEmpty().SerializeAsString();
 }
@@ -246,11 +279,13 @@ awaitable<std::string> files_service::rename(call_context& call) {
 awaitable<std::string> files_service::symlink(call_context& call) {
   const auto req = call.request<v1::SymlinkRequest>();
   const std::string path = req.path();
-  policy_.check(path);
+  const std::string what = "cannot create symlink '" + path + "'";
+  const auto at = policy_.locate(path, what);
   if (req.target().empty() || req.target().find('\0') != std::string::npos)
     throw call_error(v1::ERROR_CODE_INVALID_ARGUMENT, "symlink target must be non-empty, without NUL");
-  if (::symlink(req.target().c_str(), path.c_str()) != 0)
-    fail_errno(errno, "cannot create symlink '" + path + "'");
+  // The target is stored, not resolved: lookups through it are confined later.
+  if (::symlinkat(req.target().c_str(), at.dir.get(), at.name.c_str()) != 0)
+    fail_errno(errno, what);
   co_return v1::FilesEmpty().SerializeAsString();
 }
 

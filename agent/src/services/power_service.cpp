@@ -41,7 +41,12 @@ void power_service::stop() {
 power_service::~power_service() = default;
 
 void power_service::add_methods(service_registry& registry) {
-  registry.add_method("power.Request", [this](call_context& c) { return request(c); });
+  registry.add_method("power.Request", [this](call_context& c) { return request(c); },
+                      summary_of<v1::PowerRequest>([](const v1::PowerRequest& r) {
+                        std::vector<std::string> words{power::action_name(r.action())};
+                        if (r.host_halt()) words.emplace_back("[host halt]");
+                        return words;
+                      }));
   registry.add_method("power.Watch", [this](call_context& c) { return watch(c); });
 }
 

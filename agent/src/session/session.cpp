@@ -29,6 +29,7 @@ struct call_state {
   std::uint64_t generation;
   std::string method;
   std::string payload;
+  const audit_summary* summary = nullptr;  // the registry's, for the audit log
   asio::cancellation_signal cancel;
   v1::ErrorCode cancel_reason = v1::ERROR_CODE_OK;
   bool sent_bulk = false;
@@ -138,11 +139,12 @@ class call_context_impl final : public call_context {
 
 session::session(const asio::any_io_executor& ex, io::byte_stream& stream,
                  const service_registry& registry, session_limits limits,
-                 std::string agent_version)
+                 std::string agent_version, audit::audit_log* audit)
     : ex_(ex),
       stream_(stream),
       registry_(registry),
       limits_(limits),
+      audit_(audit),
       decoder_({.max_frame_size = limits.max_frame_size}),
       writer_(ex),
       calls_changed_(ex),
@@ -285,7 +287,12 @@ void session::send_error(v1::ErrorCode code, const std::string& message, std::ui
 
 void session::on_request(v1::Request& req) {
   const auto id = req.call_id();
+  const auto found = registry_.find(req.method());
   auto respond_error = [&](v1::ErrorCode code, std::string msg) {
+    v1::Status status;
+    status.set_code(code);
+    status.set_message(msg);
+    audit_call(req.method(), id, found.summary, req.payload(), status);
     writer_.send(frames::error_response(id, code, std::move(msg)));
   };
   if (calls_.contains(id))
@@ -295,7 +302,6 @@ void session::on_request(v1::Request& req) {
     return respond_error(v1::ERROR_CODE_RESOURCE_EXHAUSTED,
                          "too many concurrent calls (limit " +
                              std::to_string(limits_.max_concurrent_calls) + ")");
-  auto found = registry_.find(req.method());
   if (found.disabled)
     return respond_error(v1::ERROR_CODE_DISABLED_BY_CONFIG,
                          req.method() + " is disabled by the agent's configuration" +
@@ -306,6 +312,7 @@ void session::on_request(v1::Request& req) {
   auto call = std::make_shared<call_state>(id, generation_);
   call->method = std::move(*req.mutable_method());
   call->payload = std::move(*req.mutable_payload());
+  call->summary = found.summary;
   calls_.emplace(id, call);
   if (req.timeout_ms() > 0)
     call->deadline = add_deadline(call, std::chrono::steady_clock::now() +
@@ -332,6 +339,7 @@ awaitable<void> session::run_call(std::shared_ptr<call_state> call, const method
     if (resp->status().code() == v1::ERROR_CODE_INTERNAL)
       log::error("{} (call {}) failed: {}", call->method, call->id, resp->status().message());
   }
+  audit_call(call->method, call->id, call->summary, call->payload, resp->status());
   for (auto& [n, w] : call->out) w->close();
   if (call->events) call->events->close();
   if (call->deadline) deadlines_.erase(*std::exchange(call->deadline, std::nullopt));
@@ -350,6 +358,24 @@ awaitable<void> session::run_call(std::shared_ptr<call_state> call, const method
     written = written && call->generation == generation_;
   }
   std::exchange(call->after_reply, nullptr)(written);
+}
+
+void session::audit_call(std::string_view method, std::uint64_t call_id, const audit_summary* summary,
+                         const std::string& payload, const v1::Status& status) {
+  if (!audit_ || !audit_->admit()) return;
+  audit::call_record r{.method = method,
+                       .session_id = info_.session_id,
+                       .call_id = call_id,
+                       .code = status.code(),
+                       .message = status.message()};
+  if (summary && *summary) {
+    try {
+      r.target = (*summary)(payload);
+    } catch (const std::exception& e) {
+      r.target = {"(no summary: " + std::string(e.what()) + ")"};
+    }
+  }
+  audit_->write(r);
 }
 
 void session::send_for(call_state& call, const v1::Frame& frame, frame_writer::lane lane) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "audit/audit_log.hpp"
 #include "tether/agent/service.hpp"
 #include "tether/common/byte_stream.hpp"
 #include "tether/common/frame_writer.hpp"
@@ -33,7 +34,8 @@ struct call_state;
 class session {
  public:
   session(const asio::any_io_executor& ex, io::byte_stream& stream,
-          const service_registry& registry, session_limits limits, std::string agent_version);
+          const service_registry& registry, session_limits limits, std::string agent_version,
+          audit::audit_log* audit = nullptr);
   ~session();
   session(const session&) = delete;
   session& operator=(const session&) = delete;
@@ -55,6 +57,9 @@ class session {
   void on_data(v1::StreamData& data);
   void on_credit(const v1::Credit& credit);
   void send_error(v1::ErrorCode code, const std::string& message, std::uint64_t call_id = 0);
+  // One line in the audit log (if on) for a call that ended or was refused.
+  void audit_call(std::string_view method, std::uint64_t call_id, const audit_summary* summary,
+                  const std::string& payload, const v1::Status& status);
   void cancel_all(v1::ErrorCode reason);
   using deadline_map = std::multimap<std::chrono::steady_clock::time_point, std::weak_ptr<call_state>>;
   deadline_map::iterator add_deadline(const std::shared_ptr<call_state>& call,
@@ -69,6 +74,7 @@ class session {
   io::byte_stream& stream_;
   const service_registry& registry_;
   session_limits limits_;
+  audit::audit_log* audit_;  // null: audit off
   wire::frame_decoder decoder_;
   frame_writer writer_;
   session_info info_;

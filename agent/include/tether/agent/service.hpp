@@ -86,6 +86,21 @@ class call_context {
 // A handler returns the serialized reply or throws (call_error, system_error).
 using method_handler = std::function<awaitable<std::string>(call_context&)>;
 
+// What a call acts on, for the guest's audit log: the words of its target
+// (argv, path(s), action, filter) read from the request payload. The session
+// asks only when it logs the call; the log escapes and bounds the words.
+using audit_summary = std::function<std::vector<std::string>(const std::string& payload)>;
+
+// An audit_summary from a function of the parsed request M.
+template <class M, class F>
+audit_summary summary_of(F words) {
+  return [words](const std::string& payload) -> std::vector<std::string> {
+    M m;
+    if (!m.ParseFromString(payload)) return {"(request not a valid " + M::descriptor()->full_name() + ")"};
+    return words(m);
+  };
+}
+
 class service {
  public:
   virtual ~service() = default;
@@ -107,10 +122,13 @@ class service_registry {
   // service does no work); `reason` says which setting to change and is sent
   // to the host with DISABLED_BY_CONFIG.
   void add_disabled(std::string_view name, std::string reason);
-  void add_method(std::string method, method_handler handler);
+  // `summary` names the call's target in the audit log; without one the log
+  // names the method alone.
+  void add_method(std::string method, method_handler handler, audit_summary summary = {});
 
   struct lookup {
     const method_handler* handler = nullptr;
+    const audit_summary* summary = nullptr;  // with handler; may hold no function
     bool disabled = false;
     std::string_view disabled_reason;  // may be empty
   };
@@ -122,7 +140,11 @@ class service_registry {
  private:
   std::vector<std::shared_ptr<service>> services_;
   std::map<std::string, std::string, std::less<>> disabled_;  // "name." -> reason
-  std::map<std::string, method_handler, std::less<>> methods_;
+  struct method_entry {
+    method_handler handler;
+    audit_summary summary;
+  };
+  std::map<std::string, method_entry, std::less<>> methods_;
 };
 
 }  // namespace tether::agent

@@ -1,0 +1,57 @@
+#include "errors.hpp"
+
+#include <pybind11/pybind11.h>
+
+#include <boost/asio/error.hpp>
+#include <boost/system/system_error.hpp>
+
+#include "tether/error.hpp"
+
+namespace tether::py {
+namespace {
+
+// Stable names of the local conditions (tether.errors maps them to classes).
+const char* local_name(std::error_code ec) {
+  if (ec.category() != tether::category()) return "INTERNAL";
+  switch (static_cast<errc>(ec.value())) {
+    case errc::connection_failed: return "CONNECTION_FAILED";
+    case errc::handshake_failed: return "HANDSHAKE_FAILED";
+    case errc::timeout: return "TIMEOUT";
+    case errc::cancelled: return "CANCELLED";
+    case errc::connection_lost: return "CONNECTION_LOST";
+    case errc::protocol_error: return "PROTOCOL_ERROR";
+    case errc::limit_exceeded: return "LIMIT_EXCEEDED";
+    case errc::closed: return "CLOSED";
+    case errc::invalid_argument: return "INVALID_ARGUMENT";
+    case errc::data_loss: return "DATA_LOSS";
+    case errc::local_io: return "LOCAL_IO";
+  }
+  return "INTERNAL";
+}
+
+void raise(bool remote, const char* code, const char* message) {
+  namespace py = pybind11;
+  py::object exc = py::module_::import("tether.errors").attr("_from_native")(remote, code, message);
+  PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());
+}
+
+}  // namespace
+
+void register_error_translator() {
+  pybind11::register_exception_translator([](std::exception_ptr p) {
+    if (!p) return;
+    try {
+      std::rethrow_exception(p);
+    } catch (const tether::error& e) {
+      if (e.is_remote())
+        raise(true, remote_errc_name(e.remote_code()).c_str(), e.what());
+      else
+        raise(false, local_name(e.code()), e.what());
+    } catch (const boost::system::system_error& e) {
+      // Asio's own conditions inside the library (e.g. operation_aborted).
+      raise(false, e.code() == boost::asio::error::operation_aborted ? "CANCELLED" : "INTERNAL", e.what());
+    }
+  });
+}
+
+}  // namespace tether::py

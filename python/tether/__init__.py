@@ -1,0 +1,30 @@
+"""tether: run commands and move files in QEMU guests, with the idioms of
+host code (subprocess, os).
+
+    import tether
+    with tether.Guest("/run/vm1/tether.sock") as g:
+        print(g.run(["uname", "-r"], capture_output=True, text=True).stdout)
+        g.upload("app.tar", "/srv/app.tar", overwrite=True)
+
+The native half (tether._tether) binds libtether: one implementation of the
+protocol, driven by one thread that the module owns.
+"""
+
+from subprocess import DEVNULL, PIPE, STDOUT, CalledProcessError, CompletedProcess, TimeoutExpired
+
+from ._tether import Captured, Device, ExitResult, FileInfo, GuestInfo, Hello, PingReply, TransferResult, TreeResult
+from .errors import (AlreadyExists, Cancelled, ConnectionLost, DataLoss, DisabledByConfig, DuplicateCallId, Error,
+                     FailedPrecondition, FrameTooLarge, GuestIOError, Internal, InvalidArgument, LimitExceeded,
+                     LocalIOError, NotFound, PermissionDenied, ProtocolError, ResourceExhausted, Timeout,
+                     UnknownMethod, Unavailable)
+from .guest import Guest
+from .popen import Popen
+
+__all__ = [
+    "Guest", "Popen", "PIPE", "DEVNULL", "STDOUT", "CompletedProcess", "CalledProcessError", "TimeoutExpired",
+    "GuestInfo", "Hello", "PingReply", "FileInfo", "TransferResult", "TreeResult", "Captured", "ExitResult", "Device",
+    "Error", "UnknownMethod", "InvalidArgument", "NotFound", "PermissionDenied", "AlreadyExists",
+    "ResourceExhausted", "Cancelled", "Unavailable", "DisabledByConfig", "ProtocolError", "FrameTooLarge",
+    "Internal", "GuestIOError", "FailedPrecondition", "DuplicateCallId", "DataLoss", "Timeout",
+    "ConnectionLost", "LimitExceeded", "LocalIOError",
+]

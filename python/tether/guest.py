@@ -1,0 +1,209 @@
+"""tether.Guest: one guest's agent, with subprocess-like commands and
+os-like file operations. Every method blocks the calling thread only (the
+GIL is released while it waits), takes ``timeout=`` (seconds; None: the
+Guest's call_timeout for reaching the agent), and Ctrl-C cancels the call in
+the guest."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from typing import Any, List, Mapping, Optional, Union
+
+from . import _subprocess, _tether
+from ._subprocess import Args, StrOrBytesPath
+from .devices import Devices
+from .errors import NotFound
+from .popen import Popen
+
+_S_IFMT = {
+    "regular": 0o100000,
+    "directory": 0o040000,
+    "symlink": 0o120000,
+    "block_device": 0o060000,
+    "char_device": 0o020000,
+    "fifo": 0o010000,
+    "socket": 0o140000,
+    "unknown": 0,
+}
+
+
+def _stat_result(info: "_tether.FileInfo") -> os.stat_result:
+    """An os.stat_result (st_ino, st_dev, st_nlink are 0: the agent does not
+    report them; atime and ctime are the mtime)."""
+    mtime_ns = info.mtime_ns
+    mtime = mtime_ns / 1e9
+    mode = _S_IFMT[info.type] | info.mode
+    return os.stat_result((mode, 0, 0, 0, info.uid, info.gid, info.size, int(mtime), int(mtime), int(mtime)),
+                          {"st_atime": mtime, "st_mtime": mtime, "st_ctime": mtime,
+                           "st_atime_ns": mtime_ns, "st_mtime_ns": mtime_ns, "st_ctime_ns": mtime_ns})
+
+
+def _name(raw: bytes, like: StrOrBytesPath) -> Union[str, bytes]:
+    # As os.listdir: bytes in, bytes out; str otherwise.
+    return raw if isinstance(os.fspath(like), bytes) else os.fsdecode(raw)
+
+
+class Guest:
+    """A connection to one guest's tether-agent through its QEMU chardev
+    socket (or an agent's --listen-unix socket). Connects lazily and
+    reconnects on its own; usable from many threads at once."""
+
+    def __init__(self, socket_path: StrOrBytesPath, *, call_timeout: Optional[float] = None) -> None:
+        self.socket_path = os.fsdecode(socket_path)
+        self._client = _tether.Client(self.socket_path, call_timeout)
+        self.devices = Devices(self._client)
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> "Guest":
+        """The guest named by $TETHER_SOCKET (as tetherctl uses it)."""
+        path = os.environ.get("TETHER_SOCKET")
+        if not path:
+            raise KeyError("TETHER_SOCKET is not set")
+        return cls(path, **kwargs)
+
+    def close(self) -> None:
+        """Ends the connection; calls still running fail with ConnectionLost."""
+        self._client.close()
+
+    def __enter__(self) -> "Guest":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"tether.Guest({self.socket_path!r})"
+
+    # -- session ---------------------------------------------------------
+
+    def connect(self, *, timeout: Optional[float] = None) -> None:
+        """Waits until the agent has answered the handshake."""
+        self._client.connect(timeout)
+
+    @property
+    def hello(self) -> Optional["_tether.Hello"]:
+        """The agent's Hello of the current session (None before connect)."""
+        return self._client.agent_hello
+
+    def ping(self, payload: bytes = b"", *, timeout: Optional[float] = None) -> "_tether.PingReply":
+        return self._client.ping(bytes(payload), timeout)
+
+    def info(self, *, timeout: Optional[float] = None) -> "_tether.GuestInfo":
+        return self._client.info(timeout)
+
+    # -- commands (subprocess's semantics) -------------------------------
+
+    def run(self, args: Args, *, input: Any = None, capture_output: bool = False, stdout: Any = None,
+            stderr: Any = None, text: bool = False, check: bool = False, timeout: Optional[float] = None,
+            env: Optional[Mapping[Any, Any]] = None, cwd: Optional[StrOrBytesPath] = None,
+            user: Union[str, int, None] = None, encoding: Optional[str] = None, errors: Optional[str] = None,
+            universal_newlines: Optional[bool] = None) -> subprocess.CompletedProcess:
+        """As subprocess.run, in the guest. A timeout kills the command's
+        whole process group in the guest, then raises TimeoutExpired.
+        stdout/stderr None: the output is written to this process's own
+        stdout/stderr once the command ends."""
+        return _subprocess.run(self._client, args, input=input, capture_output=capture_output, stdout=stdout,
+                               stderr=stderr, text=text, check=check, timeout=timeout, env=env, cwd=cwd,
+                               user=user, encoding=encoding, errors=errors, universal_newlines=universal_newlines)
+
+    def Popen(self, args: Args, stdin: Any = None, stdout: Any = None, stderr: Any = None,
+              **kwargs: Any) -> "Popen":
+        """As subprocess.Popen, in the guest (see tether.popen.Popen)."""
+        return Popen(self, args, stdin, stdout, stderr, **kwargs)
+
+    def call(self, args: Args, *, timeout: Optional[float] = None, **kwargs: Any) -> int:
+        """As subprocess.call: the return code."""
+        return self.run(args, timeout=timeout, **kwargs).returncode
+
+    def check_call(self, args: Args, *, timeout: Optional[float] = None, **kwargs: Any) -> int:
+        """As subprocess.check_call."""
+        self.run(args, timeout=timeout, check=True, **kwargs)
+        return 0
+
+    def check_output(self, args: Args, *, timeout: Optional[float] = None, **kwargs: Any) -> Any:
+        """As subprocess.check_output: stdout, CalledProcessError on failure."""
+        if "stdout" in kwargs:
+            raise ValueError("stdout argument not allowed, it will be overridden.")
+        return self.run(args, stdout=_subprocess.PIPE, timeout=timeout, check=True, **kwargs).stdout
+
+    # -- files (os's semantics; remote paths are absolute) ----------------
+
+    def upload(self, local: StrOrBytesPath, remote: StrOrBytesPath, *, make_parents: bool = False,
+               overwrite: bool = False, mode: Optional[int] = None, recursive: bool = False,
+               checksum: Optional[str] = None, timeout: Optional[float] = None) -> Any:
+        """Copies a local file (or directory tree with recursive=True) to the
+        guest, atomically, checked end to end (checksum "sha256" or "xxh64").
+        Returns a TransferResult (TreeResult when recursive)."""
+        return self._client.upload(os.fsencode(local), os.fsencode(remote), make_parents, overwrite, mode,
+                                   recursive, checksum, timeout)
+
+    def download(self, remote: StrOrBytesPath, local: StrOrBytesPath, *, offset: int = 0,
+                 recursive: bool = False, checksum: Optional[str] = None,
+                 timeout: Optional[float] = None) -> Any:
+        """Copies a guest file (or tree) here; offset resumes a partial file."""
+        return self._client.download(os.fsencode(remote), os.fsencode(local), offset, recursive, checksum,
+                                     timeout)
+
+    def read_bytes(self, path: StrOrBytesPath, *, timeout: Optional[float] = None) -> bytes:
+        return self._client.download_bytes(os.fsencode(path), timeout)
+
+    def write_bytes(self, path: StrOrBytesPath, data: bytes, *, make_parents: bool = False,
+                    mode: Optional[int] = None, timeout: Optional[float] = None) -> int:
+        """As pathlib.Path.write_bytes (replaces the file, atomically)."""
+        data = bytes(data)
+        self._client.upload_bytes(data, os.fsencode(path), make_parents, mode, timeout)
+        return len(data)
+
+    def stat(self, path: StrOrBytesPath, *, follow_symlinks: bool = True,
+             timeout: Optional[float] = None) -> os.stat_result:
+        return _stat_result(self._client.stat(os.fsencode(path), follow_symlinks, timeout))
+
+    def lstat(self, path: StrOrBytesPath, *, timeout: Optional[float] = None) -> os.stat_result:
+        return self.stat(path, follow_symlinks=False, timeout=timeout)
+
+    def exists(self, path: StrOrBytesPath, *, timeout: Optional[float] = None) -> bool:
+        try:
+            self.stat(path, timeout=timeout)
+            return True
+        except NotFound:
+            return False
+
+    def listdir(self, path: StrOrBytesPath, *, timeout: Optional[float] = None) -> List[Union[str, bytes]]:
+        """Entry names, sorted, without "." and ".."."""
+        return [_name(e.name, path) for e in self._client.list(os.fsencode(path), timeout)]
+
+    def mkdir(self, path: StrOrBytesPath, mode: Optional[int] = None, *, timeout: Optional[float] = None) -> None:
+        self._client.mkdir(os.fsencode(path), False, mode, timeout)
+
+    def makedirs(self, path: StrOrBytesPath, mode: Optional[int] = None, exist_ok: bool = False, *,
+                 timeout: Optional[float] = None) -> None:
+        """As os.makedirs: FileExistsError (tether.AlreadyExists) for an
+        existing leaf unless exist_ok."""
+        p = os.fsencode(path)
+        if exist_ok:
+            self._client.mkdir(p, True, mode, timeout)
+            return
+        try:
+            self._client.mkdir(p, False, mode, timeout)
+        except NotFound:
+            # A parent is missing: create the parents, then the leaf itself,
+            # which still fails if it appeared meanwhile.
+            parent = os.path.dirname(p.rstrip(b"/"))
+            self._client.mkdir(parent, True, mode, timeout)
+            self._client.mkdir(p, False, mode, timeout)
+
+    def remove(self, path: StrOrBytesPath, *, timeout: Optional[float] = None) -> None:
+        """Removes a file (or an empty directory)."""
+        self._client.remove(os.fsencode(path), False, timeout)
+
+    unlink = remove
+
+    def rmtree(self, path: StrOrBytesPath, *, timeout: Optional[float] = None) -> None:
+        self._client.remove(os.fsencode(path), True, timeout)
+
+    def rename(self, src: StrOrBytesPath, dst: StrOrBytesPath, *, overwrite: bool = True,
+               timeout: Optional[float] = None) -> None:
+        """As os.rename on POSIX: an existing dst is replaced (overwrite=False
+        refuses with FileExistsError instead)."""
+        self._client.rename(os.fsencode(src), os.fsencode(dst), overwrite, timeout)
