@@ -7,8 +7,9 @@
 //
 // Safe to run anywhere: files are confined to a temporary root, exec may
 // run commands only as a user that does not exist, devices see no udevd,
-// power is simulated (kernel method: no D-Bus), and a root fuzzer drops to
-// uid/gid 65534 first, so even a bug cannot power off or touch the machine.
+// power is simulated (kernel method: no D-Bus), audit lines are checked and
+// dropped, and a root fuzzer drops to uid/gid 65534 first, so even a bug
+// cannot power off or touch the machine.
 #include <grp.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include <filesystem>
 
 #include "agent.hpp"
+#include "audit/audit_log.hpp"
 #include "log.hpp"
 #include "peer.hpp"
 
@@ -41,8 +43,9 @@ void drop_privileges() {
   ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);  // LeakSanitizer attaches to its own threads
 }
 
-asio::awaitable<void> serve(io::byte_stream& stream, const agent::service_registry& registry, bool& done) {
-  agent::session s(co_await asio::this_coro::executor, stream, registry, options.limits, "fuzz");
+asio::awaitable<void> serve(io::byte_stream& stream, const agent::service_registry& registry,
+                            agent::audit::audit_log& audit, bool& done) {
+  agent::session s(co_await asio::this_coro::executor, stream, registry, options.limits, "fuzz", &audit);
   co_await s.run();
   done = true;
 }
@@ -102,7 +105,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         registry.stop_all();
       });
     });
-    asio::co_spawn(ctx, serve(*agent_end, registry, session_done), asio::detached);
+    // Every call's audit line is formatted (the host chose what it quotes),
+    // then dropped: no rate limit, no journal.
+    agent::audit::audit_log audit([](const agent::audit::line& l) { check(!l.message.empty(), "audit line"); },
+                                  &agent::audit::audit_log::clock::now, {.burst = 1e12, .per_second = 1e12});
+    asio::co_spawn(ctx, serve(*agent_end, registry, audit, session_done), asio::detached);
     fuzz::reader out(wire::default_max_frame_size);
     asio::co_spawn(ctx, out.run(*host), asio::detached);
     fuzz::writer in(ctx.get_executor());
