@@ -2,7 +2,8 @@
 # Installs everything tether needs on a fresh Debian 12 machine (run as root).
 # Build: compiler, CMake, Boost 1.81 (Asio with cancellation and awaitable
 # operators; Boost.JSON), CLI11 (tetherctl), protobuf, libudev, libsystemd,
-# GoogleTest; pybind11, Python headers and pytest (python/); dpkg-dev and file for `cpack -G DEB` (dpkg-shlibdeps).
+# GoogleTest; pybind11, Python headers and pytest (python/); dpkg-dev and file for `cpack -G DEB` (dpkg-shlibdeps);
+# Clang 14 with its runtime libraries for the libFuzzer targets.
 # Guests: QEMU (TCG), the host's Debian kernel, busybox, udev, kmod,
 # mmdebstrap and e2fsprogs for the full guest, qemu-guest-agent for
 # side-by-side comparisons.
@@ -19,6 +20,7 @@ build_pkgs=(
   dpkg-dev file
   dbus-daemon  # loopback tests: a private bus for the agent's D-Bus paths
   pybind11-dev python3-dev python3-pytest  # the Python package (python/) and its tests
+  clang-14 libclang-rt-14-dev  # fuzz targets: libFuzzer, ASan, UBSan (scripts/fuzz.sh)
 )
 guest_pkgs=(
   qemu-system-x86 qemu-utils

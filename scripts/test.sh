@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs every tether test on a Debian 12 machine (as root): installs what is
 # missing, builds, then runs unit, loopback, package (cpack -G DEB) and VM
-# tests (release build), and unit + loopback tests again under ASan+UBSan.
+# tests (release build), unit + loopback tests again under ASan+UBSan, and
+# every libFuzzer target for 15 s from its seed corpus (scripts/fuzz.sh).
 #
 #   ./scripts/test.sh            everything (this is what CI runs)
 #   TETHER_TEST_SKIP_ASAN=1      skip the sanitizer pass (faster local runs)
+#   TETHER_TEST_SKIP_FUZZ=1      skip the fuzz pass
 #   TETHER_KEEP_VM_STATE=1       keep every guest's state directory (console,
 #                                QEMU's output, firmware log) for a look later
 #
@@ -45,5 +47,9 @@ if [[ "${TETHER_TEST_SKIP_ASAN:-0}" != 1 ]]; then
   cmake --build --preset asan -j "$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --preset asan -L 'unit|loopback'
+fi
+if [[ "${TETHER_TEST_SKIP_FUZZ:-0}" != 1 ]]; then
+  echo "==> fuzz targets, 15 s each (clang-14, ASan+UBSan)" >&2
+  ./scripts/fuzz.sh -t 15
 fi
 echo "==> all tests passed in $((SECONDS / 60)) min $((SECONDS % 60)) s" >&2

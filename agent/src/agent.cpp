@@ -21,13 +21,7 @@
 #include "transport/virtio_port.hpp"
 
 namespace tether::agent {
-namespace {
 
-using stream_protocol = asio::local::stream_protocol;
-
-// Services the config disables are never made, only registered by name so
-// their calls get DISABLED_BY_CONFIG with the setting to change.
-// `stop_agent` ends the agent as a stop signal would (simulated power).
 service_registry make_registry(const agent_options& options, const asio::any_io_executor& ex,
                                std::function<void()> stop_agent) {
   const agent_config& cfg = options.config;
@@ -51,6 +45,10 @@ service_registry make_registry(const agent_options& options, const asio::any_io_
   add("power", [&] { return std::make_shared<power_service>(options.power, std::move(stop_agent)); });
   return r;
 }
+
+namespace {
+
+using stream_protocol = asio::local::stream_protocol;
 
 log::level parse_level(const std::string& s) {
   if (s == "error") return log::level::error;

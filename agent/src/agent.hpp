@@ -1,6 +1,7 @@
 // tether-agent's top level: options, transports, services, signals.
 #pragma once
 
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -40,6 +41,14 @@ parse_result parse_args(int argc, char** argv);
 
 std::string usage_text();
 std::string agent_version();
+
+// The agent's services as `options` configures them. Services the config
+// disables are never made, only registered by name so their calls get
+// DISABLED_BY_CONFIG with the setting to change. `stop_agent` ends the agent
+// as a stop signal would (simulated power). (The fuzz targets serve a
+// session with it too.)
+service_registry make_registry(const agent_options& options, const asio::any_io_executor& ex,
+                               std::function<void()> stop_agent);
 
 // Runs until SIGINT/SIGTERM. Returns the process exit status.
 int run_agent(const agent_options& options);

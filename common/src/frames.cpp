@@ -1,5 +1,6 @@
 #include "tether/common/frames.hpp"
 
+#include "tether/common/utf8.hpp"
 #include "tether/wire/codec.hpp"
 
 namespace tether::frames {
@@ -48,7 +49,7 @@ v1::Frame error(v1::ErrorCode code, std::string message, std::uint64_t call_id) 
   v1::Frame f;
   auto* e = f.mutable_error();
   e->mutable_status()->set_code(code);
-  e->mutable_status()->set_message(std::move(message));
+  e->mutable_status()->set_message(valid_utf8(message));
   e->set_call_id(call_id);
   return f;
 }
@@ -58,7 +59,7 @@ v1::Frame error_response(std::uint64_t call_id, v1::ErrorCode code, std::string 
   auto* r = f.mutable_response();
   r->set_call_id(call_id);
   r->mutable_status()->set_code(code);
-  r->mutable_status()->set_message(std::move(message));
+  r->mutable_status()->set_message(valid_utf8(message));
   return f;
 }
 

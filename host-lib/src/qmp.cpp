@@ -324,8 +324,13 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
         const auto& ts = t->value().as_object();
         const auto* sec = ts.if_contains("seconds");
         const auto* usec = ts.if_contains("microseconds");
-        if (sec && sec->is_int64() && usec && usec->is_int64())
-          e.timestamp_us = sec->as_int64() * 1'000'000 + usec->as_int64();
+        // A timestamp out of range (QEMU's are seconds since 1970) stays 0
+        // rather than overflowing.
+        std::int64_t us = 0;
+        if (sec && sec->is_int64() && usec && usec->is_int64() &&
+            !__builtin_mul_overflow(sec->as_int64(), 1'000'000, &us) &&
+            !__builtin_add_overflow(us, usec->as_int64(), &us))
+          e.timestamp_us = us;
       }
       backlog_.push_back(std::move(e));
       while (backlog_.size() > opts_.event_backlog) backlog_.pop_front();

@@ -268,6 +268,23 @@ TEST_F(AQmpClient, CatchesAnEventThatArrivedBeforeTheWaitStarted) {
   q.close();
 }
 
+// Found by qmp_fuzz: seconds * 10^6 overflowed (undefined behaviour).
+TEST_F(AQmpClient, LeavesATimestampOutOfRangeAtZero) {
+  serve([&](fake_connection& c) -> awaitable<void> {
+    co_await c.handshake();
+    json::object e;
+    e["event"] = "STOP";
+    e["timestamp"] = obj("seconds", INT64_MAX / 1000, "microseconds", 1);
+    co_await c.send(e);
+    co_await c.until_closed();
+  });
+  qmp::client q(ctx.get_executor(), opts());
+  run_for(ctx, q.connect());
+  auto e = run_for(ctx, q.wait_event("STOP", {}, 0, {2s}));
+  EXPECT_EQ(e.timestamp_us, 0);
+  q.close();
+}
+
 TEST_F(AQmpClient, CatchesAnEventThatArrivesWhileItWaits) {
   serve([&](fake_connection& c) -> awaitable<void> {
     co_await c.handshake();

@@ -32,6 +32,15 @@ TEST(ErrorMapping, GivesAnErrnoTheSameCodeWhetherItCameFromStdOrBoost) {
   EXPECT_EQ(status_of(boost::system::system_error(asio::error::no_such_device)).code(), v1::ERROR_CODE_IO_ERROR);
 }
 
+// Found by agent_session_fuzz: a message quoting a host's bytes made the
+// host reject the whole frame (Status.message is a protobuf string).
+TEST(ErrorMapping, MakesAMessageQuotingInvalidUtf8Valid) {
+  const auto st = status_of(call_error(v1::ERROR_CODE_NOT_FOUND, "no such file 'a\xff\xc3'"));
+  EXPECT_EQ(st.message(), "no such file 'a\xEF\xBF\xBD\xEF\xBF\xBD'");
+  v1::Status parsed;
+  EXPECT_TRUE(parsed.ParseFromString(st.SerializeAsString()));
+}
+
 TEST(ErrorMapping, GivesACallErrorItsOwnCodeAndMessage) {
   const auto st = status_of(call_error(v1::ERROR_CODE_NOT_FOUND, "no such user"));
   EXPECT_EQ(st.code(), v1::ERROR_CODE_NOT_FOUND);

@@ -2,6 +2,7 @@
 
 #include "tether/agent/service.hpp"
 #include "tether/common/asio.hpp"
+#include "tether/common/utf8.hpp"
 #include "tether/wire/error.hpp"
 
 namespace tether::agent {
@@ -67,6 +68,9 @@ v1::Status status_for(std::exception_ptr e, v1::ErrorCode cancel_reason) {
     st.set_code(v1::ERROR_CODE_INTERNAL);
     st.set_message("internal error: an exception of unknown type");
   }
+  // Messages quote what the host sent (paths, names): a byte that is not
+  // UTF-8 would make the host reject the whole frame.
+  st.set_message(valid_utf8(st.message()));
   return st;
 }
 

@@ -76,7 +76,7 @@ struct event {
   std::string name;            // "DEVICE_DELETED"
   std::string data = "{}";     // the event's "data" object, as JSON text
   // QEMU's timestamp ({"seconds":..,"microseconds":..}) in microseconds
-  // since the epoch; 0 if QEMU sent none.
+  // since the epoch; 0 if QEMU sent none (or one out of range).
   std::int64_t timestamp_us = 0;
 };
 
