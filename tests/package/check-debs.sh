@@ -125,7 +125,10 @@ else fail "unit ExecStart: $(grep ExecStart "$unit")"; fi
 # from /etc/tether/agent.conf: its --help names that path).
 if out=$("$work/agent.root/usr/sbin/tether-agent" --config "$work/agent.root/etc/tether/agent.conf" --check-config 2>&1)
 then pass "packaged agent: $out"; else fail "packaged agent rejects the packaged config: $out"; fi
-if "$work/agent.root/usr/sbin/tether-agent" --help | grep -q -- '--config PATH .*(default /etc/tether/agent.conf'
+# (The help is read whole first: `grep -q` in a pipe quits at its match, and
+# under pipefail the agent's SIGPIPE on the lines after it failed the check.)
+agent_help=$("$work/agent.root/usr/sbin/tether-agent" --help)
+if grep -q -- '--config PATH .*(default /etc/tether/agent.conf' <<<"$agent_help"
 then pass "packaged agent reads /etc/tether/agent.conf by default"
 else fail "packaged agent's default config is not /etc/tether/agent.conf"; fi
 
