@@ -20,6 +20,7 @@
 #include "tether/common/frames.hpp"
 #include "tether/common/race.hpp"
 #include "tether/v1/info.pb.h"
+#include "support/sanitizers.hpp"
 
 namespace tether {
 namespace {
@@ -88,7 +89,8 @@ class HostileAgent : public ::testing::Test {
     EXPECT_GT(pings, 0) << "the good guest answered no ping during the attack";
     bad.close();  // the raw agent's script ends when the host hangs up
     const auto hwm = own_kib("VmHWM");
-    EXPECT_LT(hwm, baseline + bound_kib + slack_kib) << "host VmHWM grew from " << baseline << " to " << hwm << " KiB";
+    if (test::memory_figures_mean_something)
+      EXPECT_LT(hwm, baseline + bound_kib + slack_kib) << "host VmHWM grew from " << baseline << " to " << hwm << " KiB";
     EXPECT_EQ(hostile.join(), "");
   }
 

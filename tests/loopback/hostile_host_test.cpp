@@ -17,6 +17,7 @@
 #include "tether/v1/exec.pb.h"
 #include "tether/v1/frame.pb.h"
 #include "tether/v1/info.pb.h"
+#include "support/sanitizers.hpp"
 
 namespace tether {
 namespace {
@@ -51,6 +52,7 @@ class HostileHost : public ::testing::Test {
 
   // The peak memory the attack added stays under `bound_kib` (+ slack).
   void expect_peak_growth_below(std::uint64_t bound_kib) const {
+    if (!test::memory_figures_mean_something) return;
     const auto hwm = status_kib("VmHWM");
     EXPECT_LT(hwm, baseline_hwm + bound_kib + slack_kib)
         << "agent VmHWM grew from " << baseline_hwm << " KiB to " << hwm << " KiB";
