@@ -28,7 +28,8 @@ void bind_client(pyb::module_& m) {
   const auto t = pyb::arg("timeout") = pyb::none();
 
   pyb::class_<py_client>(m, "Client")
-      .def(pyb::init<std::string, opt_s>(), pyb::arg("socket_path"), pyb::arg("call_timeout") = pyb::none())
+      .def(pyb::init<std::string, opt_s, std::vector<std::string>>(), pyb::arg("socket_path"),
+           pyb::arg("call_timeout") = pyb::none(), pyb::arg("via") = std::vector<std::string>{})
       .def("close", &py_client::close)
       .def_property_readonly("agent_hello", &py_client::agent_hello)
       .def("connect", [](py_client& s, opt_s timeout) {

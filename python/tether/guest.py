@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from typing import Any, List, Mapping, Optional, Union
+from typing import Any, List, Mapping, Optional, Sequence, Union
 
 from . import _subprocess, _tether
 from ._subprocess import Args, StrOrBytesPath
@@ -47,11 +47,17 @@ def _name(raw: bytes, like: StrOrBytesPath) -> Union[str, bytes]:
 class Guest:
     """A connection to one guest's tether-agent through its QEMU chardev
     socket (or an agent's --listen-unix socket). Connects lazily and
-    reconnects on its own; usable from many threads at once."""
+    reconnects on its own; usable from many threads at once.
 
-    def __init__(self, socket_path: StrOrBytesPath, *, call_timeout: Optional[float] = None) -> None:
+    `via` reaches a nested guest: via[0] is a socket on this host (the L1
+    guest's), each next entry and `socket_path` are sockets inside the
+    previous guest, whose agent must allow them in forward.sockets."""
+
+    def __init__(self, socket_path: StrOrBytesPath, *, call_timeout: Optional[float] = None,
+                 via: Sequence[StrOrBytesPath] = ()) -> None:
         self.socket_path = os.fsdecode(socket_path)
-        self._client = _tether.Client(self.socket_path, call_timeout)
+        self.via = [os.fsdecode(p) for p in via]
+        self._client = _tether.Client(self.socket_path, call_timeout, self.via)
         self.devices = Devices(self._client)
 
     @classmethod
@@ -73,6 +79,8 @@ class Guest:
         self.close()
 
     def __repr__(self) -> str:
+        if self.via:
+            return f"tether.Guest({self.socket_path!r}, via={self.via!r})"
         return f"tether.Guest({self.socket_path!r})"
 
     # -- session ---------------------------------------------------------
