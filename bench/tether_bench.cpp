@@ -17,6 +17,7 @@
 #include "bench_table.hpp"
 #include "bench_paths.hpp"
 #include "bench_vm.hpp"
+#include "support/nested_agent.hpp"
 #include "support/qga_client.hpp"
 #include "tether/client.hpp"
 #include "tether/common/asio.hpp"
@@ -360,6 +361,58 @@ std::vector<row> hotplug_rows(context& c) {
            .note = "tether starts none"}};
 }
 
+// Through one route: the guest's agent (L1) forwards to a second agent in
+// the same guest on a unix socket (standing for a nested guest's agent),
+// against the same calls straight to L1 over the same host connection.
+std::vector<row> route_rows(context& c) {
+  const std::string l2_socket = "/run/l2/tether.sock";
+  run(c.ctx, test::allow_forward(*c.guest, "/run/l2/*.sock"));
+  run(c.ctx, test::start_second_agent(*c.guest, l2_socket));
+  c.guest->close();  // the chardev serves one host at a time: the route's hop takes it
+  client routed(c.ctx.get_executor(),
+                client_options{.socket_path = l2_socket, .via = {c.vm.socket("tether")}, .call_timeout = 120s});
+  client& direct = routed.hop(0);
+  run(c.ctx, test::retry_connectivity([&] { return routed.connect(); }));
+
+  const std::size_t bytes = 64u << 20;
+  const exec::options true_cmd{.argv = {"/bin/true"}};
+  std::vector<double> ping_r, ping_d, exec_r, exec_d, down_r, down_d;
+  for (int r = 0; r < c.rounds; ++r) {
+    for (auto* g : {&routed, &direct}) {
+      const bool via = g == &routed;
+      std::vector<double> p, e;
+      for (int i = 0; i < 200; ++i) {
+        auto t0 = clock::now();
+        run(c.ctx, g->ping());
+        p.push_back(ms_since(t0));
+      }
+      for (int i = 0; i < 20; ++i) {
+        auto t0 = clock::now();
+        run(c.ctx, exec::run(*g, true_cmd));
+        e.push_back(ms_since(t0));
+      }
+      auto t0 = clock::now();
+      run(c.ctx, files::download_bytes(*g, "/root/bench-dl.bin", {.length = bytes}));
+      const double mbs = static_cast<double>(bytes) / 1e6 / (ms_since(t0) / 1000.0);
+      (via ? ping_r : ping_d).push_back(median_of(p));
+      (via ? exec_r : exec_d).push_back(median_of(e));
+      (via ? down_r : down_d).push_back(mbs);
+    }
+  }
+  auto versus = [](const std::vector<double>& routed_v, const std::vector<double>& direct_v, const char* unit) {
+    char b[160];
+    const double rm = median_of(routed_v), dm = median_of(direct_v);
+    std::snprintf(b, sizeof b, "direct to L1 on the same connection: %.3f %s; route/direct %.2fx", dm, unit, rm / dm);
+    return std::string(b);
+  };
+  return {{.metric = "ping through one route (median of 200 per round)", .unit = "ms", .tether = summarize(ping_r),
+           .note = versus(ping_r, ping_d, "ms")},
+          {.metric = "exec /bin/true through one route (median of 20 per round)", .unit = "ms",
+           .tether = summarize(exec_r), .note = versus(exec_r, exec_d, "ms")},
+          {.metric = "download 64 MiB through one route (SHA-256)", .unit = "MB/s", .lower_is_better = false,
+           .tether = summarize(down_r), .note = versus(down_r, down_d, "MB/s")}};
+}
+
 int main_impl(int argc, char** argv) {
   int rounds = 5;
   std::string attach, markdown;
@@ -394,6 +447,8 @@ int main_impl(int argc, char** argv) {
   for (auto& r : files_rows(c, *raw[0].raw, *raw[1].raw)) rows.push_back(std::move(r));
   std::cerr << "measuring hotplug...\n";
   for (auto& r : hotplug_rows(c)) rows.push_back(std::move(r));
+  std::cerr << "measuring a route (a second agent in the guest, reached through the first)...\n";
+  for (auto& r : route_rows(c)) rows.push_back(std::move(r));  // last: it restarts the guest's agent
 
   const std::string table = render(rows);
   std::cout << table;

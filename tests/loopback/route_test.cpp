@@ -118,25 +118,31 @@ TEST_F(ARoute, LeavesTheFirstAgentAnsweringWhileATransferRuns) {
 }
 
 TEST_F(ARoute, EndsInAClearErrorAndThenWorksWhenTheSecondAgentRestarts) {
-  run_for(ctx, guest.ping());
+  exec::options sleeper;
+  sleeper.argv = {"sleep", "600"};
+  auto pending = run_for(ctx, start(guest, sleeper));  // in flight through the route
   const std::string path = l2.socket_path();
   l2.stop(SIGTERM);
-  const auto e = error_of(ctx, guest.ping());
-  EXPECT_TRUE(e.is_connectivity()) << e.what();
-  EXPECT_TRUE(has(e.what(), "hop 1")) << e.what();
-  EXPECT_TRUE(has(e.what(), path)) << e.what();
+  for (const auto& e : {error_of(ctx, pending->wait(), "a call in flight"), error_of(ctx, guest.ping())}) {
+    EXPECT_TRUE(e.is_connectivity()) << e.what();
+    EXPECT_TRUE(has(e.what(), "hop 1")) << e.what();
+    EXPECT_TRUE(has(e.what(), path)) << e.what();
+  }
   test::agent_process again{{"--listen-unix", path}};
   test::until_it_works(ctx, [&] { return guest.ping(); });
   EXPECT_EQ(run_for(ctx, guest.info()).agent_pid, static_cast<std::uint32_t>(again.pid()));
 }
 
 TEST_F(ARoute, EndsInAClearErrorAndThenWorksWhenTheFirstAgentRestarts) {
-  run_for(ctx, guest.ping());
+  exec::options sleeper;
+  sleeper.argv = {"sleep", "600"};
+  auto pending = run_for(ctx, start(guest, sleeper));  // in flight through the route
   const std::string path = l1.socket_path();
   l1.stop(SIGTERM);
-  const auto e = error_of(ctx, guest.ping());
-  EXPECT_TRUE(e.is_connectivity()) << e.what();
-  EXPECT_TRUE(has(e.what(), "hop 1 (the agent at " + path + ")")) << e.what();
+  for (const auto& e : {error_of(ctx, pending->wait(), "a call in flight"), error_of(ctx, guest.ping())}) {
+    EXPECT_TRUE(e.is_connectivity()) << e.what();
+    EXPECT_TRUE(has(e.what(), "hop 1 (the agent at " + path + ")")) << e.what();
+  }
   test::agent_process again{l1_args({"--listen-unix", path})};
   test::until_it_works(ctx, [&] { return guest.ping(); });
   EXPECT_EQ(run_for(ctx, guest.info()).agent_pid, static_cast<std::uint32_t>(l2.pid()));

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "support/async.hpp"
+#include "support/nested_agent.hpp"
 #include "support/random_bytes.hpp"
 #include "tether/client.hpp"
 #include "tether/devices.hpp"
@@ -41,7 +42,7 @@ class ARouteInTheGuest : public test::vm_test {
   void SetUp() override {
     static bool ready = false;
     if (ready) return;
-    allow_forward();
+    run_for(ctx, test::allow_forward(l1(), "/run/l2/*.sock"), 300s);
     start_l2();
     ready = true;
   }
@@ -59,39 +60,14 @@ class ARouteInTheGuest : public test::vm_test {
     const auto r = run_for(ctx, exec::run(l1(), {.argv = {"sh", "-c", script}}), 120s);
     ASSERT_EQ(r.result.status(), 0) << script << ": " << r.err;
   }
-
-  // L1's agent reads /etc/tether/agent.conf when it starts: write it, and
-  // let the guest's respawn loop restart the agent.
-  void allow_forward() {
-    run_for(ctx, files::upload_bytes(l1(), "[forward]\nsockets = /run/l2/*.sock\n", "/etc/tether/agent.conf",
-                                     {.make_parents = true}),
-            120s);
-    auto pending = pending_on(l1());
-    restart_l1(*pending);
-    const auto info = run_for(ctx, l1().info(), 120s);
-    ASSERT_NE(std::find(info.services.begin(), info.services.end(), "forward"), info.services.end());
-  }
   // A call that runs until its route (or agent) breaks.
   std::unique_ptr<exec::process> pending_on(client& c) {
     exec::options o;
     o.argv = {"sleep", "600"};
     return run_for(ctx, start(c, o), 120s);
   }
-  // Kills L1's agent from a detached shell (the exec call's reply goes out
-  // first), waits for `pending`'s failure, then for the new agent (the
-  // guest's respawn loop starts it). Returns `pending`'s error.
-  error restart_l1(exec::process& pending) {
-    const auto before = pid_of(l1());
-    sh("setsid sh -c 'sleep 1; kill " + std::to_string(before) + "' </dev/null >/dev/null 2>&1 &");
-    auto e = error_of(ctx, pending.wait(), "a call while L1's agent restarts");
-    until_it_works(ctx, [&] { return l1().ping(); }, 10, 120s);
-    EXPECT_NE(pid_of(l1()), before);
-    return e;
-  }
-  // L2's agent, in its own session so it outlives the exec call.
   void start_l2() {
-    sh("mkdir -p /run/l2 && rm -f " + l2_socket + " && setsid tether-agent --listen-unix " + l2_socket +
-       " --config /dev/null --log-level warning </dev/null >/dev/console 2>&1 &");
+    run_for(ctx, test::start_second_agent(l1(), l2_socket), 120s);
     until_it_works(ctx, [&] { return l2.ping(); }, 10, 120s);
   }
 
@@ -202,12 +178,15 @@ TEST_F(ARouteInTheGuest, EndsInAClearErrorAndThenWorksWhenTheSecondAgentRestarts
 
 TEST_F(ARouteInTheGuest, EndsInAClearErrorAndThenWorksWhenTheFirstAgentRestarts) {
   const auto l2_pid = pid_of(l2);
+  const auto l1_pid = pid_of(l1());
   auto pending = pending_on(l2);
-  const auto e = restart_l1(*pending);
+  run_for(ctx, test::restart_guest_agent(l1()), 300s);
+  const auto e = error_of(ctx, pending->wait(), "a call through the route while L1's agent restarts");
   EXPECT_TRUE(e.is_connectivity()) << e.what();
   EXPECT_TRUE(has(e.what(), "hop 1 (the agent at " + guest.tether_socket() + ")")) << e.what();
   until_it_works(ctx, [&] { return l2.ping(); }, 10, 120s);
   EXPECT_EQ(pid_of(l2), l2_pid);  // L2 itself went on
+  EXPECT_NE(pid_of(l1()), l1_pid);
 }
 
 TEST_F(ARouteInTheGuest, IsRefusedForASocketTheConfigDoesNotAllow) {
