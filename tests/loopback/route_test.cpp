@@ -8,6 +8,7 @@
 
 #include "support/agent_process.hpp"
 #include "support/async.hpp"
+#include "support/start_process.hpp"
 #include "support/random_bytes.hpp"
 #include "support/tetherctl_runner.hpp"
 #include "tether/client.hpp"
@@ -19,18 +20,12 @@
 namespace tether {
 namespace {
 
-using namespace asio::experimental::awaitable_operators;  // &&: both to their end
-
 using namespace std::chrono_literals;
 using test::error_of;
 using test::run_for;
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-// A started command, for run_for (a process is not default-constructible).
-awaitable<std::unique_ptr<exec::process>> start(client& c, exec::options o) {
-  co_return std::make_unique<exec::process>(co_await exec::process::start(c, std::move(o)));
-}
 
 // L2's agent finds no udevd, so a device call's answer is recognisably L2's.
 const std::vector<std::string> l2_args = {"--udev-control", "/nonexistent/l2/udev/control"};
@@ -62,7 +57,7 @@ TEST_F(ARoute, StreamsACommandsOutputWhileItRuns) {
   exec::options o;
   o.argv = {"sh", "-c", "echo one; read x; echo two $x"};
   o.stdin = true;
-  auto p = run_for(ctx, start(guest, o));
+  auto p = run_for(ctx, test::start_process(guest, o));
   // "one" arrives before the command can end: it waits for our line.
   auto first = run_for(ctx, p->read());
   ASSERT_TRUE(first);
@@ -110,6 +105,7 @@ TEST_F(ARoute, LeavesTheFirstAgentAnsweringWhileATransferRuns) {
       ++pings;
     }
   };
+  using namespace asio::experimental::awaitable_operators;  // &&: both to their end
   run_for(ctx, transfer() && pinger(), 120s);
   EXPECT_GT(pings, 1);
   // A correctness bound, not a figure (bench/ has those): the ping is not
@@ -120,7 +116,7 @@ TEST_F(ARoute, LeavesTheFirstAgentAnsweringWhileATransferRuns) {
 TEST_F(ARoute, EndsInAClearErrorAndThenWorksWhenTheSecondAgentRestarts) {
   exec::options sleeper;
   sleeper.argv = {"sleep", "600"};
-  auto pending = run_for(ctx, start(guest, sleeper));  // in flight through the route
+  auto pending = run_for(ctx, test::start_process(guest, sleeper));  // in flight through the route
   const std::string path = l2.socket_path();
   l2.stop(SIGTERM);
   for (const auto& e : {error_of(ctx, pending->wait(), "a call in flight"), error_of(ctx, guest.ping())}) {
@@ -136,7 +132,7 @@ TEST_F(ARoute, EndsInAClearErrorAndThenWorksWhenTheSecondAgentRestarts) {
 TEST_F(ARoute, EndsInAClearErrorAndThenWorksWhenTheFirstAgentRestarts) {
   exec::options sleeper;
   sleeper.argv = {"sleep", "600"};
-  auto pending = run_for(ctx, start(guest, sleeper));  // in flight through the route
+  auto pending = run_for(ctx, test::start_process(guest, sleeper));  // in flight through the route
   const std::string path = l1.socket_path();
   l1.stop(SIGTERM);
   for (const auto& e : {error_of(ctx, pending->wait(), "a call in flight"), error_of(ctx, guest.ping())}) {

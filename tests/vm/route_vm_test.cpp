@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "support/async.hpp"
+#include "support/start_process.hpp"
 #include "support/nested_agent.hpp"
 #include "support/random_bytes.hpp"
 #include "tether/client.hpp"
@@ -21,8 +22,6 @@
 namespace tether {
 namespace {
 
-using namespace asio::experimental::awaitable_operators;  // &&: both to their end
-
 using namespace std::chrono_literals;
 using test::error_of;
 using test::run_for;
@@ -32,10 +31,6 @@ const std::string l2_socket = "/run/l2/tether.sock";
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-// A started command, for run_for (a process is not default-constructible).
-awaitable<std::unique_ptr<exec::process>> start(client& c, exec::options o) {
-  co_return std::make_unique<exec::process>(co_await exec::process::start(c, std::move(o)));
-}
 
 class ARouteInTheGuest : public test::vm_test {
  protected:
@@ -64,7 +59,7 @@ class ARouteInTheGuest : public test::vm_test {
   std::unique_ptr<exec::process> pending_on(client& c) {
     exec::options o;
     o.argv = {"sleep", "600"};
-    return run_for(ctx, start(c, o), 120s);
+    return run_for(ctx, test::start_process(c, o), 120s);
   }
   void start_l2() {
     run_for(ctx, test::start_second_agent(l1(), l2_socket), 120s);
@@ -86,7 +81,7 @@ TEST_F(ARouteInTheGuest, StreamsACommandsOutputWhileItRuns) {
   exec::options o;
   o.argv = {"sh", "-c", "echo one; read x; echo two $x"};
   o.stdin = true;
-  auto p = run_for(ctx, start(l2, o), 120s);
+  auto p = run_for(ctx, test::start_process(l2, o), 120s);
   auto first = run_for(ctx, p->read(), 120s);
   ASSERT_TRUE(first);
   EXPECT_EQ(first->bytes, "one\n");  // before the command could end: it waits for our line
@@ -118,6 +113,7 @@ TEST_F(ARouteInTheGuest, Carries64MiBEachWayWithEqualBytesWhileTheFirstAgentStil
       ++pings;
     }
   };
+  using namespace asio::experimental::awaitable_operators;  // &&: both to their end
   run_for(ctx, transfer() && pinger(), 600s);
   EXPECT_TRUE(down == data) << "downloaded " << down.size() << " bytes differ";
   EXPECT_GT(pings, 1);
