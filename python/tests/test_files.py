@@ -4,6 +4,7 @@ machine, so every result is checked against the os module directly."""
 import hashlib
 import os
 import stat
+import subprocess
 
 import pytest
 
@@ -15,7 +16,7 @@ def test_upload_download_round_trip(guest, tmp_path):
     src = tmp_path / "src.bin"
     src.write_bytes(data)
     remote = tmp_path / "guest" / "copy.bin"
-    r = guest.upload(src, str(remote), make_parents=True, mode=0o600)
+    r = guest.upload(src, str(remote), make_parents=True, mode=0o600, checksum="sha256")
     assert r.bytes == len(data) and r.checksum == "sha256"
     assert r.digest == hashlib.sha256(data).hexdigest()
     assert remote.read_bytes() == data
@@ -25,6 +26,17 @@ def test_upload_download_round_trip(guest, tmp_path):
     r = guest.download(str(remote), back, checksum="xxh64")
     assert r.checksum == "xxh64" and r.bytes == len(data)
     assert back.read_bytes() == data
+
+
+def test_transfers_are_checked_with_xxh3_unless_asked(guest, tmp_path):
+    src = tmp_path / "src.bin"
+    src.write_bytes(os.urandom(1 << 20))
+    # xxh128sum (package xxhash) is the reference, independent of tether.
+    want = subprocess.run(["xxh128sum", str(src)], check=True, capture_output=True, text=True).stdout.split()[0]
+    r = guest.upload(src, str(tmp_path / "copy.bin"))
+    assert (r.checksum, r.digest) == ("xxh3", want)
+    r = guest.download(str(tmp_path / "copy.bin"), tmp_path / "back.bin")
+    assert (r.checksum, r.digest) == ("xxh3", want)
 
 
 def test_upload_refuses_to_overwrite_unless_asked(guest, tmp_path):

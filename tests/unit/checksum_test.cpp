@@ -26,7 +26,7 @@ std::string pattern(std::size_t n) {
   return s;
 }
 
-TEST(Checksum, GivesTheDigestsOfBothAlgorithms) {
+TEST(Checksum, GivesTheDigestsOfEveryAlgorithm) {
   checksum s(checksum_kind::sha256);
   s.update("ab");
   s.update("c");
@@ -34,21 +34,33 @@ TEST(Checksum, GivesTheDigestsOfBothAlgorithms) {
   checksum x(checksum_kind::xxh64);
   x.update("abc");
   EXPECT_EQ(to_hex(x.finish()), "44bc2cf5ad770999");
+  checksum x3(checksum_kind::xxh3_128);
+  x3.update("a");
+  x3.update("bc");
+  EXPECT_EQ(to_hex(x3.finish()), "06b05ab6733a618578af5f94892f3950");
   EXPECT_EQ(checksum::digest_size(checksum_kind::sha256), 32u);
   EXPECT_EQ(checksum::digest_size(checksum_kind::xxh64), 8u);
+  EXPECT_EQ(checksum::digest_size(checksum_kind::xxh3_128), 16u);
+  for (auto kind : {checksum_kind::sha256, checksum_kind::xxh64, checksum_kind::xxh3_128})
+    EXPECT_EQ(checksum::of(kind, "").size(), checksum::digest_size(kind)) << checksum::name(kind);
 }
 
 TEST(Checksum, ParsesTheNamesTetherctlTakes) {
   EXPECT_EQ(checksum::parse("sha256"), checksum_kind::sha256);
   EXPECT_EQ(checksum::parse("xxh64"), checksum_kind::xxh64);
+  EXPECT_EQ(checksum::parse("xxh3"), checksum_kind::xxh3_128);
+  EXPECT_EQ(checksum::parse("xxh128"), checksum_kind::xxh3_128);
+  EXPECT_EQ(checksum::name(checksum_kind::xxh3_128), "xxh3");
   EXPECT_EQ(checksum::parse("md5"), std::nullopt);
   EXPECT_EQ(checksum::parse(""), std::nullopt);
   EXPECT_EQ(checksum::name(checksum_kind::xxh64), "xxh64");
 }
 
 TEST(Checksum, MapsTheWireEnumBothWays) {
-  for (auto kind : {checksum_kind::sha256, checksum_kind::xxh64}) EXPECT_EQ(checksum_kind_from(to_proto(kind)), kind);
+  for (auto kind : {checksum_kind::sha256, checksum_kind::xxh64, checksum_kind::xxh3_128})
+    EXPECT_EQ(checksum_kind_from(to_proto(kind)), kind);
   EXPECT_EQ(to_proto(checksum_kind::xxh64), v1::CHECKSUM_XXH64);
+  EXPECT_EQ(to_proto(checksum_kind::xxh3_128), v1::CHECKSUM_XXH3_128);
   EXPECT_EQ(checksum_kind_from(static_cast<v1::Checksum>(42)), std::nullopt);
 }
 
@@ -75,7 +87,7 @@ std::string background_digest(checksum_kind kind, const std::string& data, std::
 
 TEST(BackgroundChecksum, MatchesTheInlineDigestInSubmissionOrder) {
   const std::string data = pattern(1'000'003);
-  for (auto kind : {checksum_kind::sha256, checksum_kind::xxh64}) {
+  for (auto kind : {checksum_kind::sha256, checksum_kind::xxh64, checksum_kind::xxh3_128}) {
     checksum inline_sum(kind);
     inline_sum.update(data);
     const std::string want = inline_sum.finish();

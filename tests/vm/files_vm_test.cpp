@@ -10,7 +10,8 @@
 #include "support/random_bytes.hpp"
 #include "tether/client.hpp"
 #include "tether/common/async_event.hpp"
-#include "tether/common/sha256.hpp"
+#include "tether/common/checksum.hpp"
+#include "tether/common/hex.hpp"
 #include "tether/files.hpp"
 #include "tether/v1/files.pb.h"
 #include "vm_fixture.hpp"
@@ -22,6 +23,8 @@ using namespace std::chrono;
 using test::random_bytes;
 using test::run_for;
 using namespace asio::experimental::awaitable_operators;
+
+std::string sha256_hex(std::string_view data) { return to_hex(checksum::of(checksum_kind::sha256, data)); }
 
 class GuestFiles : public test::vm_client_test {
  protected:
@@ -36,9 +39,10 @@ TEST_F(GuestFiles, MoveHundredsOfMibBothWaysWithEqualHashes) {
   test::qga_client qga(guest.qga_socket());
   const std::size_t size = 192u << 20;
   const auto data = random_bytes(size, 11);
-  const auto want = sha256::hex(sha256::of(data));
+  const auto want = sha256_hex(data);
 
-  auto up = run_for(ctx, files::upload_bytes(guest_client, data, "/root/big.bin"), 600s);
+  auto up = run_for(ctx, files::upload_bytes(guest_client, data, "/root/big.bin", {.checksum = files::checksum::sha256}),
+                    600s);
   EXPECT_EQ(up.bytes, size);
   EXPECT_EQ(up.digest, want);
   EXPECT_EQ(guest_sha256(qga, "/root/big.bin"), want);
@@ -75,7 +79,7 @@ TEST_F(GuestFiles, MoveHundredsOfMibBothWaysWithEqualHashes) {
     co_await (fetch() && ping_loop());
   }(), 600s);
   EXPECT_EQ(back.size(), size);
-  EXPECT_EQ(sha256::hex(sha256::of(back)), want);
+  EXPECT_EQ(sha256_hex(back), want);
   EXPECT_GE(answered_during, 1) << "no ping was answered while the download's bytes were still coming ("
                                 << answered_after << " answered after the last byte)";
   run_for(ctx, files::remove(guest_client, "/root/big.bin"));
@@ -87,7 +91,7 @@ TEST_F(GuestFiles, MoveFilesVerifiedWithXxh64BothWays) {
   test::qga_client qga(guest.qga_socket());
   const std::size_t size = 64u << 20;
   const auto data = random_bytes(size, 12);
-  const auto want = sha256::hex(sha256::of(data));
+  const auto want = sha256_hex(data);
   auto up = run_for(ctx, files::upload_bytes(guest_client, data, "/root/fast.bin", {.checksum = files::checksum::xxh64}),
                     300s);
   EXPECT_EQ(up.bytes, size);
@@ -97,7 +101,7 @@ TEST_F(GuestFiles, MoveFilesVerifiedWithXxh64BothWays) {
   const auto back =
       run_for(ctx, files::download_bytes(guest_client, "/root/fast.bin", {.checksum = files::checksum::xxh64}), 300s);
   EXPECT_EQ(back.size(), size);
-  EXPECT_EQ(sha256::hex(sha256::of(back)), want);
+  EXPECT_EQ(sha256_hex(back), want);
   run_for(ctx, files::remove(guest_client, "/root/fast.bin"));
 }
 
