@@ -8,12 +8,17 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <future>
 #include <memory>
 #include <utility>
 
 #include "files/background_checksum.hpp"
+#include "tether/common/unique_fd.hpp"
 
 namespace tether {
 namespace {
@@ -146,6 +151,49 @@ TEST(BackgroundChecksum, AnAbandonedTransferLeavesNoDanglingWork) {
   loop.restart();
   // Each job posted one completion back; they run against live state.
   EXPECT_EQ(loop.run(), static_cast<std::size_t>(chunks));
+}
+
+// Submits `data` in 65,536-byte chunks to a background_checksum writing to
+// `fd`; returns the digest, or the errno of the failed write.
+std::pair<std::string, int> write_behind(const std::string& data, int fd) {
+  asio::io_context loop;
+  asio::thread_pool pool(1);
+  std::pair<std::string, int> out;
+  asio::co_spawn(
+      loop,
+      [&]() -> asio::awaitable<void> {
+        agent::files::background_checksum hash(pool, loop.get_executor(), checksum_kind::xxh3_128, 4, fd);
+        try {
+          for (std::size_t off = 0; off < data.size(); off += 65'536) {
+            auto chunk = std::make_shared<const std::string>(data.substr(off, 65'536));
+            co_await hash.submit(std::move(chunk));
+          }
+          out.first = co_await hash.finish();
+        } catch (const std::system_error& e) {
+          out.second = e.code().value();
+        }
+      },
+      asio::detached);
+  loop.run();
+  pool.join();
+  return out;
+}
+
+TEST(BackgroundChecksum, WritesEachChunkInOrderBeforeHashingIt) {
+  const std::string data = pattern(1'000'003);
+  unique_fd file(::memfd_create("write_behind", MFD_CLOEXEC));
+  const auto [digest, err] = write_behind(data, file.get());
+  EXPECT_EQ(err, 0);
+  EXPECT_EQ(digest, checksum::of(checksum_kind::xxh3_128, data));
+  std::string back(data.size() + 1, '\0');
+  EXPECT_EQ(::pread(file.get(), back.data(), back.size(), 0), static_cast<ssize_t>(data.size()));
+  back.resize(data.size());
+  EXPECT_TRUE(back == data);
+}
+
+TEST(BackgroundChecksum, AFailedWriteFailsTheTransferWithItsErrno) {
+  unique_fd read_only(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  EXPECT_EQ(write_behind(pattern(300'000), read_only.get()).second, EBADF);
 }
 
 TEST(BackgroundChecksum, EmptyInputGivesTheEmptyDigest) {
