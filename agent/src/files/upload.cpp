@@ -10,6 +10,7 @@
 #include "files/background_checksum.hpp"
 #include "files/call_errors.hpp"
 #include "files/off_loop.hpp"
+#include "files/test_fault.hpp"
 #include "tether/common/unique_fd.hpp"
 #include "tether/v1/files.pb.h"
 
@@ -52,6 +53,7 @@ awaitable<std::string> upload(call_context& call, const path_policy& policy, upl
   for (;;) {
     auto chunk = co_await call.read(0);
     if (!chunk) break;
+    test_corrupt(*chunk, bytes);  // tests only (test_fault.hpp)
     bytes += chunk->size();
     auto owned = std::make_shared<const std::string>(std::move(*chunk));
     try {

@@ -11,6 +11,7 @@
 #include "files/call_errors.hpp"
 #include "files/off_loop.hpp"
 #include "files/read_ahead.hpp"
+#include "files/test_fault.hpp"
 #include "files/remove_tree.hpp"
 #include "files/upload.hpp"
 #include "tether/common/unique_fd.hpp"
@@ -149,6 +150,8 @@ awaitable<std::string> files_service::download(call_context& call) {
       fail_errno(e.code().value(), "cannot read '" + path + "'");
     }
     if (chunk.empty()) break;
+    std::string corrupted;  // tests only (test_fault.hpp)
+    if (files::test_corrupt_byte() && files::test_corrupt(corrupted.assign(chunk), sent)) chunk = corrupted;
     co_await call.write(0, chunk);
     sent += chunk.size();
     co_await asio::post(loop, use_awaitable);
