@@ -9,10 +9,21 @@
 //                                           over FILE (its first BYTES, read
 //                                           into memory first), through the
 //                                           libraries the agent hashes with
+//   tether-bench-floor read-port PORT BYTES  MB/s of reading BYTES from a
+//                                           virtio-serial port as the agent
+//                                           does (256 KiB buffer, many reads
+//                                           per wake-up), first byte to last
+//   tether-bench-floor echo-port PORT BYTES  echoes what arrives on PORT back
+//                                           to it until BYTES came: the host's
+//                                           round trip floor for ping
+#include <fcntl.h>
+#include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -82,6 +93,65 @@ int hash(const char* path, std::size_t limit) {
   return 0;
 }
 
+// Reads what is there, as the agent's port_stream does: many reads per
+// wake-up (each returns at most one 4 KiB receive buffer), then poll.
+std::size_t read_batch(int fd, char* into, std::size_t room) {
+  std::size_t total = 0;
+  while (total < room) {
+    const ssize_t n = ::read(fd, into + total, room - total);
+    if (n > 0) {
+      total += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (total > 0 || (n < 0 && errno != EAGAIN)) break;
+    pollfd p{fd, POLLIN, 0};
+    ::poll(&p, 1, -1);
+  }
+  return total;
+}
+
+int open_port(const char* path) {
+  const int fd = ::open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) std::fprintf(stderr, "tether-bench-floor: cannot open %s\n", path);
+  return fd;
+}
+
+int read_port(const char* path, std::size_t bytes) {
+  const int fd = open_port(path);
+  if (fd < 0) return 1;
+  std::vector<char> buf(256 * 1024);
+  std::size_t got = read_batch(fd, buf.data(), std::min(buf.size(), bytes));
+  const auto first = clock_type::now();  // the first batch's wait is the host's start, not the channel
+  const std::size_t first_batch = got;
+  while (got < bytes) got += read_batch(fd, buf.data(), std::min(buf.size(), bytes - got));
+  std::printf("read_mbps %.1f\n", static_cast<double>(got - first_batch) / 1e6 / seconds_since(first));
+  ::close(fd);
+  return 0;
+}
+
+int echo_port(const char* path, std::size_t bytes) {
+  const int fd = open_port(path);
+  if (fd < 0) return 1;
+  std::vector<char> buf(64 * 1024);
+  for (std::size_t done = 0; done < bytes;) {
+    const std::size_t n = read_batch(fd, buf.data(), std::min(buf.size(), bytes - done));
+    for (std::size_t off = 0; off < n;) {
+      const ssize_t w = ::write(fd, buf.data() + off, n - off);
+      if (w > 0) {
+        off += static_cast<std::size_t>(w);
+      } else if (w < 0 && errno != EINTR) {
+        pollfd p{fd, POLLOUT, 0};
+        ::poll(&p, 1, -1);
+      }
+    }
+    done += n;
+  }
+  std::printf("echoed %zu\n", bytes);
+  ::close(fd);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -89,6 +159,10 @@ int main(int argc, char** argv) {
   if (verb == "spawn" && argc == 4) return spawn(argv[2], std::max(1, std::atoi(argv[3])));
   if (verb == "hash" && (argc == 3 || argc == 4))
     return hash(argv[2], argc == 4 ? std::strtoull(argv[3], nullptr, 10) : std::size_t{64} << 20);
-  std::fprintf(stderr, "usage: tether-bench-floor spawn PROGRAM COUNT | hash FILE [BYTES]\n");
+  if (verb == "read-port" && argc == 4) return read_port(argv[2], std::strtoull(argv[3], nullptr, 10));
+  if (verb == "echo-port" && argc == 4) return echo_port(argv[2], std::strtoull(argv[3], nullptr, 10));
+  std::fprintf(stderr,
+               "usage: tether-bench-floor spawn PROGRAM COUNT | hash FILE [BYTES] | read-port PORT BYTES | "
+               "echo-port PORT BYTES\n");
   return 2;
 }

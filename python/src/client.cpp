@@ -14,9 +14,9 @@ namespace pyb = pybind11;
 namespace {
 
 files::checksum checksum_of(const std::optional<std::string>& name) {
-  if (!name) return files::checksum::xxh3;
+  if (!name) return files::checksum::xxh64;
   auto c = files::parse_checksum(*name);
-  if (!c) throw error(errc::invalid_argument, "unknown checksum '" + *name + "' (xxh3, xxh64 or sha256)");
+  if (!c) throw error(errc::invalid_argument, "unknown checksum '" + *name + "' (xxh64, xxh3 or sha256)");
   return *c;
 }
 

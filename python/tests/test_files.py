@@ -28,15 +28,18 @@ def test_upload_download_round_trip(guest, tmp_path):
     assert back.read_bytes() == data
 
 
-def test_transfers_are_checked_with_xxh3_unless_asked(guest, tmp_path):
+def test_transfers_are_checked_with_xxh64_unless_asked(guest, tmp_path):
     src = tmp_path / "src.bin"
     src.write_bytes(os.urandom(1 << 20))
-    # xxh128sum (package xxhash) is the reference, independent of tether.
-    want = subprocess.run(["xxh128sum", str(src)], check=True, capture_output=True, text=True).stdout.split()[0]
+    # xxhsum and xxh128sum (package xxhash) are the reference, independent of tether.
+    def reference(*tool):
+        return subprocess.run([*tool, str(src)], check=True, capture_output=True, text=True).stdout.split()[0]
     r = guest.upload(src, str(tmp_path / "copy.bin"))
-    assert (r.checksum, r.digest) == ("xxh3", want)
+    assert (r.checksum, r.digest) == ("xxh64", reference("xxhsum", "-H1"))
     r = guest.download(str(tmp_path / "copy.bin"), tmp_path / "back.bin")
-    assert (r.checksum, r.digest) == ("xxh3", want)
+    assert (r.checksum, r.digest) == ("xxh64", reference("xxhsum", "-H1"))
+    r = guest.download(str(tmp_path / "copy.bin"), tmp_path / "back3.bin", checksum="xxh3")
+    assert (r.checksum, r.digest) == ("xxh3", reference("xxh128sum"))
 
 
 def test_upload_refuses_to_overwrite_unless_asked(guest, tmp_path):

@@ -133,8 +133,8 @@ class Guest:
                overwrite: bool = False, mode: Optional[int] = None, recursive: bool = False,
                checksum: Optional[str] = None, timeout: Optional[float] = None) -> Any:
         """Copies a local file (or directory tree with recursive=True) to the
-        guest, atomically, checked end to end (checksum "xxh3", the default,
-        "xxh64" or "sha256").
+        guest, atomically, checked end to end (checksum "xxh64", the default,
+        "xxh3" or "sha256").
         Returns a TransferResult (TreeResult when recursive)."""
         return self._client.upload(os.fsencode(local), os.fsencode(remote), make_parents, overwrite, mode,
                                    recursive, checksum, timeout)
