@@ -17,6 +17,7 @@
 #include "bench_table.hpp"
 #include "bench_paths.hpp"
 #include "bench_vm.hpp"
+#include "python_rows.hpp"
 #include "support/qga_client.hpp"
 #include "tether/client.hpp"
 #include "tether/common/asio.hpp"
@@ -360,6 +361,20 @@ std::vector<row> hotplug_rows(context& c) {
            .note = "tether starts none"}};
 }
 
+// The C++ clients of the guest's tether and qemu-ga chardevs (each takes one
+// client at a time: release_clients lets the Python rows have them).
+void connect_clients(context& c) {
+  c.guest = std::make_unique<client>(c.ctx.get_executor(),
+                                     client_options{.socket_path = c.vm.socket("tether"), .call_timeout = 120s});
+  c.qga = std::make_unique<test::qga_client>(c.vm.socket("qga"));
+  run(c.ctx, c.guest->connect());
+}
+
+void release_clients(context& c) {
+  c.guest.reset();  // closes its socket now
+  c.qga.reset();
+}
+
 int main_impl(int argc, char** argv) {
   int rounds = 5;
   std::string attach, markdown;
@@ -376,10 +391,7 @@ int main_impl(int argc, char** argv) {
   std::cerr << "booting the benchmark guest...\n";
   bench_vm vm(attach);
   context c{vm, rounds};
-  c.guest = std::make_unique<client>(c.ctx.get_executor(),
-                                     client_options{.socket_path = vm.socket("tether"), .call_timeout = 120s});
-  c.qga = std::make_unique<test::qga_client>(vm.socket("qga"));
-  run(c.ctx, c.guest->connect());
+  connect_clients(c);
   install_floor_probe(c);
 
   std::vector<row> rows;
@@ -387,6 +399,15 @@ int main_impl(int argc, char** argv) {
   rows.push_back(ping_row(c));
   std::cerr << "measuring exec...\n";
   rows.push_back(exec_row(c));
+  if (*paths::python_executable) {
+    std::cerr << "measuring ping and exec from Python...\n";
+    release_clients(c);
+    const auto py = measure_python(vm.socket("tether"), vm.socket("qga"), rounds);
+    connect_clients(c);
+    for (auto& r : python_rows(py, rows[0], rows[1])) rows.push_back(std::move(r));
+  } else {
+    std::cerr << "no Python rows: this build has no Python package (TETHER_BUILD_PYTHON=OFF)\n";
+  }
   std::cerr << "measuring the raw channel...\n";
   auto raw = raw_rows(c);
   for (auto& r : raw) rows.push_back(r);

@@ -116,7 +116,8 @@ expect_dep dev "libprotobuf-dev"
 expect_dep dev "libboost1.81-dev"
 if [[ " ${comps[*]} " == *" python "* ]]; then
   expect_dep python "tether-host (= $version)"
-  pyver=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  # Debian's python3 package, whose interpreter is /usr/bin/python3.
+  pyver=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
   expect_dep python "python3 (>= $pyver~)"
   expect_dep python "libstdc++6"
 fi
