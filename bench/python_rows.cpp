@@ -17,12 +17,15 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
+// A measure the round did not take is absent.
 std::vector<double> numbers(const boost::json::object& o, const char* key) {
   std::vector<double> v;
-  for (const auto& x : o.at(key).as_array()) v.push_back(x.to_number<double>());
-  if (v.empty()) throw std::runtime_error(std::string("bench_rows.py reported no ") + key);
+  if (const auto* a = o.if_contains(key))
+    for (const auto& x : a->as_array()) v.push_back(x.to_number<double>());
   return v;
 }
+
+void append(std::vector<double>& to, const std::vector<double>& from) { to.insert(to.end(), from.begin(), from.end()); }
 
 // "1.07x of the C++ row (target ≤ 1.2x)".
 std::string vs_cxx(const summary& py, const row& cxx) {
@@ -33,11 +36,19 @@ std::string vs_cxx(const summary& py, const row& cxx) {
 
 }  // namespace
 
-python_figures measure_python(const std::string& tether_socket, const std::string& qga_socket, int rounds) {
+void python_figures::add(const python_figures& more) {
+  append(tether_ping, more.tether_ping);
+  append(tether_exec, more.tether_exec);
+  append(qga_ping, more.qga_ping);
+  append(qga_exec, more.qga_exec);
+}
+
+python_figures measure_python(const std::string& tether_socket, const std::string& qga_socket,
+                              const std::string& what) {
   const std::string cmd = "env PYTHONPATH=" + shell_quote(paths::python_path) + " " +
                           shell_quote(paths::python_executable) + " " + shell_quote(paths::python_rows_script) +
                           " --tether-socket " + shell_quote(tether_socket) + " --qga-socket " +
-                          shell_quote(qga_socket) + " --rounds " + std::to_string(rounds);
+                          shell_quote(qga_socket) + " --measure " + shell_quote(what);
   FILE* p = ::popen(cmd.c_str(), "r");  // stderr passes through (tracebacks)
   if (!p) throw std::runtime_error("cannot start " + cmd);
   std::string out;
@@ -46,7 +57,9 @@ python_figures measure_python(const std::string& tether_socket, const std::strin
   const int st = ::pclose(p);
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) throw std::runtime_error("bench_rows.py failed: " + cmd);
   const auto o = boost::json::parse(out).as_object();
-  return {numbers(o, "tether_ping"), numbers(o, "tether_exec"), numbers(o, "qga_ping"), numbers(o, "qga_exec")};
+  python_figures f{numbers(o, "tether_ping"), numbers(o, "tether_exec"), numbers(o, "qga_ping"), numbers(o, "qga_exec")};
+  if (f.tether_ping.size() + f.tether_exec.size() == 0) throw std::runtime_error("bench_rows.py measured nothing");
+  return f;
 }
 
 std::vector<row> python_rows(const python_figures& py, const row& cxx_ping, const row& cxx_exec) {

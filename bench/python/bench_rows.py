@@ -1,13 +1,15 @@
 """The benchmark's Python rows (run by tether-bench, with the build tree's
-PYTHONPATH, while it has let go of both chardev sockets): ping and
-`exec /bin/true` through the tether package, and the same through a
-pure-Python qemu-ga client (qga_exec.py). Measured as tether-bench measures
-the C++ rows: per round, the median of `--pings` pings and of `--execs` execs.
+PYTHONPATH, while it has let go of both chardev sockets; once after each
+C++ round of the same measure): ping and `exec /bin/true` through the
+tether package, and the same through a pure-Python qemu-ga client
+(qga_exec.py). Measured as tether-bench measures the C++ rows: per round,
+the median of `--pings` pings and of `--execs` execs.
 
-    bench_rows.py --tether-socket PATH --qga-socket PATH [--rounds N]
+    bench_rows.py --tether-socket PATH --qga-socket PATH
+                  [--measure ping|exec|both] [--rounds N]
 
-Prints one JSON object: {"tether_ping": [ms per round], "tether_exec": [...],
-"qga_ping": [...], "qga_exec": [...]}.
+Prints one JSON object, ms per round for what it measured: {"tether_ping":
+[...], "qga_ping": [...], "tether_exec": [...], "qga_exec": [...]}.
 """
 
 from __future__ import annotations
@@ -47,20 +49,24 @@ def main(argv: List[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tether-socket", required=True)
     p.add_argument("--qga-socket", required=True)
-    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--measure", choices=("ping", "exec", "both"), default="both")
+    p.add_argument("--rounds", type=int, default=1)
     p.add_argument("--pings", type=int, default=200)
     p.add_argument("--execs", type=int, default=20)
     a = p.parse_args(argv)
 
-    out = {"tether_ping": [], "tether_exec": [], "qga_ping": [], "qga_exec": []}
+    ping, exec_ = a.measure in ("ping", "both"), a.measure in ("exec", "both")
+    out = {k: [] for k in (["tether_ping", "qga_ping"] if ping else []) + (["tether_exec", "qga_exec"] if exec_ else [])}
     # Each chardev takes one client at a time: tether-bench holds neither now.
     with tether.Guest(a.tether_socket, call_timeout=120) as g, QgaClient(a.qga_socket) as qga:
         g.ping()  # connected before the clock starts, as the C++ client is
         for _ in range(a.rounds):
-            out["tether_ping"].append(median_ms(g.ping, a.pings))
-            out["qga_ping"].append(median_ms(lambda: qga.execute("guest-ping"), a.pings))
-            out["tether_exec"].append(median_ms(lambda: run_true(g), a.execs))
-            out["qga_exec"].append(median_ms(lambda: qga_true(qga), a.execs))
+            if ping:
+                out["tether_ping"].append(median_ms(g.ping, a.pings))
+                out["qga_ping"].append(median_ms(lambda: qga.execute("guest-ping"), a.pings))
+            if exec_:
+                out["tether_exec"].append(median_ms(lambda: run_true(g), a.execs))
+                out["qga_exec"].append(median_ms(lambda: qga_true(qga), a.execs))
     json.dump(out, sys.stdout)
     print()
     return 0

@@ -6,11 +6,16 @@
 # LD_LIBRARY_PATH), and tests/package/installed_python_test.py checks the
 # import, the stubs, the dist-info, a call to the installed agent and pytest
 # loading the plugin through its entry point.
+# With --example it runs the README's example instead
+# (python/examples/test_guest_example.py, plugin by its entry point) against
+# the build's fast guest, booted by the plugin's tether_vm fixture.
 #
-#   check-python.sh BUILD_DIR        (ctest: package.python)
+#   check-python.sh BUILD_DIR             (ctest: package.python)
+#   check-python.sh BUILD_DIR --example   (ctest: vm.python_example_installed)
 set -euo pipefail
 
-build=${1:?usage: check-python.sh BUILD_DIR}
+build=${1:?usage: check-python.sh BUILD_DIR [--example]}
+example=${2:-}
 build=$(cd "$build" && pwd)
 source_dir=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/tether-python-XXXXXX)
@@ -18,13 +23,20 @@ trap 'rm -rf "$work"' EXIT
 version=$(sed -n 's/^set(CPACK_PACKAGE_VERSION "\(.*\)")$/\1/p' "$build/CPackConfig.cmake")
 failures=0
 
-# check NAME ROOT PYTHONDIR AGENT: the installed-package tests against one tree.
+if [[ "$example" == --example ]]; then
+  tests=("$source_dir/python/examples/test_guest_example.py"
+         --tether-kernel "$build/guest/fast/vmlinuz" --tether-initrd "$build/guest/fast/initrd.img")
+else
+  tests=("$source_dir/tests/package/installed_python_test.py")
+fi
+
+# check NAME ROOT PYTHONDIR AGENT: the tests against one installed tree.
 check() {
   echo "==> $1"
   if env -i PATH=/usr/bin:/bin HOME="$work/home" PYTHONPATH="$3" PYTHONDONTWRITEBYTECODE=1 \
        TETHER_INSTALL_ROOT="$2" TETHER_AGENT_BINARY="$4" TETHER_VERSION="$version" \
        TETHER_SOURCE_DIR="$source_dir" TETHER_BUILD_DIR="$build" \
-       python3 -m pytest -q -p no:cacheprovider --rootdir "$work" "$source_dir/tests/package/installed_python_test.py"
+       python3 -m pytest -q -p no:cacheprovider --rootdir "$work" "${tests[@]}"
   then echo "ok: $1"
   else echo "FAIL: $1" >&2; failures=$((failures + 1)); fi
 }
