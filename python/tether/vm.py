@@ -32,6 +32,7 @@ from .guest import Guest
 __all__ = ["VM", "VMConfig", "BootError", "build_tree_guest"]
 
 AGENT_PORT = "org.tether.agent.0"
+QGA_PORT = "org.qemu.guest_agent.0"  # qemu-ga's, for comparisons (a guest may run both)
 
 
 class BootError(RuntimeError):
@@ -107,8 +108,9 @@ def _tcg_hints(kernel: str) -> str:
 class VM:
     """A booted guest: `.guest` (tether.Guest, connected), `.qmp`
     (tether.qmp.Client), `.console_log` (the serial console's file),
-    `.state_dir`, `.memory` (MiB given to QEMU). Raises BootError if the
-    guest does not come up."""
+    `.state_dir`, `.memory` (MiB given to QEMU), `.tether_socket`,
+    `.qmp_socket`, `.qga_socket` (qemu-ga's port, if the guest runs it).
+    Raises BootError if the guest does not come up."""
 
     def __init__(self, config: Optional[VMConfig] = None, **kwargs) -> None:
         self.config = config or VMConfig()
@@ -129,6 +131,7 @@ class VM:
         self.console_log = self.state_dir / "console.log"
         self.tether_socket = self.state_dir / "tether.sock"
         self.qmp_socket = self.state_dir / "qmp.sock"
+        self.qga_socket = self.state_dir / "qga.sock"
         self.memory = c.memory
         self.guest: Optional[Guest] = None
         self.qmp: Optional[_qmp.Client] = None
@@ -170,7 +173,9 @@ class VM:
                 "-qmp", f"unix:{self.qmp_socket},server=on,wait=off",
                 "-device", "virtio-serial-pci,id=vser0",
                 "-chardev", f"socket,id=tether0,path={self.tether_socket},server=on,wait=off",
-                "-device", f"virtserialport,bus=vser0.0,chardev=tether0,name={AGENT_PORT},id=tetherport"]
+                "-device", f"virtserialport,bus=vser0.0,chardev=tether0,name={AGENT_PORT},id=tetherport",
+                "-chardev", f"socket,id=qga0,path={self.qga_socket},server=on,wait=off",
+                "-device", f"virtserialport,bus=vser0.0,chardev=qga0,name={QGA_PORT},id=qgaport"]
         if c.kernel:
             append = "console=ttyS0 panic=-1"
             if accel == "tcg":
@@ -207,7 +212,7 @@ class VM:
                         f"---- QEMU's output ----\n{qemu_log}")
 
     def _launch(self) -> None:
-        for p in (self.tether_socket, self.qmp_socket):
+        for p in (self.tether_socket, self.qmp_socket, self.qga_socket):
             p.unlink(missing_ok=True)
         self.console_log.write_bytes(b"")
         argv = self.command_line()
