@@ -2,13 +2,10 @@
 
 #include <pybind11/pybind11.h>
 
-#include <utility>
-
 #include <boost/asio/error.hpp>
 #include <boost/system/system_error.hpp>
 
 #include "tether/error.hpp"
-#include "tether/qmp.hpp"
 
 namespace tether::py {
 namespace {
@@ -32,15 +29,11 @@ const char* local_name(std::error_code ec) {
   return "INTERNAL";
 }
 
-// Raises the exception that tether.errors' factory `factory` builds.
-template <class... Args>
-void raise_from(const char* factory, Args&&... args) {
+void raise(bool remote, const char* code, const char* message) {
   namespace py = pybind11;
-  py::object exc = py::module_::import("tether.errors").attr(factory)(std::forward<Args>(args)...);
+  py::object exc = py::module_::import("tether.errors").attr("_from_native")(remote, code, message);
   PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());
 }
-
-void raise(bool remote, const char* code, const char* message) { raise_from("_from_native", remote, code, message); }
 
 }  // namespace
 
@@ -50,10 +43,7 @@ void register_error_translator() {
     try {
       std::rethrow_exception(p);
     } catch (const tether::error& e) {
-      if (const auto cls = qmp::error_class(e); !cls.empty()) {
-        // QEMU's error reply: tether.QMPError with its class and desc.
-        raise_from("_from_qmp", e.what());
-      } else if (e.is_remote())
+      if (e.is_remote())
         raise(true, remote_errc_name(e.remote_code()).c_str(), e.what());
       else
         raise(false, local_name(e.code()), e.what());

@@ -6,7 +6,7 @@
 
 #include <pybind11/stl.h>
 
-#include "client.hpp"  // to_ms
+#include "client.hpp"  // to_ms, py_client::opts
 #include "loop.hpp"
 #include "tether/qmp.hpp"
 
@@ -28,28 +28,18 @@ class py_qmp {
   py_qmp(const py_qmp&) = delete;
   py_qmp& operator=(const py_qmp&) = delete;
 
-  void close() {
-    if (!client_) return;
-    if (loop_->forked_away()) {  // the parent's client is left alone (see py_client::close)
-      new std::shared_ptr<qmp::client>(std::move(client_));
-      return;
-    }
-    loop_->invoke([c = std::move(client_)]() mutable {
-      c->close();
-      c.reset();
-    });
-  }
+  void close() { close_on_loop(*loop_, client_); }
 
   // The awaitable made by make(qmp::client&), awaited with the GIL released;
-  // `timeout` (seconds) bounds it in the library and on the waiting side.
+  // `timeout` (seconds) bounds it in the library, and a second later on the
+  // waiting side.
   template <class T, class Make>
   T call(std::optional<double> timeout, Make make) {
     if (!client_) throw error(errc::closed, "the QMP connection is closed");
     std::optional<std::chrono::steady_clock::time_point> deadline;
     if (timeout) deadline = std::chrono::steady_clock::now() + to_ms(*timeout) + std::chrono::seconds(1);
-    return await_call<T>(*loop_, [c = client_, make = std::move(make)] { return make(*c); }, deadline, [t = timeout] {
-      throw error(errc::timeout, "the QMP call did not finish within " + std::to_string(t.value_or(0)) + " s");
-    });
+    return call_on_loop<T>(*loop_, client_, deadline, std::move(make),
+                           "the QMP call did not finish within " + std::to_string(timeout.value_or(0)) + " s");
   }
 
   template <class R>
@@ -63,15 +53,27 @@ class py_qmp {
   std::shared_ptr<qmp::client> client_;
 };
 
-call_options opts(std::optional<double> timeout) {
-  call_options o;
-  if (timeout) o.timeout = std::max(to_ms(*timeout), std::chrono::milliseconds(1));
-  return o;
+call_options opts(std::optional<double> timeout) { return py_client::opts(timeout); }
+
+// QEMU's error replies as tether.QMPError (its class and desc); every other
+// exception goes on to the module's translator (registered earlier, so
+// tried after this one).
+void register_qmp_error_translator() {
+  pyb::register_exception_translator([](std::exception_ptr p) {
+    try {
+      std::rethrow_exception(p);
+    } catch (const tether::error& e) {
+      if (qmp::error_class(e).empty()) throw;
+      pyb::object exc = pyb::module_::import("tether.errors").attr("_from_qmp")(e.what());
+      PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());
+    }
+  });
 }
 
 }  // namespace
 
 void bind_qmp(pyb::module_& m) {
+  register_qmp_error_translator();
   using opt_s = std::optional<double>;
   const auto t = pyb::arg("timeout") = pyb::none();
 
