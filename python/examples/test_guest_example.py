@@ -1,6 +1,8 @@
 """Tests against a throwaway QEMU guest, with tether's pytest plugin:
 
-    pytest -p tether.pytest_plugin --tether-kernel vmlinuz --tether-initrd initrd.img test_guest_example.py
+    pytest --tether-kernel vmlinuz --tether-initrd initrd.img test_guest_example.py
+
+(add -p tether.pytest_plugin where tether is not installed: a build tree).
 
 The tether_vm fixture boots the guest once per session and gives its agent
 (vm.guest, a tether.Guest) and QEMU's monitor (vm.qmp, a tether.qmp.Client).

@@ -1,5 +1,5 @@
-"""pytest plugin of tether: ``-p tether.pytest_plugin`` (or its pytest11
-entry point once installed).
+"""pytest plugin of tether: ``-p tether.pytest_plugin`` from a build tree;
+an installed package loads it through its pytest11 entry point.
 
 Fixtures:
   tether_guest  a tether.Guest attached to --tether-socket (or $TETHER_SOCKET)
