@@ -66,7 +66,9 @@ def test_the_distribution_metadata_names_the_version_and_the_plugin():
     dist = importlib.metadata.distribution("tether")
     assert under(dist.locate_file("tether"), ROOT)  # this tree's dist-info, not another one
     plugins = {ep.name: ep.value for ep in dist.entry_points if ep.group == "pytest11"}
-    assert plugins == {"tether": "tether.pytest_plugin"}
+    # Named as the module, so that `-p tether.pytest_plugin` (the build tree's
+    # way) names this entry point too instead of registering the module twice.
+    assert plugins == {"tether.pytest_plugin": "tether.pytest_plugin"}
 
 
 def test_calls_reach_a_real_agent(agent):
@@ -99,7 +101,11 @@ def test_pytest_loads_the_plugin_through_its_entry_point(agent, tmp_path):
     registered = [line for line in loaded.stdout.splitlines() if "tether.pytest_plugin" in line]
     assert registered and all(str(ROOT) in line for line in registered), registered
 
+    # Named explicitly as well (a build tree's command line): loaded once.
+    named = pytest_run("-p", "tether.pytest_plugin")
+    assert named.returncode == 0, named.stdout + named.stderr
+
     # Blocked by its entry point's name, the plugin is gone, and the fixture with it.
-    blocked = pytest_run("-p", "no:tether")
+    blocked = pytest_run("-p", "no:tether.pytest_plugin")
     assert blocked.returncode != 0
     assert "fixture 'tether_guest' not found" in blocked.stdout
