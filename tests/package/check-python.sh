@@ -30,13 +30,21 @@ else
   tests=("$source_dir/tests/package/installed_python_test.py")
 fi
 
-# check NAME ROOT PYTHONDIR AGENT: the tests against one installed tree.
+# check NAME ROOT PYTHONDIR AGENT: the tests against one installed tree,
+# after making sure that `tether` imports from that tree and nowhere else.
+# From the empty work dir: `python3 -m` puts the working directory first on
+# sys.path, and ctest's is the build tree's python/ (which holds a tether/).
 check() {
   echo "==> $1"
-  if env -i PATH=/usr/bin:/bin HOME="$work/home" PYTHONPATH="$3" PYTHONDONTWRITEBYTECODE=1 \
-       TETHER_INSTALL_ROOT="$2" TETHER_AGENT_BINARY="$4" TETHER_VERSION="$version" \
-       TETHER_SOURCE_DIR="$source_dir" TETHER_BUILD_DIR="$build" \
-       python3 -m pytest -q -p no:cacheprovider --rootdir "$work" "${tests[@]}"
+  local run=(env -i PATH=/usr/bin:/bin HOME="$work/home" PYTHONPATH="$3" PYTHONDONTWRITEBYTECODE=1
+             TETHER_INSTALL_ROOT="$2" TETHER_AGENT_BINARY="$4" TETHER_VERSION="$version"
+             TETHER_SOURCE_DIR="$source_dir" TETHER_BUILD_DIR="$build" python3)
+  local from
+  from=$(cd "$work" && "${run[@]}" -c 'import tether; print(tether.__file__)') || from="(import failed)"
+  if [[ "$from" != "$2"/* ]]; then
+    echo "FAIL: $1: tether imports from $from, not from $2" >&2; failures=$((failures + 1)); return
+  fi
+  if (cd "$work" && "${run[@]}" -m pytest -q -p no:cacheprovider --rootdir "$work" "${tests[@]}")
   then echo "ok: $1"
   else echo "FAIL: $1" >&2; failures=$((failures + 1)); fi
 }
