@@ -80,6 +80,7 @@ set(CPACK_DEBIAN_PYTHON_PACKAGE_SECTION python)
 # python3 of the version the extension is built for (python/CMakeLists.txt);
 # libtether comes from tether-host (component dependency, same version).
 set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS "${TETHER_PYTHON_DEB_DEPENDS}")
+set(CPACK_DEBIAN_PYTHON_PACKAGE_CONTROL_EXTRA ${_deb}/python/postinst ${_deb}/python/prerm)
 if(TARGET tether_python)
   # dpkg-shlibdeps must find libtether (another package's file) to read the
   # extension's other needs; the build tree's copy serves.

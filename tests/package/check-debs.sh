@@ -133,11 +133,17 @@ done
 grep -qx /etc/tether/agent.conf "$work/agent.ctrl/conffiles" 2>/dev/null || fail "/etc/tether/agent.conf is not a conffile"
 
 # Maintainer scripts: present, executable, valid sh.
-for s in agent/postinst agent/prerm agent/postrm host/postinst host/postrm; do
+scripts=(agent/postinst agent/prerm agent/postrm host/postinst host/postrm)
+if [[ " ${comps[*]} " == *" python "* ]]; then scripts+=(python/postinst python/prerm); fi
+for s in "${scripts[@]}"; do
   f="$work/${s%%/*}.ctrl/${s##*/}"
-  if [[ -x "$f" ]] && sh -n "$f"; then pass "tether-${s%%/*} ${s##*/} is an executable sh script"
-  else fail "tether-${s%%/*} ${s##*/} missing, not executable or not valid sh"; fi
+  if [[ -x "$f" ]] && sh -n "$f"; then pass "$(pkg "${s%%/*}") ${s##*/} is an executable sh script"
+  else fail "$(pkg "${s%%/*}") ${s##*/} missing, not executable or not valid sh"; fi
 done
+if [[ " ${comps[*]} " == *" python "* ]]; then
+  grep -q 'py3compile -p python3-tether' "$work/python.ctrl/postinst" || fail "python3-tether postinst does not byte-compile"
+  grep -q 'py3clean -p python3-tether' "$work/python.ctrl/prerm" || fail "python3-tether prerm does not clean up"
+fi
 grep -q 'udevadm trigger --subsystem-match=virtio-ports --action=add' "$work/agent.ctrl/postinst" ||
   fail "agent postinst does not trigger virtio-ports"
 if grep -qx 'activate-noawait ldconfig' "$work/host.ctrl/triggers" 2>/dev/null; then pass "tether-host runs ldconfig"
