@@ -58,7 +58,11 @@ class QgaClient:
             {"execute": "guest-sync-delimited", "arguments": {"id": sync_id}}).encode() + b"\n")
         while True:
             line = self._line().rsplit(b"\xff", 1)[-1]
-            if line.strip() and json.loads(line).get("return") == sync_id:
+            try:
+                reply = json.loads(line)
+            except ValueError:  # a cut-off leftover
+                continue
+            if isinstance(reply, dict) and reply.get("return") == sync_id:
                 return
 
     def execute(self, command: str, **arguments: Any) -> Any:
