@@ -16,6 +16,7 @@ set -euo pipefail
 
 build=${1:?usage: check-python.sh BUILD_DIR [--example]}
 example=${2:-}
+[[ -z "$example" || "$example" == --example ]] || { echo "check-python.sh: unknown argument '$example'" >&2; exit 2; }
 build=$(cd "$build" && pwd)
 source_dir=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/tether-python-XXXXXX)
