@@ -55,6 +55,9 @@ class VMConfig:
     attempts: int = 2              # boots tried when one stalls
     state_dir: Optional[str] = None  # sockets and logs; None: a fresh temporary directory
     keep_state: bool = False       # keep a temporary state directory after stop()
+    # Appended one line per boot (the repository's VM suites sum these up:
+    # scripts/test.sh); default $TETHER_VM_BOOT_LOG; None or "": none.
+    boot_log: Optional[str] = field(default_factory=lambda: os.environ.get("TETHER_VM_BOOT_LOG"))
 
 
 def build_tree_guest() -> Optional[VMConfig]:
@@ -138,6 +141,7 @@ class VM:
         self._proc: Optional[subprocess.Popen] = None
         self.boot_seconds = 0.0
         self.attempts = 0
+        self.stalls = 0
         atexit.register(self.stop)
         try:
             self._boot()
@@ -197,11 +201,14 @@ class VM:
         for attempt in range(1, max(1, c.attempts) + 1):
             self.attempts = attempt
             why, stalled = self._boot_once(attempt)
+            self.stalls += stalled
+            self.boot_seconds = time.monotonic() - start
             if not why:
-                self.boot_seconds = time.monotonic() - start
+                self._log_boot("ready")
                 return
             if not stalled:
                 break
+        self._log_boot("failed")
         tail = self.console(60)
         try:
             qemu_log = (self.state_dir / "qemu.log").read_text(errors="replace")[-2000:]
@@ -210,6 +217,13 @@ class VM:
         raise BootError(f"booting the guest failed after {self.attempts} attempt(s): {why}\n"
                         f"---- console (last 60 lines of {self.console_log}) ----\n{tail}"
                         f"---- QEMU's output ----\n{qemu_log}")
+
+    def _log_boot(self, result: str) -> None:
+        # The format of tests/support/qemu_guest.cpp's boot log.
+        if self.config.boot_log:
+            with open(self.config.boot_log, "a") as f:
+                f.write(f"{result} attempts={self.attempts} stalls={self.stalls} seconds={self.boot_seconds:.1f} "
+                        f"longest_silence=0.0 guest=\"python tether_vm\" state={self.state_dir}\n")
 
     def _launch(self) -> None:
         for p in (self.tether_socket, self.qmp_socket, self.qga_socket):

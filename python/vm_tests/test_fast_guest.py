@@ -28,7 +28,7 @@ def test_memtotal_matches_qemus_m_option(tether_vm):
     assert tether_vm.qmp.execute("query-memory-size-summary")["base-memory"] == given_kib * 1024
 
 
-def test_a_wait_started_before_the_plug_sees_the_disk(tether_vm, tmp_path):
+def test_a_wait_on_another_thread_returns_the_disk_plugged_meanwhile(tether_vm, tmp_path):
     g, serial = tether_vm.guest, "pyvm-early"
     image = tmp_path / "early.img"
     with open(image, "wb") as f:
@@ -43,11 +43,13 @@ def test_a_wait_started_before_the_plug_sees_the_disk(tether_vm, tmp_path):
 
     t = threading.Thread(target=waiter)
     t.start()
+    added = False
     try:
         # Whether the waiter's call reaches the agent before or after the
         # disk comes, it returns the disk: a wait looks at the devices there
         # and then at udev's events, without a gap.
         tether_vm.qmp.add_disk("pyvmearly", image, serial=serial)
+        added = True
         t.join(150)
         assert not t.is_alive()
         assert "error" not in got, got.get("error")
@@ -56,7 +58,8 @@ def test_a_wait_started_before_the_plug_sees_the_disk(tether_vm, tmp_path):
         assert dev.device_node and g.stat(dev.device_node)
     finally:
         t.join(150)
-        tether_vm.qmp.remove_device("pyvmearly")
+        if added:
+            tether_vm.qmp.remove_device("pyvmearly")
     gone = g.devices.wait_gone("block", properties={"ID_SERIAL": serial}, timeout=120)
     assert gone is None or gone.action == "remove"
     assert g.devices.list("block", properties={"ID_SERIAL": serial}) == []
