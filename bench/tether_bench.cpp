@@ -294,6 +294,31 @@ double agent_peak_rss_mib(context& c) {
   return kib / 1024;
 }
 
+// CPU ticks (user + system, 1/100 s) of the agent's event loop thread (the
+// main thread) and of all its other threads together, read through qemu-ga.
+std::pair<double, double> agent_thread_ticks(context& c) {
+  auto r = c.qga->exec({"/bin/sh", "-c",
+                        "p=$(pidof tether-agent); for t in /proc/$p/task/*; do echo ${t##*/} $p "
+                        "$(cut -d')' -f2- $t/stat | cut -d' ' -f13,14); done"});
+  std::istringstream in(r.out);
+  long long tid = 0, pid = 0;
+  double user = 0, sys = 0, loop = 0, others = 0;
+  while (in >> tid >> pid >> user >> sys) (tid == pid ? loop : others) += user + sys;
+  return {loop, others};
+}
+
+// Where a transfer's guest CPU goes: % of one vCPU used by the agent's loop
+// thread and by its other threads (the transfer worker) during `op`.
+template <class Op>
+std::pair<double, double> agent_cpu_during(context& c, Op op) {
+  const auto before = agent_thread_ticks(c);
+  const auto t0 = clock::now();
+  op();
+  const double s = ms_since(t0) / 1000.0;
+  const auto after = agent_thread_ticks(c);
+  return {(after.first - before.first) / s, (after.second - before.second) / s};
+}
+
 // Lower of two floors, round by round: what a checked transfer can reach
 // at best (the channel, or the guest's hash rate, whichever is slower).
 summary floor_of(const summary& a, const summary& b) {
@@ -354,6 +379,20 @@ std::vector<row> files_rows(context& c, const summary& raw_down, const summary& 
     co_await (fetch() && pinger());
   }());
   const double rss = agent_peak_rss_mib(c);
+  // What bounds the default transfers in the guest: how busy each agent thread is.
+  std::vector<double> down_loop, down_worker, up_loop, up_worker;
+  for (int r = 0; r < c.rounds; ++r) {
+    auto d = agent_cpu_during(c, [&] {
+      run(c.ctx, files::download_bytes(*c.guest, "/root/bench-dl.bin", {.length = tether_bytes}));
+    });
+    down_loop.push_back(d.first);
+    down_worker.push_back(d.second);
+    auto u = agent_cpu_during(c, [&] {
+      run(c.ctx, files::upload_bytes(*c.guest, payload, "/root/bench-ul.bin", {.overwrite = true}));
+    });
+    up_loop.push_back(u.first);
+    up_worker.push_back(u.second);
+  }
   // What the guest's CPU can hash at all, with the libraries the agent
   // uses: a verified transfer cannot go faster, whatever the channel does.
   std::vector<double> sha_floor, xxh_floor, xxh3_floor;
@@ -392,6 +431,14 @@ std::vector<row> files_rows(context& c, const summary& raw_down, const summary& 
            .raw = summarize(xxh_floor), .note = "no agent, no channel: the ceiling of a default-verified transfer"},
           {.metric = "guest CPU: XXH3-128 of 64 MiB in memory (libxxhash)", .unit = "MB/s", .lower_is_better = false,
            .raw = summarize(xxh3_floor), .note = "no agent, no channel: the ceiling of an XXH3-verified transfer"},
+          {.metric = "guest CPU of the agent's loop thread during a default download", .unit = "%",
+           .tether = summarize(down_loop),
+           .note = "% of one vCPU; its other threads (transfer worker: pread + XXH64): " +
+                   std::to_string(static_cast<int>(summarize(down_worker).median)) + "%"},
+          {.metric = "guest CPU of the agent's loop thread during a default upload", .unit = "%",
+           .tether = summarize(up_loop),
+           .note = "% of one vCPU; its other threads (transfer worker: write + XXH64, fsync): " +
+                   std::to_string(static_cast<int>(summarize(up_worker).median)) + "%"},
           {.metric = "agent peak RSS (VmHWM) after the transfers", .unit = "MiB",
            .tether = summarize(std::vector<double>{rss}), .note = "target <= 8 MiB"}};
 }
