@@ -13,10 +13,14 @@
 //                                           virtio-serial port as the agent
 //                                           does (256 KiB buffer, many reads
 //                                           per wake-up), first byte to last
+//   tether-bench-floor send-file FILE PORT write|splice
+//                                           MB/s of moving FILE into PORT with
+//                                           pread + write (256 KiB) or with
+//                                           splice through a pipe (zero copy)
 //   tether-bench-floor echo-port PORT BYTES  echoes what arrives on PORT back
 //                                           to it until BYTES came: the host's
 //                                           round trip floor for ping
-#include <fcntl.h>
+#include <fcntl.h>  // splice, F_SETPIPE_SZ (_GNU_SOURCE: g++ defines it)
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -130,6 +134,51 @@ int read_port(const char* path, std::size_t bytes) {
   return 0;
 }
 
+void wait_writable(int fd) {
+  pollfd p{fd, POLLOUT, 0};
+  ::poll(&p, 1, -1);
+}
+
+int send_file(const char* file, const char* port, const std::string& mode) {
+  const int in = ::open(file, O_RDONLY | O_CLOEXEC);
+  const int out = open_port(port);
+  if (in < 0 || out < 0) return 1;
+  std::size_t sent = 0;
+  const auto t0 = clock_type::now();
+  if (mode == "splice") {
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return 1;
+    ::fcntl(pipe_fds[1], F_SETPIPE_SZ, 1 << 20);
+    for (;;) {
+      const ssize_t n = ::splice(in, nullptr, pipe_fds[1], nullptr, 1 << 20, SPLICE_F_MOVE);
+      if (n <= 0) break;
+      for (ssize_t left = n; left > 0;) {
+        const ssize_t w = ::splice(pipe_fds[0], nullptr, out, nullptr, static_cast<std::size_t>(left),
+                                   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (w > 0) left -= w;
+        else if (w < 0 && errno == EAGAIN) wait_writable(out);
+        else if (w < 0 && errno != EINTR) return 1;
+      }
+      sent += static_cast<std::size_t>(n);
+    }
+  } else {
+    std::vector<char> buf(256 * 1024);
+    for (;;) {
+      const ssize_t n = ::read(in, buf.data(), buf.size());
+      if (n <= 0) break;
+      for (ssize_t off = 0; off < n;) {
+        const ssize_t w = ::write(out, buf.data() + off, static_cast<std::size_t>(n - off));
+        if (w > 0) off += w;
+        else if (w < 0 && errno == EAGAIN) wait_writable(out);
+        else if (w < 0 && errno != EINTR) return 1;
+      }
+      sent += static_cast<std::size_t>(n);
+    }
+  }
+  std::printf("send_mbps %.1f\n", static_cast<double>(sent) / 1e6 / seconds_since(t0));
+  return 0;
+}
+
 int echo_port(const char* path, std::size_t bytes) {
   const int fd = open_port(path);
   if (fd < 0) return 1;
@@ -160,9 +209,10 @@ int main(int argc, char** argv) {
   if (verb == "hash" && (argc == 3 || argc == 4))
     return hash(argv[2], argc == 4 ? std::strtoull(argv[3], nullptr, 10) : std::size_t{64} << 20);
   if (verb == "read-port" && argc == 4) return read_port(argv[2], std::strtoull(argv[3], nullptr, 10));
+  if (verb == "send-file" && argc == 5) return send_file(argv[2], argv[3], argv[4]);
   if (verb == "echo-port" && argc == 4) return echo_port(argv[2], std::strtoull(argv[3], nullptr, 10));
   std::fprintf(stderr,
                "usage: tether-bench-floor spawn PROGRAM COUNT | hash FILE [BYTES] | read-port PORT BYTES | "
-               "echo-port PORT BYTES\n");
+               "send-file FILE PORT write|splice | echo-port PORT BYTES\n");
   return 2;
 }

@@ -173,12 +173,8 @@ int connect_unix(const std::string& path) {
 
 constexpr const char* raw_port = "/dev/virtio-ports/org.tether.raw.0";
 
-// Guest writes `bytes` into the spare port with dd; the host times the bytes
-// arriving on the chardev socket.
-double raw_guest_to_host(context& c, int fd, std::size_t bytes) {
-  const std::size_t bs = 32768;
-  c.qga->execute("guest-exec", "{\"path\":\"/bin/dd\",\"arg\":[\"if=/dev/zero\",\"of=" + std::string(raw_port) +
-                                   "\",\"bs=" + std::to_string(bs) + "\",\"count=" + std::to_string(bytes / bs) + "\"]}");
+// Reads `bytes` from the raw socket; MB/s from the first byte to the last.
+double drain_raw(int fd, std::size_t bytes) {
   std::vector<char> buf(1 << 20);
   std::size_t got = 0;
   clock::time_point first{};
@@ -189,6 +185,15 @@ double raw_guest_to_host(context& c, int fd, std::size_t bytes) {
     got += static_cast<std::size_t>(n);
   }
   return static_cast<double>(got) / 1e6 / (ms_since(first) / 1000.0);
+}
+
+// Guest writes `bytes` into the spare port with dd; the host times the bytes
+// arriving on the chardev socket.
+double raw_guest_to_host(context& c, int fd, std::size_t bytes) {
+  const std::size_t bs = 32768;
+  c.qga->execute("guest-exec", "{\"path\":\"/bin/dd\",\"arg\":[\"if=/dev/zero\",\"of=" + std::string(raw_port) +
+                                   "\",\"bs=" + std::to_string(bs) + "\",\"count=" + std::to_string(bytes / bs) + "\"]}");
+  return drain_raw(fd, bytes);
 }
 
 void write_all_raw(int fd, const char* p, std::size_t size) {
@@ -402,6 +407,20 @@ std::vector<row> files_rows(context& c, const summary& raw_down, const summary& 
     xxh_floor.push_back(f.at("xxh64_mbps"));
     xxh3_floor.push_back(f.at("xxh3_mbps"));
   }
+  // A file into the port with splice() (through a pipe, no copy) against
+  // pread + write: what a zero-copy download path could gain.
+  std::vector<double> send_write, send_splice;
+  {
+    const int fd = connect_unix(c.vm.socket("raw"));
+    for (int r = 0; r < c.rounds; ++r) {
+      for (const std::string mode : {"write", "splice"}) {
+        const auto pid = start_probe(c, {"send-file", "/root/bench-dl.bin", raw_port, mode});
+        drain_raw(fd, 256u << 20);
+        (mode == "write" ? send_write : send_splice).push_back(wait_probe(c, pid).at("send_mbps"));
+      }
+    }
+    ::close(fd);
+  }
   run(c.ctx, exec::run(*c.guest, {.argv = {"rm", "-f", "/root/bench-dl.bin", "/root/bench-ul.bin", "/root/bench-ul-qga.bin"}}));
   const auto sha = summarize(sha_floor);
   const auto idle_ms = summarize(idle).median;
@@ -431,6 +450,10 @@ std::vector<row> files_rows(context& c, const summary& raw_down, const summary& 
            .raw = summarize(xxh_floor), .note = "no agent, no channel: the ceiling of a default-verified transfer"},
           {.metric = "guest CPU: XXH3-128 of 64 MiB in memory (libxxhash)", .unit = "MB/s", .lower_is_better = false,
            .raw = summarize(xxh3_floor), .note = "no agent, no channel: the ceiling of an XXH3-verified transfer"},
+          {.metric = "raw guest→host from a file: pread + write (256 MiB)", .unit = "MB/s", .lower_is_better = false,
+           .raw = summarize(send_write), .note = "floor probe, 256 KiB reads, spare port"},
+          {.metric = "raw guest→host from a file: splice through a pipe (256 MiB)", .unit = "MB/s",
+           .lower_is_better = false, .raw = summarize(send_splice), .note = "floor probe, 1 MiB pipe, spare port"},
           {.metric = "guest CPU of the agent's loop thread during a default download", .unit = "%",
            .tether = summarize(down_loop),
            .note = "% of one vCPU; its other threads (transfer worker: pread + XXH64): " +
