@@ -11,10 +11,12 @@ import subprocess
 from typing import Any, List, Mapping, Optional, Union
 
 from . import _subprocess, _tether
+from ._streams import Stream
 from ._subprocess import Args, StrOrBytesPath
 from .devices import Devices
 from .errors import NotFound
 from .popen import Popen
+from .power import Power
 
 _S_IFMT = {
     "regular": 0o100000,
@@ -53,6 +55,7 @@ class Guest:
         self.socket_path = os.fsdecode(socket_path)
         self._client = _tether.Client(self.socket_path, call_timeout)
         self.devices = Devices(self._client)
+        self.power = Power(self._client)
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> "Guest":
@@ -91,6 +94,27 @@ class Guest:
 
     def info(self, *, timeout: Optional[float] = None) -> "_tether.GuestInfo":
         return self._client.info(timeout)
+
+    # -- statistics --------------------------------------------------------
+
+    def stats(self, *, rate_interval: float = 0.0, include_idle_devices: bool = False,
+              timeout: Optional[float] = None) -> "_tether.StatsSample":
+        """One sample of the guest's CPU, memory, load, pressure, disk,
+        filesystem and network statistics. Rates (percent, per second) are
+        None unless the agent has an earlier sample; rate_interval > 0
+        (seconds, up to 10) makes the agent take one that far apart first."""
+        return self._client.stats(rate_interval, include_idle_devices, timeout)
+
+    def stats_stream(self, interval: float = 1.0, *, include_idle_devices: bool = False, max_samples: int = 0,
+                     timeout: Optional[float] = None) -> "Stream[_tether.StatsSample]":
+        """Samples pushed by the agent: one at once, then one per interval
+        (seconds, 0.05 to 3600); max_samples > 0 ends after that many.
+        Iterate it; close() (or leaving its ``with``) ends it in the guest.
+        It resumes by itself after a lost connection (the first sample after
+        has no rates); a reader that falls behind is not sent a backlog
+        (sample.skipped says how many were left out)."""
+        native = self._client.stats_subscribe(interval, include_idle_devices, max_samples, timeout)
+        return Stream(native, lambda sample: sample)
 
     # -- commands (subprocess's semantics) -------------------------------
 
