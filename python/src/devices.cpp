@@ -28,15 +28,12 @@ boost::asio::awaitable<std::optional<devices::device>> next_event(devices::subsc
     case devices::event::kind::lost:
       throw error(errc::data_loss, "udev events were lost in the guest (" +
                                        (e->lost.count_unknown ? std::string("how many is unknown")
-                                                              : std::to_string(e->lost.count) + " events") +
-                                       (e->lost.reason.empty() ? "" : ": " + e->lost.reason) + ")");
+                                                              : std::to_string(e->lost.count)) +
+                                       "): " + e->lost.reason);
     case devices::event::kind::replay_gap:
-      throw error(errc::data_loss,
-                  "the device monitor resumed after event " + std::to_string(e->gap.resume_after_seqnum) +
-                      (e->gap.sequence_reset ? " but the guest's event sequence restarted (a reboot?)"
-                                             : " but the agent no longer holds the events before " +
-                                                   std::to_string(e->gap.first_available_seqnum)) +
-                      (e->gap.reason.empty() ? "" : ": " + e->gap.reason) + "; events may have been missed");
+      throw error(errc::data_loss, "the device monitor could not replay every event after " +
+                                       std::to_string(e->gap.resume_after_seqnum) + ", events may be missing: " +
+                                       e->gap.reason);
   }
   co_return std::nullopt;
 }

@@ -250,7 +250,7 @@ class py_process {
 asio::awaitable<std::shared_ptr<process_state>> start(loop& l, std::shared_ptr<client> c, exec::options opts, call_options call,
                                                       int out_sink, int err_sink) {
   auto p = co_await exec::process::start(*c, std::move(opts), call);
-  auto s = std::make_shared<process_state>(l, std::move(c), std::move(p));
+  auto s = make_on_loop<process_state>(l, l, std::move(c), std::move(p));
   s->sink[1] = out_sink;
   s->sink[2] = err_sink;
   asio::co_spawn(co_await asio::this_coro::executor, pump(s), asio::detached);

@@ -30,7 +30,7 @@ struct stream_state {
 template <class Sub, class Open>
 boost::asio::awaitable<std::shared_ptr<stream_state<Sub>>> open_stream(loop& l, std::shared_ptr<client> c, Open open) {
   auto sub = co_await open(*c);
-  co_return std::make_shared<stream_state<Sub>>(l, std::move(c), std::move(sub));
+  co_return make_on_loop<stream_state<Sub>>(l, l, std::move(c), std::move(sub));
 }
 
 // Next(sub) reads the next Item (it may turn some items into errors).
@@ -63,7 +63,7 @@ class py_stream {
       new std::shared_ptr<stream_state<Sub>>(std::move(s));  // another thread's objects: leave them alone
       return;
     }
-    boost::asio::post(loop_->context(), [s] { s->sub.cancel(); });
+    boost::asio::post(loop_->context(), [s = std::move(s)] { s->sub.cancel(); });
   }
 
   // A property of the subscription, read on the loop thread.
