@@ -50,6 +50,7 @@ awaitable<void> subscription::open() {
   // it is cancelled or ends by itself.
   co_await guest_->connect(call_);
   stream_ = co_await guest_->start("stats.Subscribe", req.SerializeAsString(), {milliseconds::max()});
+  if (cancelled_) stream_->cancel();  // cancel() came while (re)connecting, before there was a call
 }
 
 void subscription::cancel() {

@@ -18,7 +18,13 @@ class Stream(Generic[T]):
 
     def __init__(self, native: Any, convert: Callable[[Any], T]) -> None:
         self._native: Optional[Any] = native
+        self._handle = native  # for its properties, while it is open
         self._convert = convert
+
+    @property
+    def resumes(self) -> int:
+        """How often the stream re-subscribed after a lost connection."""
+        return self._handle.resumes
 
     def __iter__(self) -> Iterator[T]:
         return self

@@ -35,18 +35,17 @@ class Monitor(Stream[DeviceEvent]):
 
     def __init__(self, native: "_tether.DeviceMonitor") -> None:
         super().__init__(native, event_of)
-        self.native = native
 
     @property
-    def resumes(self) -> int:
-        """How often it re-subscribed after a lost connection."""
-        return self.native.resumes
+    def start_sequence_number(self) -> int:
+        """The guest's uevent sequence number when the subscription started."""
+        return self._handle.start_sequence_number
 
     @property
     def last_sequence_number(self) -> Optional[int]:
         """The sequence number of the last event delivered (to resume from
         with monitor(resume_after=...))."""
-        return self.native.last_sequence_number
+        return self._handle.last_sequence_number
 
 
 def _filter(subsystem: Optional[str], device_type: Optional[str], sys_name: Optional[str],
