@@ -88,7 +88,13 @@ awaitable<std::optional<sample>> subscription::next() {
       }
       if (opts_.auto_resume && !cancelled_ && failure->code() == make_error_code(errc::connection_lost)) {
         ++resumes_;
-        co_await open();
+        try {
+          co_await open();
+        } catch (const error&) {
+          if (!cancelled_) throw;
+          ended_ = true;  // cancel() during the resume: ended as asked
+          co_return std::nullopt;
+        }
         continue;
       }
       ended_ = true;

@@ -60,12 +60,23 @@ class AsyncStream(Generic[T]):
     def __init__(self, open: Callable[[], Awaitable[Any]], convert: Callable[[Any], T]) -> None:
         self._open = open
         self._native: Optional[Any] = None
+        self._handle: Optional[Any] = None
         self._closed = False
         self._convert = convert
 
+    @property
+    def resumes(self) -> int:
+        """How often the stream re-subscribed after a lost connection (0
+        before it is open)."""
+        return self._handle.resumes if self._handle is not None else 0
+
     async def _ensure_open(self) -> Optional[Any]:
         if self._native is None and not self._closed:
-            self._native = await self._open()
+            native = await self._open()
+            if self._closed:  # closed while it opened
+                native.close()
+                return None
+            self._native = self._handle = native
         return self._native
 
     def __aiter__(self) -> "AsyncStream[T]":

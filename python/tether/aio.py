@@ -28,43 +28,27 @@ from ._streams import AsyncStream
 from ._subprocess import Args, StrOrBytesPath
 from .devices import DeviceEvent, _filter, event_of
 from .errors import NotFound
-from .guest import _name, _stat_result
+from .guest import Connection, _name, _stat_result
 from .power import Power
 
 __all__ = ["Guest", "Devices"]
 
 
-class Guest:
+class Guest(Connection):
     """A connection to one guest's tether-agent, awaited from asyncio. The
     same methods as tether.Guest (not Popen yet), as coroutines; any number
     of them may run at once, from any number of tasks."""
 
     def __init__(self, socket_path: StrOrBytesPath, *, call_timeout: Optional[float] = None) -> None:
-        self.socket_path = os.fsdecode(socket_path)
-        self._client = _tether.Client(self.socket_path, call_timeout)
+        super().__init__(socket_path, call_timeout=call_timeout)
         self.devices = Devices(self)
         self.power = Power(self._client, lambda *args: self._call("power", *args))
-
-    @classmethod
-    def from_env(cls, **kwargs: Any) -> "Guest":
-        """The guest named by $TETHER_SOCKET (as tetherctl uses it)."""
-        path = os.environ.get("TETHER_SOCKET")
-        if not path:
-            raise KeyError("TETHER_SOCKET is not set")
-        return cls(path, **kwargs)
-
-    def close(self) -> None:
-        """Ends the connection; calls still running fail with ConnectionLost."""
-        self._client.close()
 
     async def __aenter__(self) -> "Guest":
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        return f"tether.aio.Guest({self.socket_path!r})"
 
     async def _call(self, method: str, *args: Any, deadline: Optional[float] = None) -> Any:
         """Client.<method>_async(deliver, *args), awaited."""
@@ -75,11 +59,6 @@ class Guest:
     async def connect(self, *, timeout: Optional[float] = None) -> None:
         """Waits until the agent has answered the handshake."""
         await self._call("connect", timeout, deadline=timeout)
-
-    @property
-    def hello(self) -> Optional["_tether.Hello"]:
-        """The agent's Hello of the current session (None before connect)."""
-        return self._client.agent_hello
 
     async def ping(self, payload: bytes = b"", *, timeout: Optional[float] = None) -> "_tether.PingReply":
         return await self._call("ping", bytes(payload), timeout, deadline=timeout)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from typing import Any, List, Mapping, Optional, Union
+from typing import Any, List, Mapping, Optional, Type, TypeVar, Union
 
 from . import _subprocess, _tether
 from ._streams import Stream
@@ -46,19 +46,19 @@ def _name(raw: bytes, like: StrOrBytesPath) -> Union[str, bytes]:
     return raw if isinstance(os.fspath(like), bytes) else os.fsdecode(raw)
 
 
-class Guest:
-    """A connection to one guest's tether-agent through its QEMU chardev
-    socket (or an agent's --listen-unix socket). Connects lazily and
-    reconnects on its own; usable from many threads at once."""
+_G = TypeVar("_G", bound="Connection")
+
+
+class Connection:
+    """What tether.Guest and tether.aio.Guest share: the native client on
+    libtether's loop, from_env(), close() and the agent's Hello."""
 
     def __init__(self, socket_path: StrOrBytesPath, *, call_timeout: Optional[float] = None) -> None:
         self.socket_path = os.fsdecode(socket_path)
         self._client = _tether.Client(self.socket_path, call_timeout)
-        self.devices = Devices(self._client)
-        self.power = Power(self._client)
 
     @classmethod
-    def from_env(cls, **kwargs: Any) -> "Guest":
+    def from_env(cls: Type[_G], **kwargs: Any) -> _G:
         """The guest named by $TETHER_SOCKET (as tetherctl uses it)."""
         path = os.environ.get("TETHER_SOCKET")
         if not path:
@@ -69,25 +69,36 @@ class Guest:
         """Ends the connection; calls still running fail with ConnectionLost."""
         self._client.close()
 
+    @property
+    def hello(self) -> Optional["_tether.Hello"]:
+        """The agent's Hello of the current session (None before connect)."""
+        return self._client.agent_hello
+
+    def __repr__(self) -> str:
+        return f"{type(self).__module__.replace('.guest', '')}.{type(self).__name__}({self.socket_path!r})"
+
+
+class Guest(Connection):
+    """A connection to one guest's tether-agent through its QEMU chardev
+    socket (or an agent's --listen-unix socket). Connects lazily and
+    reconnects on its own; usable from many threads at once."""
+
+    def __init__(self, socket_path: StrOrBytesPath, *, call_timeout: Optional[float] = None) -> None:
+        super().__init__(socket_path, call_timeout=call_timeout)
+        self.devices = Devices(self._client)
+        self.power = Power(self._client)
+
     def __enter__(self) -> "Guest":
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        return f"tether.Guest({self.socket_path!r})"
-
     # -- session ---------------------------------------------------------
 
     def connect(self, *, timeout: Optional[float] = None) -> None:
         """Waits until the agent has answered the handshake."""
         self._client.connect(timeout)
-
-    @property
-    def hello(self) -> Optional["_tether.Hello"]:
-        """The agent's Hello of the current session (None before connect)."""
-        return self._client.agent_hello
 
     def ping(self, payload: bytes = b"", *, timeout: Optional[float] = None) -> "_tether.PingReply":
         return self._client.ping(bytes(payload), timeout)
