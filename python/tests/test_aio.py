@@ -139,3 +139,52 @@ def test_a_closed_guest_refuses_new_calls(agent):
             await g.ping()
 
     asyncio.run(main())
+
+
+def test_a_subprocess_delivers_its_first_line_before_it_ends(agent):
+    async def main():
+        async with tether.aio.Guest(agent.socket_path) as g:
+            p = await g.create_subprocess_exec("sh", "-c", "echo first; exec sleep 60", stdout=tether.PIPE)
+            # A generous bound: the line comes long before the command's end.
+            assert await asyncio.wait_for(p.stdout.readline(), 30) == b"first\n"
+            assert p.returncode is None
+            p.kill()
+            assert await p.wait() == -9
+            assert await p.stdout.read() == b""
+
+    asyncio.run(main())
+
+
+def test_a_subprocess_communicates_like_asyncios(agent):
+    async def main():
+        async with tether.aio.Guest(agent.socket_path) as g:
+            p = await g.create_subprocess_exec("sh", "-c", "cat; echo err >&2; exit 4", stdin=tether.PIPE,
+                                               stdout=tether.PIPE, stderr=tether.PIPE)
+            out, err = await p.communicate(b"x" * 300000)
+            assert (out, err, p.returncode) == (b"x" * 300000, b"err\n", 4)
+            p = await g.create_subprocess_exec("sh", "-c", "echo a; echo b >&2", stdout=tether.PIPE,
+                                               stderr=tether.STDOUT)
+            lines = [line async for line in p.stdout]
+            assert sorted(lines) == [b"a\n", b"b\n"] and await p.wait() == 0
+            with pytest.raises(tether.NotFound):
+                p = await g.create_subprocess_exec("/nonexistent/program", stdout=tether.PIPE)
+                await p.wait()
+
+    asyncio.run(main())
+
+
+def test_cancelling_communicate_kills_the_command_in_the_guest(agent, guest, tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+
+    async def main():
+        async with tether.aio.Guest(agent.socket_path) as g:
+            p = await g.create_subprocess_exec("sh", "-c", f"echo $$ > {fifo}; exec sleep 60", stdout=tether.PIPE)
+            task = asyncio.ensure_future(p.communicate())
+            pid = int(await asyncio.to_thread(fifo.read_text))
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            return pid
+
+    assert gone_within(guest, asyncio.run(main()))

@@ -24,19 +24,21 @@ import subprocess
 from typing import Any, Iterable, List, Mapping, Optional, Union
 
 from . import _native_async, _subprocess, _tether
+from ._aio_process import Process, StreamReader, StreamWriter
 from ._streams import AsyncStream
 from ._subprocess import Args, StrOrBytesPath
 from .devices import DeviceEvent, _filter, event_of
 from .errors import NotFound
 from .guest import Connection, _name, _stat_result
+from .popen import start_args
 from .power import Power
 
-__all__ = ["Guest", "Devices"]
+__all__ = ["Guest", "Devices", "Process", "StreamReader", "StreamWriter"]
 
 
 class Guest(Connection):
     """A connection to one guest's tether-agent, awaited from asyncio. The
-    same methods as tether.Guest (not Popen yet), as coroutines; any number
+    same methods as tether.Guest as coroutines (Popen: create_subprocess_exec); any number
     of them may run at once, from any number of tasks."""
 
     def __init__(self, socket_path: StrOrBytesPath, *, call_timeout: Optional[float] = None) -> None:
@@ -89,6 +91,19 @@ class Guest(Connection):
         TimeoutExpired; cancelling the task kills it too."""
         r = _subprocess.Run(args, **kwargs)
         return r.finish(await self._call("run", *r.native_args))
+
+    async def create_subprocess_exec(self, program: StrOrBytesPath, *args: StrOrBytesPath, stdin: Any = None,
+                                     stdout: Any = None, stderr: Any = None, env: Optional[Mapping[Any, Any]] = None,
+                                     cwd: Optional[StrOrBytesPath] = None, user: Union[str, int, None] = None,
+                                     pty: bool = False) -> Process:
+        """As asyncio.create_subprocess_exec, in the guest: a Process whose
+        stdin/stdout/stderr (PIPE) are asyncio streams delivering output as
+        it is produced. None: the guest's /dev/null for stdin, this
+        process's stdout/stderr for output; DEVNULL; STDOUT for stderr.
+        pty=True runs the command on a pseudo-terminal."""
+        start = start_args([program, *args], stdin, stdout, stderr, env, cwd, user, pty)
+        native = await self._call("start", *start)
+        return Process(native, [program, *args], stdin, stdout, stderr)
 
     async def call(self, args: Args, *, timeout: Optional[float] = None, **kwargs: Any) -> int:
         """As subprocess.call: the return code."""
