@@ -9,6 +9,7 @@
 #include "power.hpp"
 #include "process.hpp"
 #include "stats.hpp"
+#include "qmp.hpp"
 #include "types.hpp"
 
 PYBIND11_MODULE(_tether, m) {
@@ -21,6 +22,7 @@ PYBIND11_MODULE(_tether, m) {
   tether::py::bind_devices(m);  // likewise Client.devices_*
   tether::py::bind_stats(m);    // Client.stats*
   tether::py::bind_power(m);    // Client.power
+  tether::py::bind_qmp(m);
   // Join the loop thread while the interpreter still runs.
   m.def("_stop_loop", [] { tether::py::loop::stop_current(); });
   pybind11::module_::import("atexit").attr("register")(m.attr("_stop_loop"));

@@ -20,10 +20,11 @@ from ._tether import (Captured, Device, ExitResult, FileInfo, GuestInfo, Hello, 
 from .devices import DeviceEvent
 from .errors import (AlreadyExists, Cancelled, ConnectionLost, DataLoss, DisabledByConfig, DuplicateCallId, Error,
                      FailedPrecondition, FrameTooLarge, GuestIOError, Internal, InvalidArgument, LimitExceeded,
-                     LocalIOError, NotFound, PermissionDenied, ProtocolError, ResourceExhausted, Timeout,
-                     UnknownMethod, Unavailable)
+                     LocalIOError, NotFound, PermissionDenied, ProtocolError, QMPError, ResourceExhausted,
+                     Timeout, UnknownMethod, Unavailable)
 from .guest import Guest
 from .popen import Popen
+from . import qmp
 from . import aio  # noqa: E402  (tether.aio.Guest after `import tether`)
 
 __all__ = [
@@ -33,5 +34,5 @@ __all__ = [
     "Error", "UnknownMethod", "InvalidArgument", "NotFound", "PermissionDenied", "AlreadyExists",
     "ResourceExhausted", "Cancelled", "Unavailable", "DisabledByConfig", "ProtocolError", "FrameTooLarge",
     "Internal", "GuestIOError", "FailedPrecondition", "DuplicateCallId", "DataLoss", "Timeout",
-    "ConnectionLost", "LimitExceeded", "LocalIOError",
+    "ConnectionLost", "LimitExceeded", "LocalIOError", "QMPError", "qmp",
 ]
