@@ -188,3 +188,12 @@ def test_cancelling_communicate_kills_the_command_in_the_guest(agent, guest, tmp
             return pid
 
     assert gone_within(guest, asyncio.run(main()))
+
+
+def test_an_async_guest_can_share_a_blocking_guests_connection(guest):
+    async def main():
+        async with tether.aio.Guest.sharing(guest) as g:
+            assert (await g.run(["echo", "shared"], capture_output=True)).stdout == b"shared\n"
+            return (await g.info()).session_id
+
+    assert asyncio.run(main()) == guest.info().session_id  # one session, still open

@@ -41,10 +41,19 @@ class Guest(Connection):
     same methods as tether.Guest as coroutines (Popen: create_subprocess_exec); any number
     of them may run at once, from any number of tasks."""
 
-    def __init__(self, socket_path: StrOrBytesPath, *, call_timeout: Optional[float] = None) -> None:
-        super().__init__(socket_path, call_timeout=call_timeout)
+    def __init__(self, socket_path: StrOrBytesPath, *, call_timeout: Optional[float] = None,
+                 _share: Optional[Connection] = None) -> None:
+        super().__init__(socket_path, call_timeout=call_timeout, _share=_share)
         self.devices = Devices(self)
         self.power = Power(self._client, lambda *args: self._call("power", *args))
+
+    @classmethod
+    def sharing(cls, guest: Connection) -> "Guest":
+        """An asyncio face of `guest` (e.g. a tether.Guest, or tether_vm.guest):
+        the same connection, so blocking and awaiting code can drive one
+        guest together (its chardev takes a single connection). Closing it
+        leaves the connection to `guest`."""
+        return cls(guest.socket_path, _share=guest)
 
     async def __aenter__(self) -> "Guest":
         return self

@@ -53,9 +53,13 @@ class Connection:
     """What tether.Guest and tether.aio.Guest share: the native client on
     libtether's loop, from_env(), close() and the agent's Hello."""
 
-    def __init__(self, socket_path: StrOrBytesPath, *, call_timeout: Optional[float] = None) -> None:
+    def __init__(self, socket_path: StrOrBytesPath, *, call_timeout: Optional[float] = None,
+                 _share: Optional["Connection"] = None) -> None:
         self.socket_path = os.fsdecode(socket_path)
-        self._client = _tether.Client(self.socket_path, call_timeout)
+        # A guest's chardev takes one connection: another object for the same
+        # guest shares its client (and leaves closing it to its owner).
+        self._owner = _share is None
+        self._client = _tether.Client(self.socket_path, call_timeout) if _share is None else _share._client
 
     @classmethod
     def from_env(cls: Type[_G], **kwargs: Any) -> _G:
@@ -66,8 +70,10 @@ class Connection:
         return cls(path, **kwargs)
 
     def close(self) -> None:
-        """Ends the connection; calls still running fail with ConnectionLost."""
-        self._client.close()
+        """Ends the connection; calls still running fail with ConnectionLost.
+        (A Guest made with sharing() leaves that to the connection's owner.)"""
+        if self._owner:
+            self._client.close()
 
     @property
     def hello(self) -> Optional["_tether.Hello"]:
@@ -83,8 +89,9 @@ class Guest(Connection):
     socket (or an agent's --listen-unix socket). Connects lazily and
     reconnects on its own; usable from many threads at once."""
 
-    def __init__(self, socket_path: StrOrBytesPath, *, call_timeout: Optional[float] = None) -> None:
-        super().__init__(socket_path, call_timeout=call_timeout)
+    def __init__(self, socket_path: StrOrBytesPath, *, call_timeout: Optional[float] = None,
+                 _share: Optional[Connection] = None) -> None:
+        super().__init__(socket_path, call_timeout=call_timeout, _share=_share)
         self.devices = Devices(self._client)
         self.power = Power(self._client)
 
