@@ -9,11 +9,16 @@
 namespace tether::test {
 namespace {
 
-awaitable<void> sh(client& c, std::string script) {
+// Starts `script` in the guest to run on without the call: keep_running, so
+// neither the end of the call, nor the agent's group kill when a command
+// exits, nor the agent's own end takes it down (a `cmd &` from a shell would
+// race that group kill).
+awaitable<void> start_detached(client& c, std::string script) {
   exec::options o;
   o.argv = {"sh", "-c", script};
-  const auto r = co_await exec::run(c, o);
-  if (r.result.status() != 0) throw std::runtime_error("in the guest, `" + script + "` failed: " + r.err);
+  o.keep_running = true;
+  auto p = co_await exec::process::start(c, o);
+  (void)p;  // dropping it cancels the call; the command runs on
 }
 
 }  // namespace
@@ -35,8 +40,8 @@ awaitable<void> restart_guest_agent(client& l1) {
   exec::options sleeper;
   sleeper.argv = {"sleep", "600"};
   auto pending = co_await exec::process::start(l1, sleeper);
-  // From a detached shell a second later, so this call's reply goes out first.
-  co_await sh(l1, "setsid sh -c 'sleep 1; kill " + std::to_string(before) + "' </dev/null >/dev/null 2>&1 &");
+  // A second later, so this call's reply goes out first.
+  co_await start_detached(l1, "sleep 1; kill " + std::to_string(before));
   bool broke = false;
   try {
     co_await pending.wait();
@@ -52,8 +57,8 @@ awaitable<void> restart_guest_agent(client& l1) {
 
 awaitable<void> start_second_agent(client& l1, std::string path, std::string args) {
   const auto dir = path.substr(0, path.rfind('/'));
-  co_await sh(l1, "mkdir -p " + dir + " && rm -f " + path + " && setsid tether-agent --listen-unix " + path +
-                      " --config /dev/null --log-level warning " + args + " </dev/null >/dev/console 2>&1 &");
+  co_await start_detached(l1, "mkdir -p " + dir + " && rm -f " + path + " && exec tether-agent --listen-unix " + path +
+                                  " --config /dev/null --log-level warning " + args + " </dev/null >/dev/console 2>&1");
 }
 
 }  // namespace tether::test
