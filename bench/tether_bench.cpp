@@ -521,6 +521,8 @@ std::vector<row> route_rows(context& c) {
   run(c.ctx, test::retry_connectivity([&] { return routed.connect(); }));
 
   const std::size_t bytes = 64u << 20;
+  const std::string file = "/root/bench-route.bin";
+  run(c.ctx, exec::run(direct, {.argv = {"dd", "if=/dev/urandom", "of=" + file, "bs=1M", "count=64"}}));
   const exec::options true_cmd{.argv = {"/bin/true"}};
   std::vector<double> ping_r, ping_d, exec_r, exec_d, down_r, down_d;
   for (int r = 0; r < c.rounds; ++r) {
@@ -538,7 +540,7 @@ std::vector<row> route_rows(context& c) {
         e.push_back(ms_since(t0));
       }
       auto t0 = clock::now();
-      run(c.ctx, files::download_bytes(*g, "/root/bench-dl.bin", {.length = bytes}));
+      run(c.ctx, files::download_bytes(*g, file));
       const double mbs = static_cast<double>(bytes) / 1e6 / (ms_since(t0) / 1000.0);
       (via ? ping_r : ping_d).push_back(median_of(p));
       (via ? exec_r : exec_d).push_back(median_of(e));

@@ -9,6 +9,15 @@
 namespace tether::detail {
 namespace {
 
+// e.what() without the ": <code's message>" system_error appends: a wrapped
+// error of the same code would repeat it.
+std::string bare(const error& e) {
+  std::string w = e.what();
+  const std::string tail = ": " + e.code().message();
+  if (w.size() > tail.size() && w.ends_with(tail)) w.resize(w.size() - tail.size());
+  return w;
+}
+
 // A forward.Open call as a byte stream: stream 0 out, stream 1 in.
 class route_stream final : public io::byte_stream {
  public:
@@ -62,7 +71,7 @@ class route_stream final : public io::byte_stream {
   error broken(const error& e) const {
     return error(e.code().category() == category() && e.code() != errc::cancelled ? e.code()
                                                                                   : make_error_code(errc::connection_lost),
-                 "route through " + hop_name_ + " to " + path_ + " broke: " + e.what());
+                 "route through " + hop_name_ + " to " + path_ + " broke: " + bare(e));
   }
   error closed() const {
     return error(errc::connection_lost,
@@ -85,7 +94,7 @@ connector route_connector(std::shared_ptr<client_impl> hop, std::string hop_name
     try {
       co_await hop->wait_connected(clock::now() + limit);
     } catch (const error& e) {
-      throw error(e.code(), "cannot reach " + hop_name + ": " + e.what());
+      throw error(e.code(), "cannot reach " + hop_name + ": " + bare(e));
     }
     v1::ForwardRequest req;
     req.set_socket_path(path);
@@ -98,7 +107,7 @@ connector route_connector(std::shared_ptr<client_impl> hop, std::string hop_name
       first = co_await with_timeout(hop->next(*call), limit);
       if (first && !*first) co_await hop->finish(*call);
     } catch (const error& e) {
-      throw error(e.code(), hop_name + " cannot open " + path + ": " + e.what());
+      throw error(e.code(), hop_name + " cannot open " + path + ": " + bare(e));
     }
     if (!first) {
       hop->abandon(*call, errc::timeout, "forward.Open timed out");

@@ -119,7 +119,7 @@ TEST_F(ARoute, EndsInAClearErrorAndThenWorksWhenTheSecondAgentRestarts) {
   auto pending = run_for(ctx, test::start_process(guest, sleeper));  // in flight through the route
   const std::string path = l2.socket_path();
   l2.stop(SIGTERM);
-  for (const auto& e : {error_of(ctx, pending->wait(), "a call in flight"), error_of(ctx, guest.ping())}) {
+  for (const auto& e : {error_of(ctx, pending->wait(), "a call in flight"), error_of(ctx, guest.ping("", {.timeout = 2s}))}) {
     EXPECT_TRUE(e.is_connectivity()) << e.what();
     EXPECT_TRUE(has(e.what(), "hop 1")) << e.what();
     EXPECT_TRUE(has(e.what(), path)) << e.what();
@@ -135,7 +135,7 @@ TEST_F(ARoute, EndsInAClearErrorAndThenWorksWhenTheFirstAgentRestarts) {
   auto pending = run_for(ctx, test::start_process(guest, sleeper));  // in flight through the route
   const std::string path = l1.socket_path();
   l1.stop(SIGTERM);
-  for (const auto& e : {error_of(ctx, pending->wait(), "a call in flight"), error_of(ctx, guest.ping())}) {
+  for (const auto& e : {error_of(ctx, pending->wait(), "a call in flight"), error_of(ctx, guest.ping("", {.timeout = 2s}))}) {
     EXPECT_TRUE(e.is_connectivity()) << e.what();
     EXPECT_TRUE(has(e.what(), "hop 1 (the agent at " + path + ")")) << e.what();
   }

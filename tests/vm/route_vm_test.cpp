@@ -187,7 +187,7 @@ TEST_F(ARouteInTheGuest, EndsInAClearErrorAndThenWorksWhenTheFirstAgentRestarts)
 
 TEST_F(ARouteInTheGuest, IsRefusedForASocketTheConfigDoesNotAllow) {
   l2.close();  // the chardev serves one host at a time
-  client other(ctx.get_executor(), routed("/run/other/tether.sock", 20s));
+  client other(ctx.get_executor(), routed("/run/other/tether.sock", 5s));
   const auto e = error_of(ctx, other.ping());
   EXPECT_TRUE(has(e.what(), "forward to '/run/other/tether.sock' refused")) << e.what();
   EXPECT_TRUE(has(e.what(), "forward.sockets")) << e.what();
