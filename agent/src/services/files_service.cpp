@@ -75,8 +75,13 @@ void fill_info(v1::FileInfo& info, const struct stat& st, int dir, const char* n
 }  // namespace
 
 files_service::files_service(std::vector<std::string> roots)
-    : policy_(std::move(roots)), worker_(std::make_unique<worker>()) {}
+    : policy_(std::move(roots)) {}
 files_service::~files_service() = default;
+
+files_service::worker& files_service::workers() {
+  if (!worker_) worker_ = std::make_unique<worker>();
+  return *worker_;
+}
 
 namespace {
 
@@ -90,7 +95,7 @@ audit_summary path_of() {
 
 void files_service::add_methods(service_registry& registry) {
   registry.add_method("files.Upload", [this](call_context& c) {
-    return files::upload(c, policy_, {worker_->pool, worker_->hash});
+    return files::upload(c, policy_, {workers().pool, workers().hash});
   }, path_of<v1::UploadRequest>());
   registry.add_method("files.Download", [this](call_context& c) { return download(c); },
                       path_of<v1::DownloadRequest>());
@@ -131,7 +136,7 @@ awaitable<std::string> files_service::download(call_context& call) {
   ::posix_fadvise(fd.get(), static_cast<off_t>(req.offset()), 0, POSIX_FADV_SEQUENTIAL);
 
   const auto loop = co_await asio::this_coro::executor;
-  files::background_checksum hash(worker_->hash, loop, kind);
+  files::background_checksum hash(workers().hash, loop, kind);
   std::uint64_t sent = 0;
   std::uint64_t pos = req.offset();
   const std::uint64_t limit = req.length() ? req.length() : UINT64_MAX;
@@ -252,7 +257,7 @@ awaitable<std::string> files_service::remove(call_context& call) {
   if (S_ISDIR(st.st_mode) && req.recursive()) {
     // A big tree takes a while: off the loop. It never follows symlinks.
     std::function<int()> remove_tree = [at] { return files::remove_tree(at->dir.get(), at->name); };
-    const int err = co_await files::off_loop(worker_->pool, std::move(remove_tree));
+    const int err = co_await files::off_loop(workers().pool, std::move(remove_tree));
     if (err) fail_errno(err, what);
   } else if (::unlinkat(at->dir.get(), at->name.c_str(), S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) != 0) {
     if (errno == ENOTEMPTY)
