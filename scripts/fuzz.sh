@@ -6,7 +6,8 @@
 # libFuzzer's final stats), corpus size, crashes, executions per second.
 #
 #   ./scripts/fuzz.sh                     every target, 10^6 executions each
-#   ./scripts/fuzz.sh -t 60               every target for 60 s instead
+#   ./scripts/fuzz.sh -t 60               every target for 60 s (or until
+#                                         10^6 executions, if sooner)
 #   ./scripts/fuzz.sh -r 100000 codec_fuzz ini_fuzz   chosen targets
 #   ./scripts/fuzz.sh -j 3                up to 3 targets at once (one
 #                                         process each, no -jobs/-fork)
@@ -44,7 +45,7 @@ fi
 bin=build/fuzz/tests/fuzz
 work=build/fuzz/work
 limit=(-runs="$runs")
-((seconds > 0)) && limit=(-max_total_time="$seconds")
+((seconds > 0)) && limit+=(-max_total_time="$seconds")
 
 mkdir -p "$work"
 # Entropic scheduling keeps every feature seen fewer than this many times in
