@@ -1,5 +1,8 @@
 // The real agent session against the real host client (or one of them
 // against a hand-driven peer), in one process over an in-memory stream.
+#include <chrono>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "inprocess/rig.hpp"
@@ -249,6 +252,30 @@ TEST(ACall, PastItsDeadlineTimesOutAndEndsInTheAgent) {
   EXPECT_TRUE(e.code() == make_error_code(errc::timeout) || e.remote_code() == remote_errc::deadline_exceeded)
       << e.what();
   r.run_until([&] { return r.service->block_cancelled == 1; });
+}
+
+// A deadline that falls due as the session ends has its handler queued
+// already (cancelling the timer cannot recall it): it must not reach into
+// the ended session. agent_session_fuzz found that heap-use-after-free
+// (tests/fuzz/corpus/agent_session_fuzz/regress-deadline-after-session-end,
+// a timing race there); ASan builds report it here. Each round lets the
+// deadline fall due without running the loop, then ends the session.
+TEST(ACall, WhoseDeadlineFallsDueAsTheSessionEndsDoesNotOutliveIt) {
+  for (int round = 0; round < 50; ++round) {
+    rig r;
+    auto host = r.memory_host();
+    r.handshake(host);
+    auto req = request_frame(1, "test.Block");
+    req.mutable_request()->set_timeout_ms(1);
+    r.run(host.send(req));
+    r.run_until([&] { return r.service->blocked == 1; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // the deadline is due, not yet handled
+    host.stream->close();
+    r.run_until([&] { return r.sessions_ended == 1; });
+    r.ctx.restart();
+    r.ctx.poll();  // whatever was still queued runs now
+    EXPECT_EQ(r.service->block_cancelled, 1);
+  }
 }
 
 // --- disconnect ------------------------------------------------------------
