@@ -86,20 +86,25 @@ std::string encode_frame(const v1::Frame& frame) {
 frame_decoder::frame_decoder(options opts) : opts_(opts) {}
 
 std::span<std::uint8_t> frame_decoder::prepare(std::size_t min_bytes) {
-  if (buf_.size() - end_ < min_bytes) {
+  if (capacity_ - end_ < min_bytes) {
     // Compact first; grow only when a whole frame needs the room.
     if (begin_ > 0) {
-      std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+      std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
       end_ -= begin_;
       begin_ = 0;
     }
-    if (buf_.size() - end_ < min_bytes) buf_.resize(end_ + min_bytes);
+    if (capacity_ - end_ < min_bytes) {
+      auto bigger = std::make_unique_for_overwrite<std::uint8_t[]>(end_ + min_bytes);
+      if (end_ > 0) std::memcpy(bigger.get(), buf_.get(), end_);
+      buf_ = std::move(bigger);
+      capacity_ = end_ + min_bytes;
+    }
   }
-  return {buf_.data() + end_, buf_.size() - end_};
+  return {buf_.get() + end_, capacity_ - end_};
 }
 
 void frame_decoder::commit(std::size_t n) {
-  if (n > buf_.size() - end_) throw std::out_of_range("frame_decoder::commit");
+  if (n > capacity_ - end_) throw std::out_of_range("frame_decoder::commit");
   end_ += n;
 }
 

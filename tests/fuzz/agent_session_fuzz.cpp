@@ -2,8 +2,9 @@
 // (make_registry) against a hostile host: the input is what the host
 // writes, in steps (records.hpp, peer.hpp): a Hello, a frame (any
 // tether.v1.Frame: requests of every service, data, credits, cancels), raw
-// bytes, or a pause that lets timers fire. The agent must answer with valid
-// frames only, and its session must end once the host is gone.
+// bytes, or a pause that lets timers fire (3 ms per input in all). The
+// agent must answer with valid frames only, and its session must end once
+// the host is gone.
 //
 // Safe to run anywhere: files are confined to a temporary root, exec may
 // run commands only as a user that does not exist, devices see no udevd,
@@ -14,6 +15,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <filesystem>
@@ -118,11 +121,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     asio::co_spawn(ctx, in.run(*host), asio::detached);
     fuzz::settle(ctx);
 
+    // Pauses are real time (the agent's timers use the steady clock), the
+    // costliest steps by far: an input gets 3 ms of them in all, enough for
+    // short deadlines (timeout_ms) to expire; later pauses only settle.
+    auto pause_left = std::chrono::milliseconds(3);
     for (const auto& r : fuzz::split_records(data, size)) {
       if (fuzz::step_of(r) == fuzz::step::other) {
-        // A pause of up to 3 ms: short deadlines (timeout_ms) may expire.
+        const auto pause = std::min(pause_left, std::chrono::milliseconds(r.body.empty() ? 1 : r.body[0] % 4));
+        pause_left -= pause;
         ctx.restart();
-        ctx.run_for(std::chrono::milliseconds(r.body.empty() ? 1 : r.body[0] % 4));
+        ctx.run_for(pause);
       } else {
         in.send(fuzz::bytes_of(r, v1::Hello::ROLE_HOST, "fuzz-nonce"));
       }

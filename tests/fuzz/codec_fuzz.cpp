@@ -8,6 +8,7 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include "check.hpp"
+#include "quiet_protobuf.hpp"
 #include "tether/wire/codec.hpp"
 
 namespace {
@@ -43,6 +44,11 @@ void check_round_trip(const tether::v1::Frame& f) {
 }
 
 }  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  tether::fuzz::quiet_protobuf();
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;

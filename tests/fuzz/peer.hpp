@@ -9,9 +9,8 @@
 #include <string>
 #include <vector>
 
-#include <google/protobuf/stubs/logging.h>
-
 #include "drive.hpp"
+#include "quiet_protobuf.hpp"
 #include "records.hpp"
 #include "tether/common/async_event.hpp"
 #include "tether/common/frames.hpp"
@@ -19,10 +18,6 @@
 #include "tether/wire/codec.hpp"
 
 namespace tether::fuzz {
-
-// Protobuf logs every string field that is not UTF-8; fuzz inputs are full
-// of them, and the log would cost more than the run.
-inline void quiet_protobuf() { google::protobuf::SetLogHandler(nullptr); }
 
 // What a step sends (op % 4 == 3 is the target's own step).
 enum class step { hello, frame, raw, other };

@@ -1,5 +1,8 @@
 // The real agent session against the real host client (or one of them
 // against a hand-driven peer), in one process over an in-memory stream.
+#include <chrono>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "inprocess/rig.hpp"
@@ -249,6 +252,34 @@ TEST(ACall, PastItsDeadlineTimesOutAndEndsInTheAgent) {
   EXPECT_TRUE(e.code() == make_error_code(errc::timeout) || e.remote_code() == remote_errc::deadline_exceeded)
       << e.what();
   r.run_until([&] { return r.service->block_cancelled == 1; });
+}
+
+// A call's deadline timer stays armed after the call ended early. When it
+// falls due while the session is ending, its handler may be queued already
+// (cancelling the timer cannot recall it) and must not reach into the
+// ended session. agent_session_fuzz found that heap-use-after-free
+// (tests/fuzz/corpus/agent_session_fuzz/regress-deadline-after-session-end,
+// a timing race there); ASan or valgrind report it here. Round k runs k
+// handlers of the session's end, then lets the deadline fall due.
+TEST(ACall, WhoseDeadlineFallsDueAsTheSessionEndsDoesNotOutliveIt) {
+  for (int k = 0; k < 12; ++k) {
+    rig r;
+    auto host = r.memory_host();
+    r.handshake(host);
+    auto req = request_frame(1, "test.Echo", "quick");
+    req.mutable_request()->set_timeout_ms(100);
+    const auto sent = std::chrono::steady_clock::now();
+    r.run(host.send(req));
+    const auto f = r.run(host.next());
+    ASSERT_TRUE(f.has_response()) << f.ShortDebugString();
+    host.stream->close();
+    r.ctx.restart();
+    for (int i = 0; i < k && r.sessions_ended == 0; ++i) r.ctx.poll_one();
+    std::this_thread::sleep_until(sent + std::chrono::milliseconds(110));  // the deadline is due
+    r.run_until([&] { return r.sessions_ended == 1; });
+    r.ctx.restart();
+    r.ctx.poll();  // whatever was still queued runs now
+  }
 }
 
 // --- disconnect ------------------------------------------------------------

@@ -75,8 +75,13 @@ void fill_info(v1::FileInfo& info, const struct stat& st, int dir, const char* n
 }  // namespace
 
 files_service::files_service(std::vector<std::string> roots)
-    : policy_(std::move(roots)), worker_(std::make_unique<worker>()) {}
+    : policy_(std::move(roots)) {}
 files_service::~files_service() = default;
+
+files_service::worker& files_service::workers() {
+  if (!worker_) worker_ = std::make_unique<worker>();
+  return *worker_;
+}
 
 namespace {
 
@@ -90,7 +95,7 @@ audit_summary path_of() {
 
 void files_service::add_methods(service_registry& registry) {
   registry.add_method("files.Upload", [this](call_context& c) {
-    return files::upload(c, policy_, {worker_->pool, worker_->hash});
+    return files::upload(c, policy_, {workers().pool, workers().hash});
   }, path_of<v1::UploadRequest>());
   registry.add_method("files.Download", [this](call_context& c) { return download(c); },
                       path_of<v1::DownloadRequest>());
@@ -139,7 +144,7 @@ awaitable<std::string> files_service::download(call_context& call) {
   // only frames and writes ready chunks, yielding after each one so other
   // calls of the session (ping, exec) get their turn between chunks.
   const auto loop = co_await asio::this_coro::executor;
-  files::read_ahead reader(worker_->hash, loop, unique_fd(fd.release()), kind,
+  files::read_ahead reader(workers().hash, loop, unique_fd(fd.release()), kind,
                            {.offset = req.offset(), .length = limit, .chunk = read_chunk, .depth = read_depth});
   std::uint64_t sent = 0;
   for (;;) {
@@ -257,7 +262,7 @@ awaitable<std::string> files_service::remove(call_context& call) {
   if (S_ISDIR(st.st_mode) && req.recursive()) {
     // A big tree takes a while: off the loop. It never follows symlinks.
     std::function<int()> remove_tree = [at] { return files::remove_tree(at->dir.get(), at->name); };
-    const int err = co_await files::off_loop(worker_->pool, std::move(remove_tree));
+    const int err = co_await files::off_loop(workers().pool, std::move(remove_tree));
     if (err) fail_errno(err, what);
   } else if (::unlinkat(at->dir.get(), at->name.c_str(), S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) != 0) {
     if (errno == ENOTEMPTY)

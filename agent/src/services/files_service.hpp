@@ -29,6 +29,9 @@ class files_service final : public service {
 
   files::path_policy policy_;
   struct worker;
+  // Started by the first call that needs it (loop thread only): an agent
+  // (or a session under test) that makes no file call starts no threads.
+  worker& workers();
   std::unique_ptr<worker> worker_;
 };
 

@@ -458,8 +458,8 @@ session::deadline_map::iterator session::add_deadline(const std::shared_ptr<call
   if (!deadline_armed_ || when < deadline_timer_.expiry()) {
     deadline_armed_ = true;
     deadline_timer_.expires_at(when);
-    deadline_timer_.async_wait([this](const boost::system::error_code& ec) {
-      if (ec) return;  // re-armed (a newer wait is pending) or session ended
+    deadline_timer_.async_wait([this, alive = std::weak_ptr<const bool>(alive_)](const boost::system::error_code& ec) {
+      if (ec || alive.expired()) return;  // re-armed (a newer wait is pending) or session ended
       deadline_armed_ = false;
       expire_deadlines();
     });

@@ -94,6 +94,11 @@ class session {
   deadline_map deadlines_;
   asio::steady_timer deadline_timer_;
   bool deadline_armed_ = false;
+  // Dies with the session. A deadline that expired just before the session
+  // ended has its handler already queued (cancel() cannot recall it); it
+  // may run after ~session and must find this gone (found by
+  // agent_session_fuzz: heap-use-after-free in the handler).
+  std::shared_ptr<const bool> alive_ = std::make_shared<const bool>(true);
 };
 
 }  // namespace tether::agent

@@ -11,6 +11,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -82,7 +83,7 @@ class frame_decoder {
  private:
   enum class state { seeking, synced, skipping };
   std::span<const std::uint8_t> data() const {
-    return {buf_.data() + begin_, end_ - begin_};
+    return {buf_.get() + begin_, end_ - begin_};
   }
   void consume(std::size_t n) { begin_ += n; }
   bool seek_preamble();
@@ -91,7 +92,10 @@ class frame_decoder {
   state state_ = state::seeking;
   std::uint64_t skip_remaining_ = 0;
   std::uint64_t discarded_ = 0;
-  std::vector<std::uint8_t> buf_;
+  // Not zero-filled (a read fills what it reports): a session's first read
+  // asks for 256 KiB room, most of which a short connection never touches.
+  std::unique_ptr<std::uint8_t[]> buf_;
+  std::size_t capacity_ = 0;
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
 };
