@@ -98,6 +98,16 @@ class QgaCompare : public ::testing::Test {
     return r;
   }
 
+  // `cmd` on the handle each agent returned in `opened`, with the further
+  // arguments `rest` (",\"count\":5").
+  void on_handles(const pair& opened, const std::string& cmd, const std::string& rest) {
+    auto req = [&](const json::value& r) {
+      return "{\"execute\":\"" + cmd + "\",\"arguments\":{\"handle\":" +
+             std::to_string(r.at("return").as_int64()) + rest + "}}";
+    };
+    expect_same_replies(req(opened.qemu_ga), req(opened.tether));
+  }
+
   // guest-exec on both, then guest-exec-status until both report the end;
   // the final replies compared.
   void expect_same_exec(const std::string& exec_args) {
@@ -198,12 +208,7 @@ TEST_F(QgaCompare, FileCallsAnswerTheSame) {
   }
   const std::string path = dir.path() + "/f.txt";
   auto opened = expect_same("{\"execute\":\"guest-file-open\",\"arguments\":{\"path\":\"" + path + "\"}}", {".return"});
-  const auto ha = std::to_string(opened.qemu_ga.at("return").as_int64());
-  const auto hb = std::to_string(opened.tether.at("return").as_int64());
-  auto both = [&](const std::string& cmd, const std::string& rest) {
-    expect_same_replies("{\"execute\":\"" + cmd + "\",\"arguments\":{\"handle\":" + ha + rest + "}}",
-                "{\"execute\":\"" + cmd + "\",\"arguments\":{\"handle\":" + hb + rest + "}}");
-  };
+  auto both = [&](const std::string& cmd, const std::string& rest) { on_handles(opened, cmd, rest); };
   both("guest-file-read", ",\"count\":5");
   both("guest-file-read", "");
   both("guest-file-read", "");
@@ -225,12 +230,7 @@ TEST_F(QgaCompare, FileCallsAnswerTheSame) {
   // Writing: each agent its own file, then both read back.
   auto w = ask_both("{\"execute\":\"guest-file-open\",\"arguments\":{\"path\":\"" + dir.path() + "/a.out\",\"mode\":\"w+\"}}",
                     "{\"execute\":\"guest-file-open\",\"arguments\":{\"path\":\"" + dir.path() + "/b.out\",\"mode\":\"w+\"}}");
-  const auto wa = std::to_string(w.qemu_ga.at("return").as_int64());
-  const auto wb = std::to_string(w.tether.at("return").as_int64());
-  auto both_w = [&](const std::string& cmd, const std::string& rest) {
-    expect_same_replies("{\"execute\":\"" + cmd + "\",\"arguments\":{\"handle\":" + wa + rest + "}}",
-                "{\"execute\":\"" + cmd + "\",\"arguments\":{\"handle\":" + wb + rest + "}}");
-  };
+  auto both_w = [&](const std::string& cmd, const std::string& rest) { on_handles(w, cmd, rest); };
   both_w("guest-file-write", ",\"buf-b64\":\"aGVsbG8=\",\"count\":3");
   both_w("guest-file-write", ",\"buf-b64\":\"aGVsbG8=\",\"count\":30");
   both_w("guest-file-write", ",\"buf-b64\":\"!!!\"");

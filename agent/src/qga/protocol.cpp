@@ -1,6 +1,7 @@
 #include "qga/protocol.hpp"
 
 #include <cstdio>
+#include <utility>
 
 namespace tether::agent::qga {
 namespace {
@@ -60,32 +61,32 @@ void append_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
+void append_value(std::string& out, const json::value& v);
+
+// Items of an object or array between `open` and `close`, ", " apart.
+template <class Range, class Item>
+void append_items(std::string& out, char open, const Range& items, char close, Item item) {
+  out += open;
+  const char* sep = "";
+  for (const auto& i : items) {
+    out += std::exchange(sep, ", ");
+    item(i);
+  }
+  out += close;
+}
+
 void append_value(std::string& out, const json::value& v) {
   switch (v.kind()) {
-    case json::kind::object: {
-      out += '{';
-      bool first = true;
-      for (const auto& kv : v.get_object()) {
-        if (!first) out += ", ";
-        first = false;
+    case json::kind::object:
+      append_items(out, '{', v.get_object(), '}', [&](const json::key_value_pair& kv) {
         append_string(out, kv.key());
         out += ": ";
         append_value(out, kv.value());
-      }
-      out += '}';
+      });
       return;
-    }
-    case json::kind::array: {
-      out += '[';
-      bool first = true;
-      for (const auto& e : v.get_array()) {
-        if (!first) out += ", ";
-        first = false;
-        append_value(out, e);
-      }
-      out += ']';
+    case json::kind::array:
+      append_items(out, '[', v.get_array(), ']', [&](const json::value& e) { append_value(out, e); });
       return;
-    }
     case json::kind::string: append_string(out, v.get_string()); return;
     default: out += json::serialize(v); return;
   }
