@@ -107,11 +107,17 @@ using session_fn = std::function<awaitable<void>(io::byte_stream&)>;
 awaitable<void> serve_unix_connection(agent_state& st, stream_protocol::socket sock,
                                       std::string path, session_fn serve) {
   io::unix_stream stream(std::move(sock), path);
-  auto it = st.streams.insert(st.streams.end(), &stream);
   st.task_started();
+  // Also when `serve` throws: shutdown waits for the count to reach zero.
+  struct registered {
+    agent_state& st;
+    std::list<io::byte_stream*>::iterator it;
+    ~registered() {
+      st.streams.erase(it);
+      st.task_ended();
+    }
+  } reg{st, st.streams.insert(st.streams.end(), &stream)};
   co_await serve(stream);
-  st.streams.erase(it);
-  st.task_ended();
 }
 
 awaitable<void> accept_loop(agent_state& st, stream_protocol::acceptor& acc, std::string path,

@@ -13,7 +13,8 @@ awaitable<void> serve_connection(qga_agent& agent, io::byte_stream& stream, stre
     try {
       n = co_await stream.read_some(buf);
     } catch (const boost::system::system_error& e) {
-      if (e.code() == asio::error::eof) co_return;  // the host went away
+      // The host went away, or the agent closed the stream (stopping).
+      if (e.code() == asio::error::eof || e.code() == asio::error::operation_aborted) co_return;
       throw;
     }
     splitter.feed(std::span(buf.data(), n), items);
