@@ -174,6 +174,8 @@ TEST_F(QgaCompare, SystemFactsAreTheSame) {
   expect_same("{\"execute\":\"guest-get-users\"}", {".return", ".return[].login-time"});
   expect_same("{\"execute\":\"guest-get-time\"}", {".return"});
   expect_same("{\"execute\":\"guest-fsfreeze-status\"}");
+  expect_same("{\"execute\":\"guest-get-fsinfo\"}", {".return[].used-bytes", ".return[].total-bytes"});
+  expect_same("{\"execute\":\"guest-get-disks\"}");
   expect_same("{\"execute\":\"guest-network-get-interfaces\"}",
               {".return[].statistics.rx-bytes", ".return[].statistics.rx-packets", ".return[].statistics.tx-bytes",
                ".return[].statistics.tx-packets", ".return[].statistics.rx-dropped",

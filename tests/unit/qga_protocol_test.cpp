@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "qga/args.hpp"
+#include "qga/block_devices.hpp"
 #include "qga/fsfreeze.hpp"
 #include "qga/protocol.hpp"
 #include "qga/qga_agent.hpp"
@@ -160,6 +161,28 @@ TEST(QgaFsfreeze, ConsidersOnlyFilesystemsOnDevicePaths) {
       "/dev/vda1 / ext4 rw 0 0\nproc /proc proc rw 0 0\ntmpfs /tmp tmpfs rw 0 0\n"
       "/dev/vdb /mnt/data\\040x xfs rw 0 0\n//srv/share /mnt/s cifs rw 0 0\n");
   EXPECT_EQ(m, (std::vector<std::string>{"/", "/mnt/data x"}));
+}
+
+TEST(QgaBlockDevices, ReadsTheControllerAndBusFromTheSysfsPath) {
+  const auto v = address_from_syspath("/sys/devices/pci0000:00/0000:00:02.0/virtio1/block/vda");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(to_text(to_json(*v)),
+            "{\"pci-controller\": {\"domain\": 0, \"bus\": 0, \"slot\": 2, \"function\": 0}, \"bus-type\": "
+            "\"virtio\", \"bus\": 0, \"target\": 0, \"unit\": 0}");
+  // virtio-scsi behind a bridge: the innermost PCI function, the SCSI address.
+  const auto s = address_from_syspath(
+      "/sys/devices/pci0000:00/0000:00:1c.0/0000:01:00.0/0000:02:03.1/virtio4/host2/target2:0:3/2:0:3:5/block/sdb");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->bus_type, "scsi");
+  EXPECT_EQ(s->bus, 2);
+  EXPECT_EQ(s->slot, 3);
+  EXPECT_EQ(s->function, 1);
+  EXPECT_EQ(s->target, 3);
+  EXPECT_EQ(s->unit, 5);
+  EXPECT_FALSE(address_from_syspath("/sys/devices/virtual/block/loop0"));
+  const auto a = address_from_syspath("/sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sda");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->bus_type, "sata");
 }
 
 // The dispatcher over a registry without services: what policy decides

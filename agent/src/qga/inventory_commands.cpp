@@ -1,20 +1,25 @@
 // What libvirt lists from the agent: guest-network-get-interfaces (virsh
-// domifaddr --source agent). Reply shape of qemu-ga 7.2: interfaces in
-// index order, hardware-address for each, ip-addresses and statistics only
-// for those with an address. Statistics come from /proc/net/dev through
-// the stats service's parser.
+// domifaddr --source agent), guest-get-fsinfo (domfsinfo), guest-get-disks
+// (guestinfo --disk). Reply shapes of qemu-ga 7.2: interfaces in index
+// order, hardware-address for each, ip-addresses and statistics only for
+// those with an address (statistics from /proc/net/dev through the stats
+// service's parser); filesystems on device paths, newest mount first, with
+// the disks below them; disks of non-zero size with their partitions.
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <bit>
+#include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <sstream>
 
+#include "qga/block_devices.hpp"
 #include "qga/qga_agent.hpp"
 #include "sys/procfs.hpp"
 #include "tether/common/unique_fd.hpp"
@@ -90,9 +95,90 @@ json::value network_interfaces() {
   return out;
 }
 
+std::string read_text(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+json::array disks_json(const std::string& sysfs_dir) {
+  json::array out;
+  for (const auto& d : disks_under(sysfs_dir)) out.push_back(to_json(d));
+  return out;
+}
+
+json::value fsinfo() {
+  namespace fs = std::filesystem;
+  json::array out;
+  std::istringstream lines(read_text("/proc/self/mountinfo"));
+  for (std::string line; std::getline(lines, line);) {
+    // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [TAGS...] - FSTYPE SOURCE SUPEROPTIONS
+    std::istringstream in(line);
+    std::string id, parent, majmin, root, mountpoint, word, type, source;
+    in >> id >> parent >> majmin >> root >> mountpoint;
+    while (in >> word && word != "-") {
+    }
+    in >> type >> source;
+    if (source.empty() || source[0] != '/') continue;
+    mountpoint = procfs::unescape_mount_field(mountpoint);
+    const std::string sys = "/sys/dev/block/" + majmin;
+    std::error_code ec;
+    const auto real = fs::canonical(sys, ec);
+    if (ec) continue;  // not a block device (a bind of a file)
+    json::object o{{"name", real.filename().string()}, {"mountpoint", mountpoint}, {"type", type}};
+    struct statvfs st{};
+    if (::statvfs(mountpoint.c_str(), &st) == 0) {
+      // As qemu-ga: "total" is what users can fill (used + available).
+      o["used-bytes"] = static_cast<std::uint64_t>(st.f_blocks - st.f_bfree) * st.f_frsize;
+      o["total-bytes"] = static_cast<std::uint64_t>(st.f_blocks - st.f_bfree + st.f_bavail) * st.f_frsize;
+    }
+    o["disk"] = disks_json(sys);
+    out.insert(out.begin(), std::move(o));
+  }
+  return out;
+}
+
+json::value disks() {
+  namespace fs = std::filesystem;
+  json::array out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/sys/block", ec)) {
+    const std::string name = e.path().filename().string();
+    const std::string size = read_text(e.path().string() + "/size");
+    if (size.empty() || std::stoull(size) == 0) continue;  // unattached loop, empty zram
+    const std::string dev = "/dev/" + name;
+    json::array deps;
+    for (const auto& s : fs::directory_iterator(e.path() / "slaves", ec))
+      deps.push_back(json::string("/dev/" + s.path().filename().string()));
+    json::object disk{{"name", dev}, {"partition", false}, {"dependencies", std::move(deps)}};
+    if (auto alias = read_text(e.path().string() + "/dm/name"); !alias.empty()) {
+      if (alias.back() == '\n') alias.pop_back();
+      disk["alias"] = alias;
+    }
+    if (auto a = disks_json(e.path().string()); !a.empty()) disk["address"] = a.front();
+    for (const auto& p : fs::directory_iterator(e.path(), ec)) {
+      if (!fs::exists(p.path() / "partition")) continue;
+      out.push_back(json::object{{"name", "/dev/" + p.path().filename().string()},
+                                 {"partition", true},
+                                 {"dependencies", json::array{json::string(dev)}}});
+    }
+    out.push_back(std::move(disk));
+  }
+  return out;
+}
+
 }  // namespace
 
 void add_inventory_commands(std::vector<command_def>& t) {
+  t.push_back({"guest-get-disks", "stats", [](command_call& c) -> awaitable<json::value> {
+                 c.a.done();
+                 co_return disks();
+               }});
+  t.push_back({"guest-get-fsinfo", "stats", [](command_call& c) -> awaitable<json::value> {
+                 c.a.done();
+                 co_return fsinfo();
+               }});
   t.push_back({"guest-network-get-interfaces", "stats", [](command_call& c) -> awaitable<json::value> {
                  c.a.done();
                  co_return network_interfaces();
