@@ -176,6 +176,19 @@ TEST_F(QgaCompare, SystemFactsAreTheSame) {
   expect_same("{\"execute\":\"guest-fsfreeze-status\"}");
   expect_same("{\"execute\":\"guest-get-fsinfo\"}", {".return[].used-bytes", ".return[].total-bytes"});
   expect_same("{\"execute\":\"guest-get-disks\"}");
+  expect_same("{\"execute\":\"guest-get-memory-block-info\"}");
+  expect_same("{\"execute\":\"guest-get-memory-blocks\"}");
+  // Counters move between the two requests: compared by type and shape.
+  std::set<std::string> cpu;
+  for (const char* k : {"user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal", "guest", "guestnice"})
+    cpu.insert(std::string(".return[].") + k);
+  expect_same("{\"execute\":\"guest-get-cpustats\"}", cpu);
+  std::set<std::string> disk;
+  for (const char* k : {"read-ios", "read-merges", "read-sectors", "read-ticks", "write-ios", "write-merges",
+                        "write-sectors", "write-ticks", "ios-pgr", "total-ticks", "weight-ticks", "discard-ios",
+                        "discard-merges", "discard-sectors", "discard-ticks", "flush-ios", "flush-ticks"})
+    disk.insert(std::string(".return[].stats.") + k);
+  expect_same("{\"execute\":\"guest-get-diskstats\"}", disk);
   expect_same("{\"execute\":\"guest-network-get-interfaces\"}",
               {".return[].statistics.rx-bytes", ".return[].statistics.rx-packets", ".return[].statistics.tx-bytes",
                ".return[].statistics.tx-packets", ".return[].statistics.rx-dropped",
