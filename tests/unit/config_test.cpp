@@ -311,6 +311,7 @@ TEST(AgentSettings, AFlagRefusesWhatItsConfigKeyRefusesWithTheSameWords) {
       {"--udev-reorder-ms", "60001"},  {"--power-method", "acpi"},  {"--log-level", "loud"},
       {"--audit", "maybe"},            {"--qga-port", "dev/x"},          {"--qga-allow", "guest-nope"},
       {"--qga-block", "guest-nope"},   {"--qga-fsfreeze-hook", "hook"}, {"--qga-freeze-limit-ms", "999"},
+      {"--qga-freeze-host-gone-ms", "0"},
   };
   std::size_t both = 0;
   for (const auto& s : settings()) {

@@ -21,7 +21,8 @@ using namespace std::chrono_literals;
 namespace json = boost::json;
 
 // Set up once for the binary's guest: the filesystem, and a second
-// tether-agent that serves QGA on the port qemu-ga held (its guard at 5 s).
+// tether-agent that serves QGA on the port qemu-ga held (its guards: 5 s
+// after a freeze, 1 s without a host).
 constexpr const char* setup_script = R"(set -e
 modprobe loop
 modprobe crc32c_generic
@@ -36,7 +37,7 @@ ga=$(pidof qemu-ga)
 respawn=$(cut -d' ' -f4 /proc/$ga/stat)
 kill $respawn $ga
 setsid /usr/bin/tether-agent --listen-unix /tmp/qga-agent.sock --qga-port org.qemu.guest_agent.0 \
-  --qga-freeze-limit-ms 5000 --audit off </dev/null >/dev/console 2>&1 &
+  --qga-freeze-limit-ms 5000 --qga-freeze-host-gone-ms 1000 --audit off </dev/null >/dev/console 2>&1 &
 )";
 
 class GuestQga : public test::vm_client_test {
@@ -104,6 +105,22 @@ TEST_F(GuestQga, AFreezeNeverThawedIsThawedByTheGuardAndWritesGoOn) {
       << guest.console_tail();
   const auto r = run_for(ctx, exec::run(guest_client, {.argv = {"cat", "/mnt/frz/after"}}), 60s);
   EXPECT_EQ(r.out, "data\n");
+}
+
+TEST_F(GuestQga, AFreezeIsThawedWhenTheHostStaysAway) {
+  {
+    test::qga_client qga(guest.qga_socket(), 120s);
+    ASSERT_EQ(status(qga), "thawed");
+    EXPECT_EQ(ask(qga, "{\"execute\":\"guest-fsfreeze-freeze\"}").at("return"), 1);
+  }  // the host goes away, frozen
+  const std::string line = "no host connected for 1000 ms while frozen: thawing now";
+  const auto deadline = std::chrono::steady_clock::now() + 120s;
+  while (guest.console().find(line) == std::string::npos)
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << guest.console_tail();
+  test::qga_client back(guest.qga_socket(), 120s);
+  EXPECT_EQ(status(back), "thawed");
+  const auto r = run_for(ctx, exec::run(guest_client, {.argv = {"sh", "-c", "echo more > /mnt/frz/more && sync"}}), 60s);
+  EXPECT_EQ(r.result.exit_code, 0);
 }
 
 }  // namespace

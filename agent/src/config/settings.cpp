@@ -228,6 +228,9 @@ std::vector<setting> make_settings() {
   add(number("--qga-freeze-limit-ms", "qga", "freeze_limit_ms", "MS", 1000, 24u * 3600 * 1000,
              &agent_options::qga, &qga::qga_options::freeze_limit,
              "a freeze no thaw ends within this time is thawed by the agent (qemu-ga has no such guard)"));
+  add(number("--qga-freeze-host-gone-ms", "qga", "freeze_host_gone_ms", "MS", 1000, 24u * 3600 * 1000,
+             &agent_options::qga, &qga::qga_options::freeze_host_gone_limit,
+             "a freeze is thawed by the agent when no host has been connected to QGA for this long"));
   add({"--log-level", "log", "level", "LEVEL", false, "error, warning, notice, info or debug",
        [](agent_options& o, values v) {
          if (!is_log_level(v[0]))

@@ -38,8 +38,34 @@ std::vector<std::string> current_mounts() {
 
 }  // namespace
 
-freezer::freezer(const asio::any_io_executor& ex, std::string hook, std::chrono::milliseconds limit)
-    : ex_(ex), hook_(std::move(hook)), limit_(limit) {}
+freezer::freezer(const asio::any_io_executor& ex, std::string hook, std::chrono::milliseconds limit,
+                 std::chrono::milliseconds host_gone_limit)
+    : ex_(ex), hook_(std::move(hook)), limit_(limit), host_gone_limit_(host_gone_limit) {}
+
+std::unique_ptr<asio::steady_timer> freezer::thaw_after(std::chrono::milliseconds after, std::string why) {
+  auto t = std::make_unique<asio::steady_timer>(ex_, after);
+  t->async_wait([this, why = std::move(why)](const boost::system::error_code& ec) {
+    if (ec || !frozen_) return;
+    log::warning("qga: {}: thawing now", why);
+    asio::co_spawn(ex_, thaw(), [](std::exception_ptr e, std::int64_t) {
+      if (!e) return;
+      try { std::rethrow_exception(e); } catch (const std::exception& x) {
+        log::error("qga: automatic thaw: {}", x.what());
+      }
+    });
+  });
+  return t;
+}
+
+void freezer::host_gone() {
+  if (frozen_)
+    host_gone_guard_ = thaw_after(host_gone_limit_, "no host connected for " +
+                                                        std::to_string(host_gone_limit_.count()) + " ms while frozen");
+}
+
+void freezer::host_back() {
+  if (host_gone_guard_) host_gone_guard_->cancel();
+}
 
 freezer::~freezer() {
   if (frozen_) thaw_all();
@@ -81,17 +107,7 @@ awaitable<std::int64_t> freezer::freeze(const std::optional<std::vector<std::str
     log::info("qga: fsfreeze found no filesystem to freeze");
   }
   log::notice("qga: {} filesystem(s) frozen; thawed automatically after {} ms", count, limit_.count());
-  guard_ = std::make_unique<asio::steady_timer>(ex_, limit_);
-  guard_->async_wait([this](const boost::system::error_code& ec) {
-    if (ec || !frozen_) return;
-    log::warning("qga: no thaw within {} ms of the freeze: thawing now", limit_.count());
-    asio::co_spawn(ex_, thaw(), [](std::exception_ptr e, std::int64_t) {
-      if (!e) return;
-      try { std::rethrow_exception(e); } catch (const std::exception& x) {
-        log::error("qga: automatic thaw: {}", x.what());
-      }
-    });
-  });
+  guard_ = thaw_after(limit_, "no thaw within " + std::to_string(limit_.count()) + " ms of the freeze");
   co_return count;
 }
 
@@ -104,6 +120,7 @@ std::int64_t freezer::thaw_all() {
   }
   frozen_ = false;
   if (guard_) guard_->cancel();
+  if (host_gone_guard_) host_gone_guard_->cancel();
   return count;
 }
 

@@ -6,8 +6,9 @@
 // runs with "freeze" before and "thaw" after.
 //
 // Better than qemu-ga: a freeze never outlives its guard. When no thaw
-// comes within the limit, the agent thaws by itself (qemu-ga leaves the
-// guest frozen, its writes hanging, until someone thaws it).
+// comes within the limit, or no host has been connected for the host-gone
+// limit, the agent thaws by itself (qemu-ga leaves the guest frozen, its
+// writes hanging, until someone thaws it).
 #pragma once
 
 #include <chrono>
@@ -22,7 +23,8 @@ namespace tether::agent::qga {
 
 class freezer {
  public:
-  freezer(const asio::any_io_executor& ex, std::string hook, std::chrono::milliseconds limit);
+  freezer(const asio::any_io_executor& ex, std::string hook, std::chrono::milliseconds limit,
+          std::chrono::milliseconds host_gone_limit);
   ~freezer();
 
   bool frozen() const { return frozen_; }
@@ -32,16 +34,22 @@ class freezer {
   awaitable<std::int64_t> thaw();
   // Agent shutdown: thaws at once (without the hook).
   void stop();
+  // No host is connected any more / one is again: a freeze left by a host
+  // that went away ends after the host-gone limit.
+  void host_gone();
+  void host_back();
 
  private:
   std::int64_t thaw_all();
   awaitable<void> run_hook(const char* what);
+  // Thaws (with the hook) after `after` unless cancelled, saying `why`.
+  std::unique_ptr<asio::steady_timer> thaw_after(std::chrono::milliseconds after, std::string why);
 
   asio::any_io_executor ex_;
   std::string hook_;
-  std::chrono::milliseconds limit_;
+  std::chrono::milliseconds limit_, host_gone_limit_;
   bool frozen_ = false;
-  std::unique_ptr<asio::steady_timer> guard_;
+  std::unique_ptr<asio::steady_timer> guard_, host_gone_guard_;
 };
 
 // The filesystems freeze() considers, in mount order: mountpoints of

@@ -41,7 +41,8 @@ qga_agent::qga_agent(const asio::any_io_executor& ex, const qga_options& options
     : ex_(ex), options_(options), config_(config), registry_(registry),
       files_(std::make_unique<file_handles>(config.files_roots)),
       execs_(std::make_unique<exec_table>(ex)),
-      freezer_(std::make_unique<freezer>(ex, options.fsfreeze_hook, options.freeze_limit)) {
+      freezer_(std::make_unique<freezer>(ex, options.fsfreeze_hook, options.freeze_limit,
+                                         options.freeze_host_gone_limit)) {
   session_.agent_version = std::move(version);
   session_.services = registry.enabled_services();
   session_.session_id = "qga";
@@ -50,6 +51,15 @@ qga_agent::qga_agent(const asio::any_io_executor& ex, const qga_options& options
 qga_agent::~qga_agent() = default;
 
 void qga_agent::stop() { freezer_->stop(); }
+
+void qga_agent::connected() {
+  ++connections_;
+  freezer_->host_back();
+}
+
+void qga_agent::disconnected() {
+  if (--connections_ == 0) freezer_->host_gone();
+}
 
 std::optional<std::string> qga_agent::disabled_reason(const command_def& c) const {
   const std::string name(c.name);

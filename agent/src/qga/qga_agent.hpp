@@ -93,6 +93,9 @@ class qga_agent {
 
   // Agent shutdown: a freeze ends, started commands are left to run.
   void stop();
+  // A host connection starts / ends (the freeze's host-gone guard).
+  void connected();
+  void disconnected();
 
  private:
   asio::any_io_executor ex_;
@@ -103,6 +106,7 @@ class qga_agent {
   std::unique_ptr<file_handles> files_;
   std::unique_ptr<exec_table> execs_;
   std::unique_ptr<freezer> freezer_;
+  int connections_ = 0;
 };
 
 }  // namespace tether::agent::qga

@@ -29,6 +29,9 @@ struct qga_options {
   // A freeze the host does not end is ended by the agent after this long
   // (qemu-ga leaves the guest frozen forever).
   std::chrono::milliseconds freeze_limit{10 * 60 * 1000};
+  // ... and after this long without a host connected (libvirt keeps its
+  // agent connection open while it manages the guest).
+  std::chrono::milliseconds freeze_host_gone_limit{60 * 1000};
 };
 
 }  // namespace tether::agent::qga

@@ -5,6 +5,11 @@
 namespace tether::agent::qga {
 
 awaitable<void> serve_connection(qga_agent& agent, io::byte_stream& stream, stream_limits limits) {
+  agent.connected();
+  struct counted {
+    qga_agent& a;
+    ~counted() { a.disconnected(); }
+  } count_off{agent};
   json_stream splitter(limits);
   std::vector<std::uint8_t> buf(64 * 1024);
   std::vector<stream_item> items;
