@@ -8,5 +8,10 @@ namespace tether::bench::paths {
 extern const char* const floor_probe;   // tether-bench-floor, uploaded into the guest
 extern const char* const guest_kernel;  // the fast guest
 extern const char* const guest_initrd;
+// The Python rows: the build's python3 ("" without the Python package), the
+// build tree's PYTHONPATH, bench/python/bench_rows.py.
+extern const char* const python_executable;
+extern const char* const python_path;
+extern const char* const python_rows_script;
 
 }  // namespace tether::bench::paths

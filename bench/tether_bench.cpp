@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <map>
@@ -17,6 +18,7 @@
 #include "bench_table.hpp"
 #include "bench_paths.hpp"
 #include "bench_vm.hpp"
+#include "python_rows.hpp"
 #include "support/qga_client.hpp"
 #include "tether/client.hpp"
 #include "tether/common/asio.hpp"
@@ -53,7 +55,9 @@ struct context {
   std::unique_ptr<test::qga_client> qga;
 };
 
-row ping_row(context& c) {
+// after_round (the Python rows' round) runs after each round, so both
+// languages are measured side by side in time, not minutes apart.
+row ping_row(context& c, const std::function<void()>& after_round) {
   constexpr int per_round = 200;
   std::vector<double> t_rounds, q_rounds;
   for (int r = 0; r < c.rounds; ++r) {
@@ -70,6 +74,7 @@ row ping_row(context& c) {
     }
     t_rounds.push_back(median_of(t));
     q_rounds.push_back(median_of(q));
+    if (after_round) after_round();
   }
   return {.metric = "ping round trip (median of 200 per round)", .unit = "ms",
           .tether = summarize(t_rounds), .qemu_ga = summarize(q_rounds),
@@ -97,7 +102,7 @@ std::map<std::string, double> run_floor_probe(context& c, std::vector<std::strin
 }
 
 // Start a process, wait for its exit status: what harnesses do most.
-row exec_row(context& c) {
+row exec_row(context& c, const std::function<void()>& after_round) {
   constexpr int per_round = 20;
   std::vector<double> t_rounds, q_rounds, floor_rounds;
   const exec::options true_cmd{.argv = {"/bin/true"}};
@@ -119,6 +124,7 @@ row exec_row(context& c) {
     t_rounds.push_back(median_of(t));
     q_rounds.push_back(median_of(q));
     floor_rounds.push_back(run_floor_probe(c, {"spawn", "/bin/true", std::to_string(per_round)}).at("spawn_ms"));
+    if (after_round) after_round();
   }
   return {.metric = "exec /bin/true round trip (median of 20 per round)", .unit = "ms",
           .tether = summarize(t_rounds), .qemu_ga = summarize(q_rounds), .raw = summarize(floor_rounds),
@@ -360,6 +366,20 @@ std::vector<row> hotplug_rows(context& c) {
            .note = "tether starts none"}};
 }
 
+// The C++ clients of the guest's tether and qemu-ga chardevs (each takes one
+// client at a time: release_clients lets the Python rows have them).
+void connect_clients(context& c) {
+  c.guest = std::make_unique<client>(c.ctx.get_executor(),
+                                     client_options{.socket_path = c.vm.socket("tether"), .call_timeout = 120s});
+  c.qga = std::make_unique<test::qga_client>(c.vm.socket("qga"));
+  run(c.ctx, c.guest->connect());
+}
+
+void release_clients(context& c) {
+  c.guest.reset();  // closes its socket now
+  c.qga.reset();
+}
+
 int main_impl(int argc, char** argv) {
   int rounds = 5;
   std::string attach, markdown;
@@ -376,17 +396,30 @@ int main_impl(int argc, char** argv) {
   std::cerr << "booting the benchmark guest...\n";
   bench_vm vm(attach);
   context c{vm, rounds};
-  c.guest = std::make_unique<client>(c.ctx.get_executor(),
-                                     client_options{.socket_path = vm.socket("tether"), .call_timeout = 120s});
-  c.qga = std::make_unique<test::qga_client>(vm.socket("qga"));
-  run(c.ctx, c.guest->connect());
+  connect_clients(c);
   install_floor_probe(c);
 
+  // The Python rows' rounds, one after each C++ round of the same measure.
+  const bool with_python = *paths::python_executable;
+  python_figures py;
+  const auto python_round = [&](const std::string& what) -> std::function<void()> {
+    if (!with_python) return {};
+    return [&c, &py, what] {
+      release_clients(c);
+      py.add(measure_python(c.vm.socket("tether"), c.vm.socket("qga"), what));
+      connect_clients(c);
+    };
+  };
   std::vector<row> rows;
-  std::cerr << "measuring ping...\n";
-  rows.push_back(ping_row(c));
-  std::cerr << "measuring exec...\n";
-  rows.push_back(exec_row(c));
+  std::cerr << (with_python ? "measuring ping (C++ and Python)...\n" : "measuring ping...\n");
+  rows.push_back(ping_row(c, python_round("ping")));
+  std::cerr << (with_python ? "measuring exec (C++ and Python)...\n" : "measuring exec...\n");
+  rows.push_back(exec_row(c, python_round("exec")));
+  if (with_python) {
+    for (auto& r : python_rows(py, rows[0], rows[1])) rows.push_back(std::move(r));
+  } else {
+    std::cerr << "no Python rows: this build has no Python package (TETHER_BUILD_PYTHON=OFF)\n";
+  }
   std::cerr << "measuring the raw channel...\n";
   auto raw = raw_rows(c);
   for (auto& r : raw) rows.push_back(r);

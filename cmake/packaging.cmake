@@ -5,6 +5,9 @@
 #   tether-host   (COMPONENT host)  libtether.so.N, tetherctl, host units
 #   tether-dev    (COMPONENT dev)   headers, libtether.so, the static proto
 #                 library, CMake package and pkg-config files
+#   python3-tether (COMPONENT python) the tether Python package (tether/*.py,
+#                 the _tether extension, .pyi stubs) and its dist-info, in
+#                 /usr/lib/python3/dist-packages
 # A new file goes into a package by giving its install() rule that COMPONENT;
 # a rule without one stops the configure step below, so nothing is silently
 # left out. Files under /etc become conffiles (cmake/deb-conffiles.cmake).
@@ -18,12 +21,15 @@ endif()
 if(TETHER_BUILD_HOST)
   list(APPEND TETHER_PACKAGE_COMPONENTS host dev)
 endif()
+if(TARGET tether_python)
+  list(APPEND TETHER_PACKAGE_COMPONENTS python)
+endif()
 
 get_cmake_property(_tether_install_components COMPONENTS)
 foreach(_c IN LISTS _tether_install_components)
   if(NOT _c IN_LIST TETHER_PACKAGE_COMPONENTS)
     message(FATAL_ERROR "An install() rule uses component '${_c}' (or none: 'Unspecified'), which no "
-                        "package ships. Give it COMPONENT agent, host or dev (see cmake/packaging.cmake).")
+                        "package ships. Give it COMPONENT agent, host, dev or python (see cmake/packaging.cmake).")
   endif()
 endforeach()
 
@@ -69,6 +75,19 @@ set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 # What the headers, tetherConfig.cmake and tether.pc pull in.
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "libprotobuf-dev, libboost1.81-dev")
 
+set(CPACK_DEBIAN_PYTHON_PACKAGE_NAME python3-tether)
+set(CPACK_DEBIAN_PYTHON_PACKAGE_SECTION python)
+# python3 of the version the extension is built for (python/CMakeLists.txt);
+# libtether comes from tether-host (component dependency, same version).
+set(CPACK_DEBIAN_PYTHON_PACKAGE_DEPENDS "${TETHER_PYTHON_DEB_DEPENDS}")
+set(CPACK_DEBIAN_PYTHON_PACKAGE_CONTROL_EXTRA ${_deb}/python/postinst ${_deb}/python/prerm)
+if(TARGET tether_python)
+  # dpkg-shlibdeps must find libtether (another package's file) to read the
+  # extension's other needs; the build tree's copy serves.
+  get_target_property(_tether_lib_dir tether BINARY_DIR)
+  set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS ${_tether_lib_dir})
+endif()
+
 include(CPack)
 
 # Descriptions: the first line is the Debian summary.
@@ -85,3 +104,8 @@ cpack_add_component(dev DISPLAY_NAME "tether development files" DEPENDS host
   DESCRIPTION "tether host library: development files
 Headers, CMake package (find_package(tether)) and pkg-config file for
 programs that use libtether.")
+cpack_add_component(python DISPLAY_NAME "tether Python package" DEPENDS host
+  DESCRIPTION "tether host library: Python 3 package
+import tether: run commands (subprocess semantics), move files and wait for
+udev devices in QEMU guests through their tether-agent. Includes the type
+stubs and a pytest plugin (fixtures tether_guest, tether_vm).")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmark: boots one fast guest and prints tether, qemu-ga and the
-# raw virtio-serial channel side by side (median [min–max] over the rounds).
+# raw virtio-serial channel side by side (median [min–max] over the rounds),
+# from C++ and, for ping and exec, from Python (bench/python/).
 #   ./scripts/bench.sh [--rounds N]      (default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -53,17 +53,7 @@ class py_client {
 
   // Running calls fail with CLOSED; the client itself goes when they end.
   // In a forked child, the parent's client is left untouched (leaked).
-  void close() {
-    if (!client_) return;
-    if (loop_->forked_away()) {
-      new std::shared_ptr<client>(std::move(client_));
-      return;
-    }
-    loop_->invoke([c = std::move(client_)]() mutable {
-      c->close();
-      c.reset();
-    });
-  }
+  void close() { close_on_loop(*loop_, client_); }
 
   // The call made by make(client&), awaited with the GIL released; `timeout`
   // (seconds) is the call's deadline in libtether and on the waiting side.
@@ -72,9 +62,8 @@ class py_client {
     if (!client_) throw error(errc::closed, "the guest connection is closed");
     std::optional<std::chrono::steady_clock::time_point> deadline;
     if (timeout) deadline = std::chrono::steady_clock::now() + to_ms(*timeout);
-    return await_call<T>(*loop_, [c = client_, make = std::move(make)] { return make(*c); }, deadline, [t = timeout] {
-      throw error(errc::timeout, "the call did not finish within " + std::to_string(t.value_or(0)) + " s");
-    });
+    return call_on_loop<T>(*loop_, client_, deadline, std::move(make),
+                           "the call did not finish within " + std::to_string(timeout.value_or(0)) + " s");
   }
 
   static call_options opts(std::optional<double> timeout) {

@@ -11,6 +11,7 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <string>
 #include <thread>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -149,6 +150,32 @@ T await_call(loop& l, Make make, std::optional<std::chrono::steady_clock::time_p
     }
   }
   return fut.get();
+}
+
+// Closes `obj`, a libtether object that lives on `l`: its close() and its
+// release run on the loop thread (calls still running fail with CLOSED; the
+// object goes when they end). In a forked child the parent's loop is gone:
+// the object is left untouched (leaked).
+template <class C>
+void close_on_loop(loop& l, std::shared_ptr<C>& obj) {
+  if (!obj) return;
+  if (l.forked_away()) {
+    new std::shared_ptr<C>(std::move(obj));
+    return;
+  }
+  l.invoke([c = std::move(obj)]() mutable {
+    c->close();
+    c.reset();
+  });
+}
+
+// The awaitable made by make(*obj), awaited as await_call does; past
+// `deadline`, errc::timeout with the message `late`.
+template <class T, class C, class Make>
+T call_on_loop(loop& l, const std::shared_ptr<C>& obj, std::optional<std::chrono::steady_clock::time_point> deadline,
+               Make make, std::string late) {
+  return await_call<T>(l, [c = obj, make = std::move(make)] { return make(*c); }, deadline,
+                       [late = std::move(late)] { throw error(errc::timeout, late); });
 }
 
 template <class Fn>

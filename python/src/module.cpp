@@ -6,6 +6,7 @@
 #include "errors.hpp"
 #include "loop.hpp"
 #include "process.hpp"
+#include "qmp.hpp"
 #include "types.hpp"
 
 PYBIND11_MODULE(_tether, m) {
@@ -15,6 +16,7 @@ PYBIND11_MODULE(_tether, m) {
   tether::py::bind_client(m);
   tether::py::bind_process(m);  // after Client: adds Client.start
   tether::py::bind_devices(m);  // likewise Client.devices_*
+  tether::py::bind_qmp(m);
   // Join the loop thread while the interpreter still runs.
   m.def("_stop_loop", [] { tether::py::loop::stop_current(); });
   pybind11::module_::import("atexit").attr("register")(m.attr("_stop_loop"));

@@ -15,10 +15,11 @@ from subprocess import DEVNULL, PIPE, STDOUT, CalledProcessError, CompletedProce
 from ._tether import Captured, Device, ExitResult, FileInfo, GuestInfo, Hello, PingReply, TransferResult, TreeResult
 from .errors import (AlreadyExists, Cancelled, ConnectionLost, DataLoss, DisabledByConfig, DuplicateCallId, Error,
                      FailedPrecondition, FrameTooLarge, GuestIOError, Internal, InvalidArgument, LimitExceeded,
-                     LocalIOError, NotFound, PermissionDenied, ProtocolError, ResourceExhausted, Timeout,
-                     UnknownMethod, Unavailable)
+                     LocalIOError, NotFound, PermissionDenied, ProtocolError, QMPError, ResourceExhausted,
+                     Timeout, UnknownMethod, Unavailable)
 from .guest import Guest
 from .popen import Popen
+from . import qmp
 
 __all__ = [
     "Guest", "Popen", "PIPE", "DEVNULL", "STDOUT", "CompletedProcess", "CalledProcessError", "TimeoutExpired",
@@ -26,5 +27,5 @@ __all__ = [
     "Error", "UnknownMethod", "InvalidArgument", "NotFound", "PermissionDenied", "AlreadyExists",
     "ResourceExhausted", "Cancelled", "Unavailable", "DisabledByConfig", "ProtocolError", "FrameTooLarge",
     "Internal", "GuestIOError", "FailedPrecondition", "DuplicateCallId", "DataLoss", "Timeout",
-    "ConnectionLost", "LimitExceeded", "LocalIOError",
+    "ConnectionLost", "LimitExceeded", "LocalIOError", "QMPError", "qmp",
 ]

@@ -6,6 +6,7 @@ exception means the same, the class derives from it too, so host-style code
 from __future__ import annotations
 
 import errno as _errno
+import re as _re
 
 
 class Error(Exception):
@@ -51,6 +52,17 @@ class ConnectionLost(Error, ConnectionError):
 
 class LimitExceeded(Error): pass
 class LocalIOError(Error, OSError): pass
+
+
+class QMPError(Error):
+    """QEMU answered a QMP command (tether.qmp) with an error: ``error_class``
+    is QMP's class ("GenericError", "DeviceNotFound", ...), ``desc`` QEMU's
+    description, ``command`` the command that failed."""
+
+    code = "QMP_ERROR"
+    error_class: str = ""
+    desc: str = ""
+    command: str = ""
 
 
 _REMOTE = {
@@ -107,4 +119,19 @@ def _from_native(remote: bool, code: str, message: str) -> Error:
     exc.code = code
     exc.remote = remote
     exc.message = message
+    return exc
+
+
+_QMP_MESSAGE = _re.compile(r"QMP (\S+) failed: (.*) \[(\w+)\]", _re.S)
+
+
+def _from_qmp(message: str) -> QMPError:
+    """Called by tether._tether for a QMP error reply; the library's message
+    reads "QMP <command> failed: <desc> [<class>]"."""
+    m = _QMP_MESSAGE.match(message)
+    command, desc, error_class = m.groups() if m else ("", message, "")
+    if m:  # without the category's own words appended by std::system_error
+        message = f"QMP {command} failed: {desc} [{error_class}]"
+    exc = QMPError(message)
+    exc.message, exc.command, exc.desc, exc.error_class = message, command, desc, error_class
     return exc

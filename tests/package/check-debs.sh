@@ -25,24 +25,33 @@ fi
 version=$(sed -n 's/^set(CPACK_PACKAGE_VERSION "\(.*\)")$/\1/p' "$build/CPackConfig.cmake")-1
 arch=$(dpkg --print-architecture)
 mapfile -t debs < <(cd "$work/out" && ls -1 ./*.deb | sed 's|^\./||')
-expected=("tether-agent_${version}_${arch}.deb" "tether-dev_${version}_${arch}.deb" "tether-host_${version}_${arch}.deb")
-if [[ "${debs[*]}" == "${expected[*]}" ]]; then pass "three packages: ${debs[*]}"; else fail "packages are '${debs[*]}', expected '${expected[*]}'"; fi
+# python3-tether when the build has the Python package (TETHER_BUILD_PYTHON).
+comps=(agent host dev)
+expected=()
+if grep -q '^set(CPACK_COMPONENTS_ALL ".*python.*")$' "$build/CPackConfig.cmake"; then
+  comps+=(python)
+  expected+=("python3-tether_${version}_${arch}.deb")
+fi
+expected+=("tether-agent_${version}_${arch}.deb" "tether-dev_${version}_${arch}.deb" "tether-host_${version}_${arch}.deb")
+if [[ "${debs[*]}" == "${expected[*]}" ]]; then pass "${#debs[@]} packages: ${debs[*]}"; else fail "packages are '${debs[*]}', expected '${expected[*]}'"; fi
 
+# Component -> package name.
+pkg() { if [[ $1 == python ]]; then echo python3-tether; else echo "tether-$1"; fi; }
 deb() { echo "$work/out/$1_${version}_${arch}.deb"; }
-for p in agent host dev; do
-  [[ -f "$(deb tether-$p)" ]] || { echo "FAIL: no tether-$p package; stopping" >&2; exit 1; }
+for p in "${comps[@]}"; do
+  [[ -f "$(deb "$(pkg $p)")" ]] || { echo "FAIL: no $(pkg $p) package; stopping" >&2; exit 1; }
   # "TYPE PATH" per entry: f file, l symlink, d directory.
-  dpkg-deb -c "$(deb tether-$p)" | awk '{t=substr($1,1,1); if (t=="-") t="f"; print t, $6}' >"$work/$p.list"
-  dpkg-deb -f "$(deb tether-$p)" >"$work/$p.control"
+  dpkg-deb -c "$(deb "$(pkg $p)")" | awk '{t=substr($1,1,1); if (t=="-") t="f"; print t, $6}' >"$work/$p.list"
+  dpkg-deb -f "$(deb "$(pkg $p)")" >"$work/$p.control"
   mkdir -p "$work/$p.ctrl" "$work/$p.root"
-  dpkg-deb -e "$(deb tether-$p)" "$work/$p.ctrl"
-  dpkg-deb -x "$(deb tether-$p)" "$work/$p.root"
+  dpkg-deb -e "$(deb "$(pkg $p)")" "$work/$p.ctrl"
+  dpkg-deb -x "$(deb "$(pkg $p)")" "$work/$p.root"
 done
 
 # has PKG TYPE REGEX: the package has an entry of that type whose path matches.
 has() { grep -Eq "^$2 $3\$" "$work/$1.list"; }
-expect_has() { if has "$@"; then pass "tether-$1 has $3"; else fail "tether-$1 lacks $3 ($2)"; fi; }
-expect_not() { if grep -Eq "^[fl] $2\$" "$work/$1.list"; then fail "tether-$1 must not ship $2: $(grep -E "^[fl] $2\$" "$work/$1.list" | head -3 | tr '\n' ' ')"; else pass "tether-$1 ships no $2"; fi; }
+expect_has() { if has "$@"; then pass "$(pkg $1) has $3"; else fail "$(pkg $1) lacks $3 ($2)"; fi; }
+expect_not() { if grep -Eq "^[fl] $2\$" "$work/$1.list"; then fail "$(pkg $1) must not ship $2: $(grep -E "^[fl] $2\$" "$work/$1.list" | head -3 | tr '\n' ' ')"; else pass "$(pkg $1) ships no $2"; fi; }
 
 # tether-agent
 expect_has agent f '\./usr/sbin/tether-agent'
@@ -71,20 +80,33 @@ expect_has dev l '\./usr/lib/([^/]+/)?libtether\.so'
 expect_has dev f '\./usr/lib/([^/]+/)?libtether_proto\.a'
 expect_not dev '\./usr/s?bin/.*'
 expect_not dev '.*/libtether\.so\.[0-9.]+'
+# python3-tether: the package, its stubs and the dist-info pytest finds the
+# plugin through (tests/package/check-python.sh runs it installed).
+if [[ " ${comps[*]} " == *" python "* ]]; then
+  py='\./usr/lib/python3/dist-packages'
+  expect_has python f "$py/tether/__init__\.py"
+  expect_has python f "$py/tether/_tether\.cpython-[0-9]+-[^/]+\.so"
+  expect_has python f "$py/tether/_tether\.pyi"
+  expect_has python f "$py/tether/py\.typed"
+  expect_has python f "$py/tether-${version%-*}\.dist-info/METADATA"
+  expect_has python f "$py/tether-${version%-*}\.dist-info/entry_points\.txt"
+  expect_not python '.*libtether.*'
+  expect_not python '\./usr/(s?bin|include)/.*'
+fi
 
 # No file in two packages (dpkg would refuse to install both).
-dups=$(cat "$work"/{agent,host,dev}.list | awk '$1!="d"{print $2}' | sort | uniq -d)
+dups=$(for p in "${comps[@]}"; do cat "$work/$p.list"; done | awk '$1!="d"{print $2}' | sort | uniq -d)
 if [[ -z "$dups" ]]; then pass "no file is in two packages"; else fail "files in two packages: $dups"; fi
 
 # Control fields.
 field() { sed -n "s/^$2: //p" "$work/$1.control"; }
-for p in agent host dev; do
-  [[ "$(field $p Package)" == "tether-$p" ]] || fail "tether-$p: Package is '$(field $p Package)'"
-  [[ "$(field $p Version)" == "$version" ]] || fail "tether-$p: Version is '$(field $p Version)', expected $version"
+for p in "${comps[@]}"; do
+  [[ "$(field $p Package)" == "$(pkg $p)" ]] || fail "$(pkg $p): Package is '$(field $p Package)'"
+  [[ "$(field $p Version)" == "$version" ]] || fail "$(pkg $p): Version is '$(field $p Version)', expected $version"
 done
 expect_dep() {
-  if [[ ", $(field "$1" Depends), " == *", $2"* ]]; then pass "tether-$1 depends on $2"
-  else fail "tether-$1 Depends '$(field "$1" Depends)' lacks $2"; fi
+  if [[ ", $(field "$1" Depends), " == *", $2"* ]]; then pass "$(pkg $1) depends on $2"
+  else fail "$(pkg $1) Depends '$(field "$1" Depends)' lacks $2"; fi
 }
 # dpkg-shlibdeps ran: the libraries the binaries link.
 for lib in libc6 libstdc++6 libprotobuf32 libudev1 libsystemd0; do expect_dep agent "$lib"; done
@@ -92,23 +114,36 @@ for lib in libc6 libstdc++6 libprotobuf32; do expect_dep host "$lib"; done
 expect_dep dev "tether-host (= $version)"
 expect_dep dev "libprotobuf-dev"
 expect_dep dev "libboost1.81-dev"
+if [[ " ${comps[*]} " == *" python "* ]]; then
+  expect_dep python "tether-host (= $version)"
+  # Debian's python3 package, whose interpreter is /usr/bin/python3.
+  pyver=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  expect_dep python "python3 (>= $pyver~)"
+  expect_dep python "libstdc++6"
+fi
 
 # Conffiles: every file a package puts under /etc is one (so dpkg keeps an
 # admin's edits), and the agent's default config is among them.
-for p in agent host dev; do
+for p in "${comps[@]}"; do
   conffiles=$(sort "$work/$p.ctrl/conffiles" 2>/dev/null || true)
   etc_files=$(awk '$1=="f" && $2 ~ /^\.\/etc\// {print substr($2,2)}' "$work/$p.list" | sort)
-  if [[ "$etc_files" == "$conffiles" ]]; then pass "tether-$p conffiles: ${conffiles:-none}"
-  else fail "tether-$p conffiles '$conffiles' differ from its files under /etc '$etc_files'"; fi
+  if [[ "$etc_files" == "$conffiles" ]]; then pass "$(pkg $p) conffiles: ${conffiles:-none}"
+  else fail "$(pkg $p) conffiles '$conffiles' differ from its files under /etc '$etc_files'"; fi
 done
 grep -qx /etc/tether/agent.conf "$work/agent.ctrl/conffiles" 2>/dev/null || fail "/etc/tether/agent.conf is not a conffile"
 
 # Maintainer scripts: present, executable, valid sh.
-for s in agent/postinst agent/prerm agent/postrm host/postinst host/postrm; do
+scripts=(agent/postinst agent/prerm agent/postrm host/postinst host/postrm)
+if [[ " ${comps[*]} " == *" python "* ]]; then scripts+=(python/postinst python/prerm); fi
+for s in "${scripts[@]}"; do
   f="$work/${s%%/*}.ctrl/${s##*/}"
-  if [[ -x "$f" ]] && sh -n "$f"; then pass "tether-${s%%/*} ${s##*/} is an executable sh script"
-  else fail "tether-${s%%/*} ${s##*/} missing, not executable or not valid sh"; fi
+  if [[ -x "$f" ]] && sh -n "$f"; then pass "$(pkg "${s%%/*}") ${s##*/} is an executable sh script"
+  else fail "$(pkg "${s%%/*}") ${s##*/} missing, not executable or not valid sh"; fi
 done
+if [[ " ${comps[*]} " == *" python "* ]]; then
+  grep -q 'py3compile -p python3-tether' "$work/python.ctrl/postinst" || fail "python3-tether postinst does not byte-compile"
+  grep -q 'py3clean -p python3-tether' "$work/python.ctrl/prerm" || fail "python3-tether prerm does not clean up"
+fi
 grep -q 'udevadm trigger --subsystem-match=virtio-ports --action=add' "$work/agent.ctrl/postinst" ||
   fail "agent postinst does not trigger virtio-ports"
 if grep -qx 'activate-noawait ldconfig' "$work/host.ctrl/triggers" 2>/dev/null; then pass "tether-host runs ldconfig"
