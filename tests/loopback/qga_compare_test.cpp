@@ -177,6 +177,9 @@ TEST_F(QgaCompare, SystemFactsAreTheSame) {
   expect_same("{\"execute\":\"guest-get-fsinfo\"}", {".return[].used-bytes", ".return[].total-bytes"});
   expect_same("{\"execute\":\"guest-get-disks\"}");
   expect_same("{\"execute\":\"guest-get-memory-block-info\"}");
+  // Read-only: an unknown user, and one whose home does not exist.
+  expect_same(R"({"execute":"guest-ssh-get-authorized-keys","arguments":{"username":"no-such-user-x"}})");
+  expect_same(R"({"execute":"guest-ssh-get-authorized-keys","arguments":{"username":"nobody"}})");
   expect_same("{\"execute\":\"guest-get-memory-blocks\"}");
   // Counters move between the two requests: compared by type and shape.
   std::set<std::string> cpu;

@@ -70,6 +70,21 @@ TEST_F(GuestQga, TheVirtioPortIsServedByTether) {
   EXPECT_EQ(r.out, "via-qga\n");
 }
 
+TEST_F(GuestQga, TrimsTheFilesystemsOnDevicesAndReadsAuthorizedKeys) {
+  test::qga_client qga(guest.qga_socket(), 120s);
+  const auto trim = ask(qga, "{\"execute\":\"guest-fstrim\"}");
+  const auto& paths = trim.at("return").at("paths").as_array();
+  ASSERT_EQ(paths.size(), 1u) << trim;  // /mnt/frz: the rest are tmpfs and the initramfs
+  EXPECT_EQ(paths[0].at("path"), "/mnt/frz");
+  EXPECT_TRUE(paths[0].at("trimmed").is_int64()) << trim;
+  const auto setup = run_for(ctx, exec::run(guest_client, {.argv = {"sh", "-c",
+      "mkdir -p /home/tester/.ssh && printf 'ssh-ed25519 AAAA one\\n# comment\\n\\nssh-rsa BBBB two\\n' "
+      "> /home/tester/.ssh/authorized_keys"}}), 60s);
+  ASSERT_EQ(setup.result.exit_code, 0) << setup.err;
+  const auto keys = ask(qga, R"({"execute":"guest-ssh-get-authorized-keys","arguments":{"username":"tester"}})");
+  EXPECT_EQ(keys.at("return").at("keys"), json::parse(R"(["ssh-ed25519 AAAA one","ssh-rsa BBBB two"])")) << keys;
+}
+
 TEST_F(GuestQga, FreezeAllowsOnlyQemuGasFrozenCommandsUntilThawed) {
   test::qga_client qga(guest.qga_socket(), 120s);
   ASSERT_EQ(status(qga), "thawed");

@@ -25,6 +25,8 @@ class file_handles {
   std::int64_t open(const std::string& path, const std::string& mode);
   void close(std::int64_t handle);
   int fd(std::int64_t handle) const;  // throws "handle 'N' has not been found"
+  // The files service's policy (guest-ssh-get-authorized-keys reads through it).
+  const files::path_policy& policy() const { return policy_; }
 
  private:
   files::path_policy policy_;

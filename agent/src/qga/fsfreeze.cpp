@@ -27,16 +27,12 @@ std::vector<std::string> freezable_mounts(std::string_view mounts_text) {
   return out;
 }
 
-namespace {
-
-std::vector<std::string> current_mounts() {
+std::vector<std::string> device_mounts() {
   std::ifstream f("/proc/self/mounts");
   std::stringstream ss;
   ss << f.rdbuf();
   return freezable_mounts(ss.str());
 }
-
-}  // namespace
 
 freezer::freezer(const asio::any_io_executor& ex, std::string hook, std::chrono::milliseconds limit,
                  std::chrono::milliseconds host_gone_limit)
@@ -82,7 +78,7 @@ awaitable<void> freezer::run_hook(const char* what) {
 
 awaitable<std::int64_t> freezer::freeze(const std::optional<std::vector<std::string>>& mountpoints) {
   co_await run_hook("freeze");
-  auto mounts = current_mounts();
+  auto mounts = device_mounts();
   frozen_ = true;  // from here on only the frozen-state commands run
   std::int64_t count = 0;
   for (auto it = mounts.rbegin(); it != mounts.rend(); ++it) {
@@ -113,7 +109,7 @@ awaitable<std::int64_t> freezer::freeze(const std::optional<std::vector<std::str
 
 std::int64_t freezer::thaw_all() {
   std::int64_t count = 0;
-  for (const auto& m : current_mounts()) {
+  for (const auto& m : device_mounts()) {
     unique_fd fd(::open(m.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) continue;
     if (::ioctl(fd.get(), FITHAW) == 0) ++count;  // EINVAL: was not frozen

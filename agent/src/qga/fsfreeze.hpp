@@ -55,5 +55,7 @@ class freezer {
 // The filesystems freeze() considers, in mount order: mountpoints of
 // entries whose source is a path ("/dev/vda1"), from /proc/self/mounts text.
 std::vector<std::string> freezable_mounts(std::string_view mounts_text);
+// The same, of this guest now (guest-fstrim trims these too).
+std::vector<std::string> device_mounts();
 
 }  // namespace tether::agent::qga

@@ -14,6 +14,7 @@ std::vector<command_def> make_table() {
   // qemu-ga lists its commands newest first; the groups follow suit.
   std::vector<command_def> t;
   add_stats_commands(t);
+  add_maintenance_commands(t);
   add_inventory_commands(t);
   add_system_commands(t);
   add_exec_commands(t);

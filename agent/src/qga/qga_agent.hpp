@@ -57,6 +57,7 @@ void add_power_commands(std::vector<command_def>& t);
 void add_fsfreeze_commands(std::vector<command_def>& t);
 void add_inventory_commands(std::vector<command_def>& t);
 void add_stats_commands(std::vector<command_def>& t);
+void add_maintenance_commands(std::vector<command_def>& t);
 
 // Every command tether serves, in qemu-ga's guest-info order (newest first).
 std::span<const command_def> commands();
