@@ -14,6 +14,7 @@
 #include "log.hpp"
 #include "qga/protocol.hpp"
 #include "qga/run_helper.hpp"
+#include "qga/sys_text.hpp"
 #include "sys/procfs.hpp"
 #include "tether/common/unique_fd.hpp"
 
@@ -27,12 +28,7 @@ std::vector<std::string> freezable_mounts(std::string_view mounts_text) {
   return out;
 }
 
-std::vector<std::string> device_mounts() {
-  std::ifstream f("/proc/self/mounts");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return freezable_mounts(ss.str());
-}
+std::vector<std::string> device_mounts() { return freezable_mounts(read_text("/proc/self/mounts")); }
 
 freezer::freezer(const asio::any_io_executor& ex, std::string hook, std::chrono::milliseconds limit,
                  std::chrono::milliseconds host_gone_limit)

@@ -21,6 +21,7 @@
 
 #include "qga/block_devices.hpp"
 #include "qga/qga_agent.hpp"
+#include "qga/sys_text.hpp"
 #include "sys/procfs.hpp"
 #include "tether/common/unique_fd.hpp"
 
@@ -55,10 +56,7 @@ json::value network_interfaces() {
     throw qga_error(std::string("getifaddrs failed: ") + std::strerror(errno));
   std::unique_ptr<ifaddrs, void (*)(ifaddrs*)> list(raw, ::freeifaddrs);
   unique_fd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  std::ifstream f("/proc/net/dev");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  const auto stats = procfs::parse_net_dev(ss.str());
+  const auto stats = procfs::parse_net_dev(read_text("/proc/net/dev"));
 
   json::array out;
   auto find = [&](const std::string& name) -> json::object& {
@@ -93,13 +91,6 @@ json::value network_interfaces() {
     }
   }
   return out;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
 }
 
 json::array disks_json(const std::string& sysfs_dir) {
@@ -143,23 +134,23 @@ json::value disks() {
   namespace fs = std::filesystem;
   json::array out;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/sys/block", ec)) {
-    const std::string name = e.path().filename().string();
-    const std::string size = read_text(e.path().string() + "/size");
+  for (const auto& path : list_dir("/sys/block")) {
+    const std::string name = path.filename().string();
+    const std::string size = read_text(path.string() + "/size");
     if (size.empty() || std::stoull(size) == 0) continue;  // unattached loop, empty zram
     const std::string dev = "/dev/" + name;
     json::array deps;
-    for (const auto& s : fs::directory_iterator(e.path() / "slaves", ec))
-      deps.push_back(json::string("/dev/" + s.path().filename().string()));
+    for (const auto& slave : list_dir(path.string() + "/slaves"))
+      deps.push_back(json::string("/dev/" + slave.filename().string()));
     json::object disk{{"name", dev}, {"partition", false}, {"dependencies", std::move(deps)}};
-    if (auto alias = read_text(e.path().string() + "/dm/name"); !alias.empty()) {
+    if (auto alias = read_text(path.string() + "/dm/name"); !alias.empty()) {
       if (alias.back() == '\n') alias.pop_back();
       disk["alias"] = alias;
     }
-    if (auto a = disks_json(e.path().string()); !a.empty()) disk["address"] = a.front();
-    for (const auto& p : fs::directory_iterator(e.path(), ec)) {
-      if (!fs::exists(p.path() / "partition")) continue;
-      out.push_back(json::object{{"name", "/dev/" + p.path().filename().string()},
+    if (auto a = disks_json(path.string()); !a.empty()) disk["address"] = a.front();
+    for (const auto& p : list_dir(path.string())) {
+      if (!fs::exists(p / "partition", ec)) continue;
+      out.push_back(json::object{{"name", "/dev/" + p.filename().string()},
                                  {"partition", true},
                                  {"dependencies", json::array{json::string(dev)}}});
     }
@@ -171,18 +162,9 @@ json::value disks() {
 }  // namespace
 
 void add_inventory_commands(std::vector<command_def>& t) {
-  t.push_back({"guest-get-disks", "stats", [](command_call& c) -> awaitable<json::value> {
-                 c.a.done();
-                 co_return disks();
-               }});
-  t.push_back({"guest-get-fsinfo", "stats", [](command_call& c) -> awaitable<json::value> {
-                 c.a.done();
-                 co_return fsinfo();
-               }});
-  t.push_back({"guest-network-get-interfaces", "stats", [](command_call& c) -> awaitable<json::value> {
-                 c.a.done();
-                 co_return network_interfaces();
-               }});
+  t.push_back(simple_command("guest-get-disks", "stats", disks));
+  t.push_back(simple_command("guest-get-fsinfo", "stats", fsinfo));
+  t.push_back(simple_command("guest-network-get-interfaces", "stats", network_interfaces));
 }
 
 }  // namespace tether::agent::qga

@@ -27,6 +27,13 @@ std::vector<command_def> make_table() {
 
 }  // namespace
 
+command_def simple_command(std::string_view name, std::string_view service, json::value (*fn)()) {
+  return {name, service, [fn](command_call& c) -> awaitable<json::value> {
+            c.a.done();
+            co_return fn();
+          }};
+}
+
 std::span<const command_def> commands() {
   static const std::vector<command_def> table = make_table();
   return table;

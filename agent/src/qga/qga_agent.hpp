@@ -48,6 +48,9 @@ struct command_def {
   bool while_frozen = false;     // one of the few qemu-ga allows while frozen
 };
 
+// A command without parameters whose reply `fn` computes.
+command_def simple_command(std::string_view name, std::string_view service, json::value (*fn)());
+
 // Each group of commands in its own file (qga/*_commands.cpp).
 void add_protocol_commands(std::vector<command_def>& t);
 void add_system_commands(std::vector<command_def>& t);

@@ -9,17 +9,11 @@
 #include <sstream>
 
 #include "qga/qga_agent.hpp"
+#include "qga/sys_text.hpp"
 #include "sys/procfs.hpp"
 
 namespace tether::agent::qga {
 namespace {
-
-std::string read_text(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 json::value cpustats() {
   const auto st = procfs::parse_stat(read_text("/proc/stat"));
@@ -60,14 +54,12 @@ json::value diskstats() {
 }
 
 json::value memory_blocks() {
-  namespace fs = std::filesystem;
   json::array out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator("/sys/devices/system/memory", ec)) {
-    const std::string name = e.path().filename().string();
+  for (const auto& path : list_dir("/sys/devices/system/memory")) {
+    const std::string name = path.filename().string();
     if (!name.starts_with("memory") || name.size() == 6) continue;
-    const auto state = read_text(e.path().string() + "/state");
-    const auto removable = read_text(e.path().string() + "/removable");
+    const auto state = read_text(path.string() + "/state");
+    const auto removable = read_text(path.string() + "/removable");
     out.push_back(json::object{{"phys-index", std::stoll(name.substr(6))},
                                {"online", state.starts_with("online")},
                                {"can-offline", removable.starts_with("1")}});
@@ -78,24 +70,15 @@ json::value memory_blocks() {
 }  // namespace
 
 void add_stats_commands(std::vector<command_def>& t) {
-  t.push_back({"guest-get-cpustats", "stats", [](command_call& c) -> awaitable<json::value> {
-                 c.a.done();
-                 co_return cpustats();
-               }});
-  t.push_back({"guest-get-diskstats", "stats", [](command_call& c) -> awaitable<json::value> {
-                 c.a.done();
-                 co_return diskstats();
-               }});
+  t.push_back(simple_command("guest-get-cpustats", "stats", cpustats));
+  t.push_back(simple_command("guest-get-diskstats", "stats", diskstats));
   t.push_back({"guest-get-memory-block-info", "stats", [](command_call& c) -> awaitable<json::value> {
                  c.a.done();
                  const auto text = read_text("/sys/devices/system/memory/block_size_bytes");
                  if (text.empty()) throw qga_error("cannot read /sys/devices/system/memory/block_size_bytes");
                  co_return json::object{{"size", static_cast<std::int64_t>(std::stoull(text, nullptr, 16))}};
                }});
-  t.push_back({"guest-get-memory-blocks", "stats", [](command_call& c) -> awaitable<json::value> {
-                 c.a.done();
-                 co_return memory_blocks();
-               }});
+  t.push_back(simple_command("guest-get-memory-blocks", "stats", memory_blocks));
 }
 
 }  // namespace tether::agent::qga

@@ -11,6 +11,7 @@
 
 #include "qga/qga_agent.hpp"
 #include "qga/run_helper.hpp"
+#include "qga/sys_text.hpp"
 #include "services/info_service.hpp"
 #include "sys/procfs.hpp"
 
@@ -76,6 +77,21 @@ std::int64_t now_ns() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+json::value load() {
+  const auto l = procfs::parse_loadavg(read_text("/proc/loadavg"));
+  if (!l) throw qga_error("cannot read /proc/loadavg");
+  return json::object{{"load1", l->load1}, {"load5", l->load5}, {"load15", l->load15}};
+}
+
+json::value time_zone() {
+  const time_t now = ::time(nullptr);
+  tm local{};
+  ::localtime_r(&now, &local);
+  json::object o{{"offset", static_cast<std::int64_t>(local.tm_gmtoff)}};
+  if (local.tm_zone) o["zone"] = local.tm_zone;
+  return o;
+}
+
 awaitable<json::value> set_time(command_call& c) {
   const auto t = c.a.opt_integer("time");
   c.a.done();
@@ -100,44 +116,16 @@ awaitable<json::value> set_time(command_call& c) {
 }  // namespace
 
 void add_system_commands(std::vector<command_def>& t) {
-  t.push_back({"guest-get-load", "stats", [](command_call& c) -> awaitable<json::value> {
-                 c.a.done();
-                 std::ifstream f("/proc/loadavg");
-                 std::string text((std::istreambuf_iterator<char>(f)), {});
-                 const auto l = procfs::parse_loadavg(text);
-                 if (!l) throw qga_error("cannot read /proc/loadavg");
-                 co_return json::object{{"load1", l->load1}, {"load5", l->load5}, {"load15", l->load15}};
-               }});
-  t.push_back({"guest-get-osinfo", "info", [](command_call& c) -> awaitable<json::value> {
-                 c.a.done();
-                 co_return osinfo();
-               }});
-  t.push_back({"guest-get-timezone", "info", [](command_call& c) -> awaitable<json::value> {
-                 c.a.done();
-                 const time_t now = ::time(nullptr);
-                 tm local{};
-                 ::localtime_r(&now, &local);
-                 json::object o{{"offset", static_cast<std::int64_t>(local.tm_gmtoff)}};
-                 if (local.tm_zone) o["zone"] = local.tm_zone;
-                 co_return o;
-               }});
-  t.push_back({"guest-get-users", "info", [](command_call& c) -> awaitable<json::value> {
-                 c.a.done();
-                 co_return users();
-               }});
-  t.push_back({"guest-get-host-name", "info", [](command_call& c) -> awaitable<json::value> {
-                 c.a.done();
-                 co_return json::object{{"host-name", read_os_facts().hostname}};
-               }});
-  t.push_back({"guest-get-vcpus", "info", [](command_call& c) -> awaitable<json::value> {
-                 c.a.done();
-                 co_return vcpus();
-               }});
+  t.push_back(simple_command("guest-get-load", "stats", load));
+  t.push_back(simple_command("guest-get-osinfo", "info", osinfo));
+  t.push_back(simple_command("guest-get-timezone", "info", time_zone));
+  t.push_back(simple_command("guest-get-users", "info", users));
+  t.push_back(simple_command("guest-get-host-name", "info", [] {
+    return json::value(json::object{{"host-name", read_os_facts().hostname}});
+  }));
+  t.push_back(simple_command("guest-get-vcpus", "info", vcpus));
   t.push_back({"guest-set-time", "", set_time});
-  t.push_back({"guest-get-time", "info", [](command_call& c) -> awaitable<json::value> {
-                 c.a.done();
-                 co_return json::value(now_ns());
-               }});
+  t.push_back(simple_command("guest-get-time", "info", [] { return json::value(now_ns()); }));
 }
 
 }  // namespace tether::agent::qga
