@@ -38,6 +38,10 @@ respawn=$(cut -d' ' -f4 /proc/$ga/stat)
 kill $respawn $ga
 setsid /usr/bin/tether-agent --listen-unix /tmp/qga-agent.sock --qga-port org.qemu.guest_agent.0 \
   --qga-freeze-limit-ms 5000 --qga-freeze-host-gone-ms 1000 --audit off </dev/null >/dev/console 2>&1 &
+# Until it listens: exec.Run kills this script's process group when the
+# script ends, which would take the agent along if setsid had not run yet.
+for i in $(seq 600); do [ -S /tmp/qga-agent.sock ] && break; sleep 0.1; done
+[ -S /tmp/qga-agent.sock ]
 )";
 
 class GuestQga : public test::vm_client_test {
