@@ -13,6 +13,8 @@ find_package(Protobuf REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBUDEV REQUIRED IMPORTED_TARGET libudev)
 pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+find_package(OpenSSL 3 REQUIRED COMPONENTS Crypto)  # SHA-256 (transfer checks)
+pkg_check_modules(LIBXXHASH REQUIRED IMPORTED_TARGET libxxhash)  # XXH64, XXH3
 
 add_library(tether_asio INTERFACE)
 target_link_libraries(tether_asio INTERFACE Boost::headers Threads::Threads)

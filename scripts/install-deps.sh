@@ -2,7 +2,8 @@
 # Installs everything tether needs on a fresh Debian 12 machine (run as root).
 # Build: compiler, CMake, Boost 1.81 (Asio with cancellation and awaitable
 # operators; Boost.JSON), CLI11 (tetherctl), protobuf, libudev, libsystemd,
-# GoogleTest; pybind11, Python headers and pytest (python/); dpkg-dev and file for `cpack -G DEB` (dpkg-shlibdeps);
+# GoogleTest; libcrypto (libssl-dev: SHA-256) and libxxhash (XXH64, XXH3) for transfer checks
+# (xxhash: xxhsum, independent reference digests for tests); pybind11, Python headers and pytest (python/); dpkg-dev and file for `cpack -G DEB` (dpkg-shlibdeps);
 # Clang 14 with its runtime libraries for the libFuzzer targets.
 # Guests: QEMU (TCG), the host's Debian kernel, busybox, udev, kmod,
 # mmdebstrap and e2fsprogs for the full guest, qemu-guest-agent for
@@ -16,6 +17,7 @@ build_pkgs=(
   libcli11-dev  # tetherctl's argument parser
   protobuf-compiler libprotobuf-dev
   libudev-dev libsystemd-dev
+  libssl-dev libxxhash-dev xxhash  # transfer checksums from standard libraries; xxhsum for reference digests
   libgtest-dev libgmock-dev
   dpkg-dev file
   dbus-daemon  # loopback tests: a private bus for the agent's D-Bus paths
@@ -28,6 +30,7 @@ guest_pkgs=(
   mmdebstrap e2fsprogs
   qemu-guest-agent
   python3
+  libssl3 libxxhash0  # the agent's runtime libraries, copied into the initramfs guest
 )
 
 want=("${build_pkgs[@]}")

@@ -14,6 +14,7 @@
 #include "services/devices_service.hpp"
 #include "services/exec_service.hpp"
 #include "services/files_service.hpp"
+#include "services/forward_service.hpp"
 #include "services/info_service.hpp"
 #include "services/ping_service.hpp"
 #include "services/power_service.hpp"
@@ -45,6 +46,9 @@ service_registry make_registry(const agent_options& options, const asio::any_io_
   });
   add("files", [&] { return std::make_shared<files_service>(cfg.files_roots); });
   add("power", [&] { return std::make_shared<power_service>(options.power, std::move(stop_agent)); });
+  add("forward", [&] {
+    return std::make_shared<forward_service>(forward_policy{.patterns = cfg.forward_sockets, .source = cfg.source});
+  });
   return r;
 }
 

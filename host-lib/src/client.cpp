@@ -1,6 +1,7 @@
 #include "tether/client.hpp"
 
 #include "client_impl.hpp"
+#include "route_connector.hpp"
 #include "session_info.hpp"
 
 namespace tether {
@@ -11,6 +12,11 @@ client_impl::client_impl(asio::any_io_executor ex, client_options o, detail::con
             {.on_frame = [this](v1::Frame& f) { session_.on_frame(f); },
              .on_lost = [this](errc why, const std::string& msg) { session_.fail_all(why, msg); }}),
       session_(ex, opts_, conn_) {}
+
+void client_impl::close() {
+  conn_.close();
+  for (auto& h : hops_) h->close();
+}
 
 std::optional<v1::Hello> client_impl::agent_hello() const {
   if (!conn_.established()) return std::nullopt;
@@ -68,8 +74,21 @@ void call_stream::cancel() { client_->cancel(*call_); }
 
 // --- client --------------------------------------------------------------
 
-client::client(asio::any_io_executor ex, client_options options)
-    : impl_(std::make_shared<client_impl>(std::move(ex), std::move(options))) {}
+client::client(asio::any_io_executor ex, client_options options) {
+  std::vector<std::shared_ptr<client_impl>> hops;
+  impl_ = detail::make_routed_client(std::move(ex), options, hops);
+  for (auto& h : hops) hops_.push_back(std::unique_ptr<client>(new client(h)));
+  impl_->hops() = std::move(hops);
+}
+
+client::client(std::shared_ptr<client_impl> impl) : impl_(std::move(impl)) {}
+
+client& client::hop(std::size_t i) {
+  if (i >= hops_.size())
+    throw error(errc::invalid_argument, "hop " + std::to_string(i) + " of a route with " +
+                                            std::to_string(hops_.size()) + " hops (client_options::via)");
+  return *hops_[i];
+}
 
 client::~client() { impl_->close(); }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "connection.hpp"
 #include "host_session.hpp"
@@ -33,12 +34,16 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   void close_write(pending_call& c, std::uint32_t stream) { session_.close_write(c, stream); }
   void abandon(pending_call& c, errc why, const std::string& msg) { session_.abandon(c, why, msg); }
   void cancel(pending_call& c) { session_.cancel(c); }
-  void close() { conn_.close(); }
+  // Closes this client and the hops of its route.
+  void close();
+  // The clients of the route's hops (client_options::via), first hop first.
+  std::vector<std::shared_ptr<client_impl>>& hops() { return hops_; }
 
  private:
   client_options opts_;
   detail::connection conn_;
   detail::host_session session_;
+  std::vector<std::shared_ptr<client_impl>> hops_;
 };
 
 }  // namespace tether

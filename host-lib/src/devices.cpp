@@ -191,6 +191,7 @@ awaitable<void> subscription::open() {
   // The deadline bounds getting connected; the subscription itself has none.
   co_await guest_->connect(call_);
   stream_ = co_await guest_->start("devices.Subscribe", req.SerializeAsString(), {milliseconds::max()});
+  if (cancelled_) stream_->cancel();  // cancel() came while (re)connecting, before there was a call
   for (;;) {
     auto item = co_await stream_->next();
     if (!item) {
@@ -212,7 +213,12 @@ awaitable<std::optional<event>> subscription::next() {
   for (;;) {
     if (!guest_ || (cancelled_ && !stream_)) co_return std::nullopt;
     if (!stream_) {
-      co_await open();
+      try {
+        co_await open();
+      } catch (const error&) {
+        if (cancelled_) co_return std::nullopt;  // cancel() during a resume: ended as asked
+        throw;
+      }
     }
     std::optional<call_stream::chunk> item;
     bool lost_connection = false;

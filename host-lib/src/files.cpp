@@ -31,13 +31,16 @@ constexpr call_options no_deadline{milliseconds::max()};
 
 // --- wire <-> public types ---
 
-v1::Checksum to_proto(files::checksum c) {
-  return c == files::checksum::xxh64 ? v1::CHECKSUM_XXH64 : v1::CHECKSUM_SHA256;
+checksum_kind kind_of(files::checksum c) {
+  switch (c) {
+    case files::checksum::sha256: return checksum_kind::sha256;
+    case files::checksum::xxh64: return checksum_kind::xxh64;
+    case files::checksum::xxh3: return checksum_kind::xxh3_128;
+  }
+  throw error(errc::invalid_argument, "unknown checksum " + std::to_string(static_cast<int>(c)));
 }
 
-checksum_kind kind_of(files::checksum c) {
-  return c == files::checksum::xxh64 ? checksum_kind::xxh64 : checksum_kind::sha256;
-}
+v1::Checksum to_proto(files::checksum c) { return tether::to_proto(kind_of(c)); }
 
 file_type to_type(v1::FileType t) {
   switch (t) {
@@ -282,11 +285,23 @@ awaitable<void> symlink(client& guest, const std::string& target, const std::str
   co_await tether::detail::call<v1::FilesEmpty>(guest, "files.Symlink", req, call);
 }
 
-const char* to_string(checksum c) noexcept { return c == checksum::xxh64 ? "xxh64" : "sha256"; }
+const char* to_string(checksum c) noexcept {
+  switch (c) {
+    case checksum::sha256: return "sha256";
+    case checksum::xxh64: return "xxh64";
+    case checksum::xxh3: return "xxh3";
+  }
+  return "unknown";
+}
 
 std::optional<checksum> parse_checksum(std::string_view name) noexcept {
-  if (name == "sha256") return checksum::sha256;
-  if (name == "xxh64") return checksum::xxh64;
+  const auto kind = tether::checksum::parse(name);
+  if (!kind) return std::nullopt;
+  switch (*kind) {
+    case checksum_kind::sha256: return checksum::sha256;
+    case checksum_kind::xxh64: return checksum::xxh64;
+    case checksum_kind::xxh3_128: return checksum::xxh3;
+  }
   return std::nullopt;
 }
 

@@ -50,6 +50,7 @@ awaitable<void> subscription::open() {
   // it is cancelled or ends by itself.
   co_await guest_->connect(call_);
   stream_ = co_await guest_->start("stats.Subscribe", req.SerializeAsString(), {milliseconds::max()});
+  if (cancelled_) stream_->cancel();  // cancel() came while (re)connecting, before there was a call
 }
 
 void subscription::cancel() {
@@ -87,7 +88,13 @@ awaitable<std::optional<sample>> subscription::next() {
       }
       if (opts_.auto_resume && !cancelled_ && failure->code() == make_error_code(errc::connection_lost)) {
         ++resumes_;
-        co_await open();
+        try {
+          co_await open();
+        } catch (const error&) {
+          if (!cancelled_) throw;
+          ended_ = true;  // cancel() during the resume: ended as asked
+          co_return std::nullopt;
+        }
         continue;
       }
       ended_ = true;

@@ -35,6 +35,9 @@ class usage_error : public std::runtime_error {
 
 struct global_options {
   std::string socket;
+  // A route to a nested guest (--via, repeatable): the first is a socket on
+  // this host, each next one and --socket are sockets inside the previous guest.
+  std::vector<std::string> via;
   milliseconds timeout{30'000};
   bool json = false;
   // Without it a socket path that does not exist fails at once (exit 3);

@@ -47,13 +47,14 @@ class progress_meter {
 void add_checksum(CLI::App* app, tether::files::checksum& into) {
   auto set = [&into](const std::string& name) {
     const auto kind = tether::files::parse_checksum(name);
-    if (!kind) throw CLI::ValidationError("--checksum takes sha256 or xxh64, not '" + name + "'");
+    if (!kind) throw CLI::ValidationError("--checksum takes xxh64, xxh3 or sha256, not '" + name + "'");
     into = *kind;
   };
   app->add_option_function<std::string>(
          "--checksum", set,
-         "verify with sha256 (default) or xxh64: less guest CPU, catches corruption but not tampering")
-      ->type_name("sha256|xxh64");
+         "verify with xxh64 (default), xxh3 (XXH3-128) or sha256; the check catches corruption (the guest "
+         "computes its own digest); sha256 gives a digest to compare with one published elsewhere")
+      ->type_name("xxh64|xxh3|sha256");
 }
 
 void print(const tether::files::transfer_result& r, const char* what, const std::string& path, bool as_json) {

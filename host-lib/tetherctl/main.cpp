@@ -49,29 +49,32 @@ class help_formatter : public CLI::Formatter {
     std::string f = CLI::Formatter::make_footer(app);
     if (app->get_parent())
       f += "\nGlobal options (before or after the command; see 'tetherctl --help'):\n"
-           "  --socket PATH, --timeout TIME, --json, --wait-for-guest\n";
+           "  --socket PATH, --via PATH, --timeout TIME, --json, --wait-for-guest\n";
     return f;
   }
 };
 
 // A socket path that does not exist is a typo or a guest that is not
 // running: say so at once instead of retrying for the whole --timeout.
+// With --via, the socket on this host is the first hop's; the others are
+// inside guests.
 void check_socket(const global_options& g) {
+  const std::string& local = g.via.empty() ? g.socket : g.via.front();
   struct stat st{};
-  if (::stat(g.socket.c_str(), &st) == 0) {
+  if (::stat(local.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode))
-      throw unreachable(g.socket + " is not a socket (expected the QEMU chardev socket of the guest's "
+      throw unreachable(local + " is not a socket (expected the QEMU chardev socket of the guest's "
                                    "org.tether.agent.0 port)");
     return;
   }
   const int err = errno;
   if (err != ENOENT && err != ENOTDIR) return;  // e.g. no permission: connecting reports it
   if (g.wait_for_guest) {
-    std::cerr << "tetherctl: waiting up to " << format_duration(g.timeout) << " for " << g.socket
+    std::cerr << "tetherctl: waiting up to " << format_duration(g.timeout) << " for " << local
               << " to appear (--wait-for-guest)\n";
     return;
   }
-  throw unreachable("no socket at " + g.socket + ": " + std::strerror(err) +
+  throw unreachable("no socket at " + local + ": " + std::strerror(err) +
                     " (is the guest's QEMU running with this chardev? --wait-for-guest waits for it "
                     "up to --timeout)");
 }
@@ -80,6 +83,7 @@ int run_command(const command_table::entry& cmd, const global_options& g) {
   asio::io_context ctx(1);
   tether::client client(ctx.get_executor(),
                         {.socket_path = g.socket,
+                         .via = g.via,
                          .call_timeout = g.timeout,
                          .handshake_timeout = std::min<milliseconds>(g.timeout, milliseconds(5000))});
   context c{g, client};
@@ -105,6 +109,13 @@ int run(int argc, char** argv) {
   app.add_option("--socket", g.socket, "the QEMU chardev socket of the guest's org.tether.agent.0 port")
       ->envname("TETHER_SOCKET")
       ->type_name("PATH");
+  app.add_option("--via", g.via,
+                 "reach the guest through another guest's agent (nested guests): --via L1_SOCKET --socket "
+                 "L2_SOCKET_IN_L1; repeatable, each next --via a socket inside the previous guest (whose agent "
+                 "must list it in forward.sockets)")
+      ->type_name("PATH")
+      ->expected(1)  // one path each: `--via A exec` must not take "exec"
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   add_duration(&app, "--timeout", g.timeout, "deadline for connecting and for each call (default 30s)");
   app.add_flag("--json", g.json, "results as JSON, one object per line (encoding: below)");
   app.add_flag("--wait-for-guest", g.wait_for_guest,

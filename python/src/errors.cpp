@@ -1,5 +1,7 @@
 #include "errors.hpp"
 
+#include <optional>
+
 #include <pybind11/pybind11.h>
 
 #include <boost/asio/error.hpp>
@@ -29,10 +31,23 @@ const char* local_name(std::error_code ec) {
   return "INTERNAL";
 }
 
-void raise(bool remote, const char* code, const char* message) {
-  namespace py = pybind11;
-  py::object exc = py::module_::import("tether.errors").attr("_from_native")(remote, code, message);
-  PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc.ptr())), exc.ptr());
+pybind11::object make(bool remote, const char* code, const char* message) {
+  return pybind11::module_::import("tether.errors").attr("_from_native")(remote, code, message);
+}
+
+// The exception object of a libtether failure; none for other exceptions.
+std::optional<pybind11::object> tether_exception(std::exception_ptr p) {
+  try {
+    std::rethrow_exception(p);
+  } catch (const tether::error& e) {
+    if (e.is_remote()) return make(true, remote_errc_name(e.remote_code()).c_str(), e.what());
+    return make(false, local_name(e.code()), e.what());
+  } catch (const boost::system::system_error& e) {
+    // Asio's own conditions inside the library (e.g. operation_aborted).
+    return make(false, e.code() == boost::asio::error::operation_aborted ? "CANCELLED" : "INTERNAL", e.what());
+  } catch (...) {
+    return std::nullopt;
+  }
 }
 
 }  // namespace
@@ -40,18 +55,24 @@ void raise(bool remote, const char* code, const char* message) {
 void register_error_translator() {
   pybind11::register_exception_translator([](std::exception_ptr p) {
     if (!p) return;
-    try {
-      std::rethrow_exception(p);
-    } catch (const tether::error& e) {
-      if (e.is_remote())
-        raise(true, remote_errc_name(e.remote_code()).c_str(), e.what());
-      else
-        raise(false, local_name(e.code()), e.what());
-    } catch (const boost::system::system_error& e) {
-      // Asio's own conditions inside the library (e.g. operation_aborted).
-      raise(false, e.code() == boost::asio::error::operation_aborted ? "CANCELLED" : "INTERNAL", e.what());
-    }
+    if (auto exc = tether_exception(p))
+      PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exc->ptr())), exc->ptr());
+    else
+      std::rethrow_exception(p);  // pybind11's own translators take it from here
   });
+}
+
+pybind11::object exception_object(std::exception_ptr p) {
+  if (auto exc = tether_exception(p)) return *exc;
+  try {
+    std::rethrow_exception(p);
+  } catch (const pybind11::error_already_set& e) {
+    return e.value();
+  } catch (const std::exception& e) {
+    return make(false, "INTERNAL", e.what());
+  } catch (...) {
+    return make(false, "INTERNAL", "unknown C++ exception");
+  }
 }
 
 }  // namespace tether::py

@@ -152,6 +152,21 @@ T await_call(loop& l, Make make, std::optional<std::chrono::steady_clock::time_p
   return fut.get();
 }
 
+// A T that lives on l's thread (a libtether object, or one holding some):
+// Python threads may hold the last reference, but it is destroyed on the
+// loop thread, never concurrently with the loop's use of it. Leaked if the
+// loop has stopped (interpreter exit, forked child).
+template <class T, class... A>
+std::shared_ptr<T> make_on_loop(loop& l, A&&... a) {
+  return std::shared_ptr<T>(new T(std::forward<A>(a)...), [lp = &l](T* p) {
+    if (lp->context().get_executor().running_in_this_thread()) {
+      delete p;
+    } else if (lp->running()) {
+      boost::asio::post(lp->context(), [p] { delete p; });
+    }
+  });
+}
+
 // Closes `obj`, a libtether object that lives on `l`: its close() and its
 // release run on the loop thread (calls still running fail with CLOSED; the
 // object goes when they end). In a forked child the parent's loop is gone:

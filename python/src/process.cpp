@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <pybind11/stl.h>
 
+#include "calls.hpp"
 #include "client.hpp"
 #include "loop.hpp"
 #include "tether/exec.hpp"
@@ -29,7 +30,8 @@ constexpr std::size_t queue_limit = 4u << 20;
 
 struct process_state {
   process_state(loop& l, std::shared_ptr<client> c, exec::process p)
-      : lp(&l), owner(std::move(c)), proc(std::move(p)), space(l.context()) {}
+      : lp(&l), owner(std::move(c)), proc(std::move(p)), space(l.context()),
+        arrived(l.context(), steady_clock::time_point::max()) {}
 
   loop* lp;  // the loop everything below lives on
 
@@ -52,7 +54,50 @@ struct process_state {
   std::shared_ptr<client> owner;
   exec::process proc;
   asio::steady_timer space;  // wakes the pump when the queue drained
+  // Wakes async readers and waiters (cancel(); never re-armed, so that one
+  // waiter cannot cancel another's wait) when output or the end arrived.
+  asio::steady_timer arrived;
 };
+
+// Takes up to n bytes of stream `which` from the queue (`m` held).
+std::string take(process_state& s, int which, std::size_t n) {
+  std::string out;
+  for (auto it = s.chunks.begin(); it != s.chunks.end(); ++it) {
+    if (it->which != which) continue;
+    if (it->bytes.size() <= n) {
+      out = std::move(it->bytes);
+      s.chunks.erase(it);
+    } else {
+      out = it->bytes.substr(0, n);
+      it->bytes.erase(0, n);
+    }
+    s.queued -= out.size();
+    break;
+  }
+  return out;
+}
+
+bool has_chunk(const process_state& s, int which) {
+  for (auto& c : s.chunks)
+    if (c.which == which) return true;
+  return false;
+}
+
+// On the loop thread: waits until ready() (checked under `m`); the caller's
+// cancellation (tether.aio) ends the wait with operation_aborted.
+template <class Ready>
+asio::awaitable<void> until(process_state& s, Ready ready) {
+  for (;;) {
+    {
+      std::lock_guard lock(s.m);
+      if (ready()) co_return;
+    }
+    co_await s.arrived.async_wait(asio::as_tuple(asio::use_awaitable));
+    asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
+    if (cs.cancelled() != asio::cancellation_type::none)
+      throw boost::system::system_error(asio::error::operation_aborted);
+  }
+}
 
 void write_all(int fd, std::string_view data) {
   while (!data.empty()) {
@@ -79,6 +124,7 @@ asio::awaitable<void> pump(std::shared_ptr<process_state> s) {
         s->chunks.push_back({which, std::move(c->bytes)});
       }
       s->cv.notify_all();
+      s->arrived.cancel();
       for (;;) {
         {
           std::lock_guard lock(s->m);
@@ -93,6 +139,7 @@ asio::awaitable<void> pump(std::shared_ptr<process_state> s) {
       s->output_ended = true;
     }
     s->cv.notify_all();
+    s->arrived.cancel();
     auto r = co_await s->proc.wait();
     std::lock_guard lock(s->m);
     s->result = r;
@@ -103,6 +150,7 @@ asio::awaitable<void> pump(std::shared_ptr<process_state> s) {
     s->output_ended = s->done = true;
   }
   s->cv.notify_all();
+  s->arrived.cancel();
 }
 
 // Waits until ready() (under the lock) in slices that check for signals;
@@ -159,24 +207,8 @@ class py_process {
     {
       pyb::gil_scoped_release nogil;
       std::unique_lock lock(s.m);
-      auto find = [&] {
-        for (auto& c : s.chunks)
-          if (c.which == which) return &c;
-        return static_cast<process_state::chunk*>(nullptr);
-      };
-      wait_for(s, lock, [&] { return find() || s.output_ended; }, std::nullopt);
-      for (auto it = s.chunks.begin(); it != s.chunks.end(); ++it) {
-        if (it->which != which) continue;
-        if (it->bytes.size() <= n) {
-          out = std::move(it->bytes);
-          s.chunks.erase(it);
-        } else {
-          out = it->bytes.substr(0, n);
-          it->bytes.erase(0, n);
-        }
-        s.queued -= out.size();
-        break;
-      }
+      wait_for(s, lock, [&] { return has_chunk(s, which) || s.output_ended; }, std::nullopt);
+      out = take(s, which, n);
     }
     wake_pump();
     return pyb::bytes(out);
@@ -219,9 +251,38 @@ class py_process {
   }
 
   void write(std::string data) {
-    auto s = s_;
-    if (!s) throw error(errc::closed, "the process is closed");
+    auto s = live();
     await_call<void>(*s->lp, [s, data = std::move(data)] { return s->proc.write(data); }, std::nullopt, [] {});
+  }
+
+  // The same, for tether.aio: the result goes to deliver (calls.hpp).
+  pending read_async(pyb::object deliver, int which, std::size_t n) {
+    auto s = live();
+    return start_async<raw_bytes>(*s->lp, [s, which, n]() -> asio::awaitable<raw_bytes> {
+      co_await until(*s, [&] { return has_chunk(*s, which) || s->output_ended; });
+      raw_bytes r;
+      {
+        std::lock_guard lock(s->m);
+        r.data = take(*s, which, n);
+      }
+      s->space.cancel();  // the pump may go on
+      co_return r;
+    }, std::move(deliver));
+  }
+
+  pending wait_async(pyb::object deliver) {
+    auto s = live();
+    return start_async<exec::exit_result>(*s->lp, [s]() -> asio::awaitable<exec::exit_result> {
+      co_await until(*s, [&] { return s->done; });
+      std::lock_guard lock(s->m);
+      if (s->error) std::rethrow_exception(s->error);
+      co_return *s->result;
+    }, std::move(deliver));
+  }
+
+  pending write_async(pyb::object deliver, std::string data) {
+    auto s = live();
+    return start_async<void>(*s->lp, [s, data = std::move(data)] { return s->proc.write(data); }, std::move(deliver));
   }
 
   void close_stdin() {
@@ -230,12 +291,15 @@ class py_process {
   }
 
   void signal(int sig, bool group) {
-    auto s = s_;
-    if (!s) throw error(errc::closed, "the process is closed");
+    auto s = live();
     await_call<void>(*s->lp, [s, sig, group] { return s->proc.signal(sig, {.group = group}); }, std::nullopt, [] {});
   }
 
  private:
+  std::shared_ptr<process_state> live() {
+    if (!s_) throw error(errc::closed, "the process is closed");
+    return s_;
+  }
   process_state& state() {
     if (!s_) throw error(errc::closed, "the process is closed");
     return *s_;
@@ -250,11 +314,16 @@ class py_process {
 asio::awaitable<std::shared_ptr<process_state>> start(loop& l, std::shared_ptr<client> c, exec::options opts, call_options call,
                                                       int out_sink, int err_sink) {
   auto p = co_await exec::process::start(*c, std::move(opts), call);
-  auto s = std::make_shared<process_state>(l, std::move(c), std::move(p));
+  auto s = make_on_loop<process_state>(l, l, std::move(c), std::move(p));
   s->sink[1] = out_sink;
   s->sink[2] = err_sink;
   asio::co_spawn(co_await asio::this_coro::executor, pump(s), asio::detached);
   co_return s;
+}
+
+// Client.start's result: the Process object.
+pyb::object to_py(std::shared_ptr<process_state>&& s) {
+  return pyb::cast(new py_process(std::move(s)), pyb::return_value_policy::take_ownership);
 }
 
 }  // namespace
@@ -262,22 +331,21 @@ asio::awaitable<std::shared_ptr<process_state>> start(loop& l, std::shared_ptr<c
 void bind_process(pyb::module_& m) {
   // Client.start: sinks are -1 (queue for read/take_all), -2 (discard) or a
   // file descriptor of this process.
-  pyb::reinterpret_borrow<pyb::class_<py_client>>(m.attr("Client"))
-      .def("start", [](py_client& self, std::vector<std::string> argv, std::vector<std::string> env, bool clear_env,
-                       std::string cwd, std::string user, bool stdin, bool merge_stderr, bool tty,
-                       std::optional<double> timeout, std::optional<double> call_timeout, int out_sink, int err_sink) {
-        auto eo = exec_options(std::move(argv), std::move(env), clear_env, std::move(cwd), std::move(user),
-                               merge_stderr, timeout);
-        eo.stdin = stdin;
-        eo.tty = tty;
-        auto s = self.call<std::shared_ptr<process_state>>(
-            std::nullopt, [l = &self.owner_loop(), c = self.handle(), eo = std::move(eo),
-                           o = py_client::opts(call_timeout), out_sink,
-                           err_sink](client&) { return start(*l, c, eo, o, out_sink, err_sink); });
-        return std::make_unique<py_process>(std::move(s));
-      }, pyb::arg("argv"), pyb::arg("env"), pyb::arg("clear_env"), pyb::arg("cwd"), pyb::arg("user"),
-         pyb::arg("stdin"), pyb::arg("merge_stderr"), pyb::arg("tty"), pyb::arg("timeout"), pyb::arg("call_timeout"),
-         pyb::arg("out_sink"), pyb::arg("err_sink"));
+  auto cls = pyb::reinterpret_borrow<pyb::class_<py_client>>(m.attr("Client"));
+  def_call(cls, "start", [](py_client& self, std::vector<std::string> argv, std::vector<std::string> env,
+                            bool clear_env, std::string cwd, std::string user, bool stdin, bool merge_stderr, bool tty,
+                            std::optional<double> timeout, std::optional<double> call_timeout, int out_sink,
+                            int err_sink) {
+    auto eo = exec_options(std::move(argv), std::move(env), clear_env, std::move(cwd), std::move(user), merge_stderr,
+                           timeout);
+    eo.stdin = stdin;
+    eo.tty = tty;
+    return spec<std::shared_ptr<process_state>>(
+        std::nullopt, [l = &self.owner_loop(), c = self.handle(), eo = std::move(eo), o = py_client::opts(call_timeout),
+                       out_sink, err_sink](client&) { return start(*l, c, eo, o, out_sink, err_sink); });
+  }, pyb::arg("argv"), pyb::arg("env"), pyb::arg("clear_env"), pyb::arg("cwd"), pyb::arg("user"), pyb::arg("stdin"),
+     pyb::arg("merge_stderr"), pyb::arg("tty"), pyb::arg("timeout"), pyb::arg("call_timeout"), pyb::arg("out_sink"),
+     pyb::arg("err_sink"));
 
   pyb::class_<py_process>(m, "Process")
       .def("close", &py_process::close)
@@ -285,6 +353,9 @@ void bind_process(pyb::module_& m) {
       .def("take_all", &py_process::take_all, pyb::arg("timeout") = pyb::none())
       .def("wait", &py_process::wait, pyb::arg("timeout") = pyb::none())
       .def("write", &py_process::write, pyb::arg("data"))
+      .def("read_async", &py_process::read_async, pyb::arg("deliver"), pyb::arg("which"), pyb::arg("n"))
+      .def("wait_async", &py_process::wait_async, pyb::arg("deliver"))
+      .def("write_async", &py_process::write_async, pyb::arg("deliver"), pyb::arg("data"))
       .def("close_stdin", &py_process::close_stdin)
       .def("signal", &py_process::signal, pyb::arg("sig"), pyb::arg("group") = false);
 }

@@ -21,15 +21,20 @@ class Agent:
             raise RuntimeError("TETHER_AGENT_BINARY is not set (ctest sets it)")
         self.dir = tempfile.TemporaryDirectory(prefix="tether-py-")
         self.socket_path = os.path.join(self.dir.name, "agent.sock")
+        self.args = [binary, "--listen-unix", self.socket_path, "--log-level", "warning", *extra_args]
+        if "--config" not in extra_args:  # never this machine's /etc/tether/agent.conf
+            self.args += ["--config", "/dev/null"]
+        self._start()
+
+    def _start(self) -> None:
         notify_path = os.path.join(self.dir.name, "notify")
+        if os.path.exists(notify_path):
+            os.unlink(notify_path)
         notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         notify.bind(notify_path)
         notify.settimeout(30)
         env = dict(os.environ, NOTIFY_SOCKET=notify_path)
-        args = [binary, "--listen-unix", self.socket_path, "--log-level", "warning", *extra_args]
-        if "--config" not in extra_args:  # never this machine's /etc/tether/agent.conf
-            args += ["--config", "/dev/null"]
-        self.proc = subprocess.Popen(args, env=env)
+        self.proc = subprocess.Popen(self.args, env=env)
         try:
             while b"READY=1" not in notify.recv(512):
                 pass
@@ -39,7 +44,17 @@ class Agent:
         finally:
             notify.close()
 
-    def stop(self) -> None:
+    def restart(self) -> None:
+        """A new agent process on the same socket (as after a guest reboot)."""
+        self._terminate()
+        self._start()
+
+    def exit_status(self, timeout: float = 10.0) -> int:
+        """Waits for the agent to exit by itself (e.g. after a simulated
+        power-off): its exit code."""
+        return self.proc.wait(timeout=timeout)
+
+    def _terminate(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -47,6 +62,9 @@ class Agent:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+    def stop(self) -> None:
+        self._terminate()
         self.dir.cleanup()
 
 

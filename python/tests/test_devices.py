@@ -2,6 +2,8 @@
 with tether.Unavailable saying why, bad filters are refused first. Devices
 themselves need a guest with udevd (a VM test)."""
 
+import asyncio
+
 import pytest
 
 import tether
@@ -37,3 +39,17 @@ def test_filters_that_would_read_outside_the_device_are_refused(guest):
         guest.devices.wait(attributes={"../x": "1"}, timeout=600)
     with pytest.raises(tether.InvalidArgument):
         guest.devices.list(properties={f"P{i}": "*" for i in range(40)}, tags=["systemd"])
+
+
+def test_monitor_is_unavailable_without_udevd(guest, agent):
+    expect_unavailable(lambda: guest.devices.monitor(subsystem="block"))
+
+    async def from_asyncio():
+        async with tether.aio.Guest(agent.socket_path) as g:
+            with pytest.raises(tether.Unavailable):
+                async with g.devices.monitor(subsystem="block"):
+                    pass
+            with pytest.raises(tether.Unavailable):
+                await g.devices.list("block")
+
+    asyncio.run(from_asyncio())

@@ -4,6 +4,7 @@ machine, so every result is checked against the os module directly."""
 import hashlib
 import os
 import stat
+import subprocess
 
 import pytest
 
@@ -15,7 +16,7 @@ def test_upload_download_round_trip(guest, tmp_path):
     src = tmp_path / "src.bin"
     src.write_bytes(data)
     remote = tmp_path / "guest" / "copy.bin"
-    r = guest.upload(src, str(remote), make_parents=True, mode=0o600)
+    r = guest.upload(src, str(remote), make_parents=True, mode=0o600, checksum="sha256")
     assert r.bytes == len(data) and r.checksum == "sha256"
     assert r.digest == hashlib.sha256(data).hexdigest()
     assert remote.read_bytes() == data
@@ -25,6 +26,20 @@ def test_upload_download_round_trip(guest, tmp_path):
     r = guest.download(str(remote), back, checksum="xxh64")
     assert r.checksum == "xxh64" and r.bytes == len(data)
     assert back.read_bytes() == data
+
+
+def test_transfers_are_checked_with_xxh64_unless_asked(guest, tmp_path):
+    src = tmp_path / "src.bin"
+    src.write_bytes(os.urandom(1 << 20))
+    # xxhsum and xxh128sum (package xxhash) are the reference, independent of tether.
+    def reference(*tool):
+        return subprocess.run([*tool, str(src)], check=True, capture_output=True, text=True).stdout.split()[0]
+    r = guest.upload(src, str(tmp_path / "copy.bin"))
+    assert (r.checksum, r.digest) == ("xxh64", reference("xxhsum", "-H1"))
+    r = guest.download(str(tmp_path / "copy.bin"), tmp_path / "back.bin")
+    assert (r.checksum, r.digest) == ("xxh64", reference("xxhsum", "-H1"))
+    r = guest.download(str(tmp_path / "copy.bin"), tmp_path / "back3.bin", checksum="xxh3")
+    assert (r.checksum, r.digest) == ("xxh3", reference("xxh128sum"))
 
 
 def test_upload_refuses_to_overwrite_unless_asked(guest, tmp_path):

@@ -68,46 +68,55 @@ def _deliver(data: bytes, dest: Any, default_fd: int) -> None:
         view = view[os.write(fd, view):]
 
 
-def run(client: "_tether.Client", args: Args, *, input: Any = None, capture_output: bool = False,
-        stdout: Any = None, stderr: Any = None, text: bool = False, check: bool = False,
-        timeout: Optional[float] = None, env: Optional[Mapping[Any, Any]] = None,
-        cwd: Optional[StrOrBytesPath] = None, user: Union[str, int, None] = None,
-        encoding: Optional[str] = None, errors: Optional[str] = None,
-        universal_newlines: Optional[bool] = None,
-        call_timeout: Optional[float] = None) -> subprocess.CompletedProcess:
-    if capture_output:
-        if stdout is not None or stderr is not None:
-            raise ValueError("stdout and stderr arguments may not be used with capture_output.")
-        stdout = stderr = PIPE
-    if stdout == STDOUT:
-        raise ValueError("STDOUT is only valid for stderr")
-    text_mode = bool(text or universal_newlines or encoding or errors)
-    if input is not None and text_mode and isinstance(input, str):
-        input = _encode(input, encoding, errors)
-    elif input is not None:
-        input = bytes(input)
-    env_list, clear_env = env_of(env)
-    argv = argv_of(args)
-    display_args = args
-    cap = client.run(argv, env_list, clear_env, os.fsencode(cwd) if cwd is not None else b"",
-                     "" if user is None else str(user), input, stderr == STDOUT, timeout, call_timeout)
-    res = cap.result
-    out, err = cap.out, cap.err
+class Run:
+    """One subprocess.run in the guest, split around the native call so that
+    tether.Guest (blocking) and tether.aio.Guest (awaiting) share it:
+    ``native_args`` for Client.run / run_async, then ``finish(captured)``."""
 
-    if res.timed_out:
-        # As subprocess.run: the output read so far (bytes), None if none.
-        raise subprocess.TimeoutExpired(display_args, timeout, output=out or None, stderr=err or None)
+    def __init__(self, args: Args, *, input: Any = None, capture_output: bool = False, stdout: Any = None,
+                 stderr: Any = None, text: bool = False, check: bool = False, timeout: Optional[float] = None,
+                 env: Optional[Mapping[Any, Any]] = None, cwd: Optional[StrOrBytesPath] = None,
+                 user: Union[str, int, None] = None, encoding: Optional[str] = None, errors: Optional[str] = None,
+                 universal_newlines: Optional[bool] = None, call_timeout: Optional[float] = None) -> None:
+        if capture_output:
+            if stdout is not None or stderr is not None:
+                raise ValueError("stdout and stderr arguments may not be used with capture_output.")
+            stdout = stderr = PIPE
+        if stdout == STDOUT:
+            raise ValueError("STDOUT is only valid for stderr")
+        self.text_mode = bool(text or universal_newlines or encoding or errors)
+        if input is not None and self.text_mode and isinstance(input, str):
+            input = _encode(input, encoding, errors)
+        elif input is not None:
+            input = bytes(input)
+        env_list, clear_env = env_of(env)
+        self.args, self.stdout, self.stderr, self.check, self.timeout = args, stdout, stderr, check, timeout
+        self.encoding, self.errors = encoding, errors
+        self.native_args = (argv_of(args), env_list, clear_env, os.fsencode(cwd) if cwd is not None else b"",
+                            "" if user is None else str(user), input, stderr == STDOUT, timeout, call_timeout)
 
-    def keep(data: bytes, dest: Any, fd: int) -> Any:
-        if dest == PIPE:
-            return _decode(data, encoding, errors) if text_mode else data
-        _deliver(data, dest, fd)
-        return None
+    def finish(self, cap: "_tether.Captured") -> subprocess.CompletedProcess:
+        res = cap.result
+        out, err = cap.out, cap.err
+        if res.timed_out:
+            # As subprocess.run: the output read so far (bytes), None if none.
+            raise subprocess.TimeoutExpired(self.args, self.timeout, output=out or None, stderr=err or None)
 
-    stdout_value = keep(out, stdout, 1)
-    stderr_value = None if stderr == STDOUT else keep(err, stderr, 2)
-    returncode = res.exit_code if res.exit_code is not None else -(res.signal or 0)
-    cp = subprocess.CompletedProcess(display_args, returncode, stdout_value, stderr_value)
-    if check:
-        cp.check_returncode()
-    return cp
+        def keep(data: bytes, dest: Any, fd: int) -> Any:
+            if dest == PIPE:
+                return _decode(data, self.encoding, self.errors) if self.text_mode else data
+            _deliver(data, dest, fd)
+            return None
+
+        stdout_value = keep(out, self.stdout, 1)
+        stderr_value = None if self.stderr == STDOUT else keep(err, self.stderr, 2)
+        returncode = res.exit_code if res.exit_code is not None else -(res.signal or 0)
+        cp = subprocess.CompletedProcess(self.args, returncode, stdout_value, stderr_value)
+        if self.check:
+            cp.check_returncode()
+        return cp
+
+
+def run(client: "_tether.Client", args: Args, **kwargs: Any) -> subprocess.CompletedProcess:
+    r = Run(args, **kwargs)
+    return r.finish(client.run(*r.native_args))

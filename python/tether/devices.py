@@ -5,9 +5,47 @@ agent, so nothing sleeps or polls."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable, List, Mapping, Optional
+from typing import Any, Iterable, List, Mapping, NamedTuple, Optional
 
 from . import _tether
+from ._streams import Stream
+
+
+class DeviceEvent(NamedTuple):
+    """One udev event of a monitor: the action ("add", "remove", "change",
+    "move", "bind", "unbind", "online", "offline"), the device (a
+    tether.Device as devices.list returns, described as of the event) and
+    the kernel's sequence number (SEQNUM)."""
+
+    action: str
+    device: "_tether.Device"
+    sequence_number: int
+
+
+def event_of(device: "_tether.Device") -> DeviceEvent:
+    return DeviceEvent(device.action, device, device.sequence_number)
+
+
+class Monitor(Stream[DeviceEvent]):
+    """g.devices.monitor(...): udev events in the guest's order, from the
+    moment monitor() returned (nothing after that is missed). After a lost
+    connection it resumes by itself (the agent replays what was missed);
+    events lost in the guest, or no longer available to replay, raise
+    tether.DataLoss rather than go missing silently."""
+
+    def __init__(self, native: "_tether.DeviceMonitor") -> None:
+        super().__init__(native, event_of)
+
+    @property
+    def start_sequence_number(self) -> int:
+        """The guest's uevent sequence number when the subscription started."""
+        return self._handle.start_sequence_number
+
+    @property
+    def last_sequence_number(self) -> Optional[int]:
+        """The sequence number of the last event delivered (to resume from
+        with monitor(resume_after=...))."""
+        return self._handle.last_sequence_number
 
 
 def _filter(subsystem: Optional[str], device_type: Optional[str], sys_name: Optional[str],
@@ -49,3 +87,15 @@ class Devices:
         or None if none matched to begin with; tether.Timeout otherwise."""
         return self._client.devices_wait(*_filter(subsystem, device_type, sys_name, properties, tags, attributes),
                                          True, timeout)
+
+    def monitor(self, subsystem: Optional[str] = None, *, device_type: Optional[str] = None,
+                sys_name: Optional[str] = None, properties: Optional[Mapping[str, str]] = None,
+                tags: Optional[Iterable[str]] = None, attributes: Optional[Mapping[str, str]] = None,
+                resume_after: Optional[int] = None, timeout: Optional[float] = None) -> Monitor:
+        """As pyudev's Monitor: ``with g.devices.monitor(subsystem="block") as
+        mon: for event in mon: ...``. Returns once the agent registered the
+        subscription. resume_after: replay the events after that sequence
+        number the agent still holds. close() (or leaving the ``with``) ends
+        it; a loop blocked in another thread then stops."""
+        return Monitor(self._client.devices_monitor(
+            *_filter(subsystem, device_type, sys_name, properties, tags, attributes), resume_after, timeout))

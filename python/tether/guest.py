@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-from typing import Any, List, Mapping, Optional, Union
+from typing import Any, List, Mapping, Optional, Sequence, Type, TypeVar, Union
 
 from . import _subprocess, _tether
+from ._streams import Stream
 from ._subprocess import Args, StrOrBytesPath
 from .devices import Devices
 from .errors import NotFound
 from .popen import Popen
+from .power import Power
 
 _S_IFMT = {
     "regular": 0o100000,
@@ -44,18 +46,29 @@ def _name(raw: bytes, like: StrOrBytesPath) -> Union[str, bytes]:
     return raw if isinstance(os.fspath(like), bytes) else os.fsdecode(raw)
 
 
-class Guest:
-    """A connection to one guest's tether-agent through its QEMU chardev
-    socket (or an agent's --listen-unix socket). Connects lazily and
-    reconnects on its own; usable from many threads at once."""
+_G = TypeVar("_G", bound="Connection")
 
-    def __init__(self, socket_path: StrOrBytesPath, *, call_timeout: Optional[float] = None) -> None:
+
+class Connection:
+    """What tether.Guest and tether.aio.Guest share: the native client on
+    libtether's loop, from_env(), close() and the agent's Hello.
+
+    `via` reaches a nested guest: via[0] is a socket on this host (the L1
+    guest's), each next entry and `socket_path` are sockets inside the
+    previous guest, whose agent must allow them in forward.sockets."""
+
+    def __init__(self, socket_path: StrOrBytesPath, *, call_timeout: Optional[float] = None,
+                 via: Sequence[StrOrBytesPath] = (), _share: Optional["Connection"] = None) -> None:
         self.socket_path = os.fsdecode(socket_path)
-        self._client = _tether.Client(self.socket_path, call_timeout)
-        self.devices = Devices(self._client)
+        self.via = [os.fsdecode(p) for p in via]
+        # A guest's chardev takes one connection: another object for the same
+        # guest shares its client (and leaves closing it to its owner).
+        self._owner = _share is None
+        self._client = (_tether.Client(self.socket_path, call_timeout, self.via) if _share is None
+                        else _share._client)
 
     @classmethod
-    def from_env(cls, **kwargs: Any) -> "Guest":
+    def from_env(cls: Type[_G], **kwargs: Any) -> _G:
         """The guest named by $TETHER_SOCKET (as tetherctl uses it)."""
         path = os.environ.get("TETHER_SOCKET")
         if not path:
@@ -63,8 +76,31 @@ class Guest:
         return cls(path, **kwargs)
 
     def close(self) -> None:
-        """Ends the connection; calls still running fail with ConnectionLost."""
-        self._client.close()
+        """Ends the connection; calls still running fail with ConnectionLost.
+        (A Guest made with sharing() leaves that to the connection's owner.)"""
+        if self._owner:
+            self._client.close()
+
+    @property
+    def hello(self) -> Optional["_tether.Hello"]:
+        """The agent's Hello of the current session (None before connect)."""
+        return self._client.agent_hello
+
+    def __repr__(self) -> str:
+        via = f", via={self.via!r}" if self.via else ""
+        return f"{type(self).__module__.replace('.guest', '')}.{type(self).__name__}({self.socket_path!r}{via})"
+
+
+class Guest(Connection):
+    """A connection to one guest's tether-agent through its QEMU chardev
+    socket (or an agent's --listen-unix socket). Connects lazily and
+    reconnects on its own; usable from many threads at once."""
+
+    def __init__(self, socket_path: StrOrBytesPath, *, call_timeout: Optional[float] = None,
+                 via: Sequence[StrOrBytesPath] = (), _share: Optional[Connection] = None) -> None:
+        super().__init__(socket_path, call_timeout=call_timeout, via=via, _share=_share)
+        self.devices = Devices(self._client)
+        self.power = Power(self._client)
 
     def __enter__(self) -> "Guest":
         return self
@@ -72,25 +108,38 @@ class Guest:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        return f"tether.Guest({self.socket_path!r})"
-
     # -- session ---------------------------------------------------------
 
     def connect(self, *, timeout: Optional[float] = None) -> None:
         """Waits until the agent has answered the handshake."""
         self._client.connect(timeout)
 
-    @property
-    def hello(self) -> Optional["_tether.Hello"]:
-        """The agent's Hello of the current session (None before connect)."""
-        return self._client.agent_hello
-
     def ping(self, payload: bytes = b"", *, timeout: Optional[float] = None) -> "_tether.PingReply":
         return self._client.ping(bytes(payload), timeout)
 
     def info(self, *, timeout: Optional[float] = None) -> "_tether.GuestInfo":
         return self._client.info(timeout)
+
+    # -- statistics --------------------------------------------------------
+
+    def stats(self, *, rate_interval: float = 0.0, include_idle_devices: bool = False,
+              timeout: Optional[float] = None) -> "_tether.StatsSample":
+        """One sample of the guest's CPU, memory, load, pressure, disk,
+        filesystem and network statistics. Rates (percent, per second) are
+        None unless the agent has an earlier sample; rate_interval > 0
+        (seconds, up to 10) makes the agent take one that far apart first."""
+        return self._client.stats(rate_interval, include_idle_devices, timeout)
+
+    def stats_stream(self, interval: float = 1.0, *, include_idle_devices: bool = False, max_samples: int = 0,
+                     timeout: Optional[float] = None) -> "Stream[_tether.StatsSample]":
+        """Samples pushed by the agent: one at once, then one per interval
+        (seconds, 0.05 to 3600); max_samples > 0 ends after that many.
+        Iterate it; close() (or leaving its ``with``) ends it in the guest.
+        It resumes by itself after a lost connection (the first sample after
+        has no rates); a reader that falls behind is not sent a backlog
+        (sample.skipped says how many were left out)."""
+        native = self._client.stats_subscribe(interval, include_idle_devices, max_samples, timeout)
+        return Stream(native, lambda sample: sample)
 
     # -- commands (subprocess's semantics) -------------------------------
 
@@ -133,7 +182,8 @@ class Guest:
                overwrite: bool = False, mode: Optional[int] = None, recursive: bool = False,
                checksum: Optional[str] = None, timeout: Optional[float] = None) -> Any:
         """Copies a local file (or directory tree with recursive=True) to the
-        guest, atomically, checked end to end (checksum "sha256" or "xxh64").
+        guest, atomically, checked end to end (checksum "xxh64", the default,
+        "xxh3" or "sha256").
         Returns a TransferResult (TreeResult when recursive)."""
         return self._client.upload(os.fsencode(local), os.fsencode(remote), make_parents, overwrite, mode,
                                    recursive, checksum, timeout)

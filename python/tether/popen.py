@@ -32,6 +32,19 @@ def _sink(dest: Any, default_fd: int) -> int:
     return dest.fileno()
 
 
+def start_args(args: Args, stdin: Any, stdout: Any, stderr: Any, env: Optional[Mapping[Any, Any]],
+               cwd: Optional[StrOrBytesPath], user: Union[str, int, None], pty: bool) -> tuple:
+    """Client.start's arguments (tether.Popen and tether.aio's processes)."""
+    if stdin not in (None, PIPE, DEVNULL):
+        raise ValueError("stdin must be PIPE, DEVNULL or None (the guest's /dev/null)")
+    if stdout == STDOUT:
+        raise ValueError("STDOUT is only valid for stderr")
+    env_list, clear_env = _subprocess.env_of(env)
+    return (_subprocess.argv_of(args), env_list, clear_env, os.fsencode(cwd) if cwd is not None else b"",
+            "" if user is None else str(user), stdin == PIPE, stderr == STDOUT, pty, None, None,
+            _sink(stdout, 1), _DISCARD if stderr == STDOUT else _sink(stderr, 2))
+
+
 class _Reader(io.RawIOBase):
     def __init__(self, native: Any, which: int) -> None:
         self._native, self._which = native, which
@@ -77,20 +90,12 @@ class Popen:
                  universal_newlines: Optional[bool] = None, env: Optional[Mapping[Any, Any]] = None,
                  cwd: Optional[StrOrBytesPath] = None, user: Union[str, int, None] = None,
                  pty: bool = False) -> None:
-        if stdin not in (None, PIPE, DEVNULL):
-            raise ValueError("stdin must be PIPE, DEVNULL or None (the guest's /dev/null)")
-        if stdout == STDOUT:
-            raise ValueError("STDOUT is only valid for stderr")
         self.args = args
         self.returncode: Optional[int] = None
         self.result = None  # tether.ExitResult once the command ended
         self.text_mode = bool(text or universal_newlines or encoding or errors)
         self._encoding, self._errors = encoding, errors
-        env_list, clear_env = _subprocess.env_of(env)
-        self._native = guest._client.start(
-            _subprocess.argv_of(args), env_list, clear_env, os.fsencode(cwd) if cwd is not None else b"",
-            "" if user is None else str(user), stdin == PIPE, stderr == STDOUT, pty, None, None,
-            _sink(stdout, 1), _DISCARD if stderr == STDOUT else _sink(stderr, 2))
+        self._native = guest._client.start(*start_args(args, stdin, stdout, stderr, env, cwd, user, pty))
         self._piped = (stdout == PIPE, stderr == PIPE)
         self.stdin = self._wrap(io.BufferedWriter(_Writer(self._native)), write=True) if stdin == PIPE else None
         self.stdout = self._wrap(io.BufferedReader(_Reader(self._native, 1))) if stdout == PIPE else None

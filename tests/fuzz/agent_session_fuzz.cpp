@@ -77,6 +77,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
   options.config.files_roots = {(work_dir / "files").string()};
   options.config.exec_users = {"tether-fuzz-no-such-user"};
+  // forward on, so its requests are decoded and checked; no socket exists there.
+  options.config.forward_sockets = {(work_dir / "forward" / "*.sock").string()};
   options.devices.udev_control_path = (work_dir / "no-udevd").string();
   options.power.simulate = true;
   options.power.method = agent::power::method_choice::kernel;

@@ -14,7 +14,7 @@
 #include "support/tetherctl_runner.hpp"
 #include "tether/client.hpp"
 #include "tether/common/checksum.hpp"
-#include "tether/common/sha256.hpp"
+#include "tether/common/hex.hpp"
 #include "tether/files.hpp"
 #include "tether/v1/files.pb.h"
 
@@ -48,8 +48,8 @@ TEST_F(AFilesAgent, UploadsAndDownloadsWithEqualHashes) {
   const auto data = random_bytes(5u << 20, 1);
   auto up = run_for(ctx, files::upload_bytes(guest, data, path("up.bin")));
   EXPECT_EQ(up.bytes, data.size());
-  EXPECT_EQ(up.digest, sha256::hex(sha256::of(data)));
-  EXPECT_EQ(up.checksum, files::checksum::sha256);
+  EXPECT_EQ(up.digest, to_hex(checksum::of(checksum_kind::xxh64, data)));
+  EXPECT_EQ(up.checksum, files::checksum::xxh64);
   EXPECT_TRUE(slurp(path("up.bin")) == data);
 
   const auto down = run_for(ctx, files::download_bytes(guest, path("up.bin")));
@@ -60,18 +60,25 @@ TEST_F(AFilesAgent, UploadsAndDownloadsWithEqualHashes) {
   EXPECT_EQ(run_for(ctx, files::download_bytes(guest, path("up.bin"), {.offset = 10, .length = 5})), data.substr(10, 5));
 }
 
-TEST_F(AFilesAgent, VerifiesWithXxh64OnRequest) {
+TEST_F(AFilesAgent, VerifiesWithEachChecksumOnRequest) {
   const auto data = random_bytes((3u << 20) + 17, 5);
-  auto up = run_for(ctx, files::upload_bytes(guest, data, path("x.bin"), {.checksum = files::checksum::xxh64}));
-  EXPECT_EQ(up.checksum, files::checksum::xxh64);
-  EXPECT_EQ(up.digest, xxh64::hex(xxh64::canonical(xxh64::of(data))));
-  EXPECT_TRUE(slurp(path("x.bin")) == data);
-  EXPECT_TRUE(run_for(ctx, files::download_bytes(guest, path("x.bin"), {.offset = 3, .checksum = files::checksum::xxh64})) ==
-              data.substr(3));
-  const std::string local = path("x.back");
-  auto down = run_for(ctx, files::download_file(guest, path("x.bin"), local, {.checksum = files::checksum::xxh64}));
-  EXPECT_EQ(down.digest, up.digest);
-  EXPECT_TRUE(slurp(local) == data);
+  const std::pair<files::checksum, checksum_kind> kinds[] = {{files::checksum::sha256, checksum_kind::sha256},
+                                                              {files::checksum::xxh64, checksum_kind::xxh64},
+                                                              {files::checksum::xxh3, checksum_kind::xxh3_128}};
+  for (const auto& [c, kind] : kinds) {
+    const std::string name = files::to_string(c);
+    auto up = run_for(ctx, files::upload_bytes(guest, data, path(name), {.overwrite = true, .checksum = c}));
+    EXPECT_EQ(up.checksum, c);
+    EXPECT_EQ(up.digest, to_hex(checksum::of(kind, data))) << name;
+    EXPECT_TRUE(slurp(path(name)) == data) << name;
+    EXPECT_TRUE(run_for(ctx, files::download_bytes(guest, path(name), {.offset = 3, .checksum = c})) == data.substr(3))
+        << name;
+    const std::string local = path(name + ".back");
+    auto down = run_for(ctx, files::download_file(guest, path(name), local, {.checksum = c}));
+    EXPECT_EQ(down.checksum, c);
+    EXPECT_EQ(down.digest, up.digest) << name;
+    EXPECT_TRUE(slurp(local) == data) << name;
+  }
 }
 
 TEST_F(AFilesAgent, RejectsAnUnknownChecksum) {
@@ -153,7 +160,7 @@ TEST_F(AFilesAgent, RejectsAWrongHashAndKeepsTheDestinationUntouched) {
     auto call = co_await guest.start("files.Upload", req.SerializeAsString());
     co_await call->write(0, "replacement");
     call->close_write(0);
-    co_await call->write(1, sha256::bytes(sha256::of("something else")));
+    co_await call->write(1, checksum::of(checksum_kind::sha256, "something else"));
     call->close_write(1);
     co_await call->finish();
   }());
@@ -161,14 +168,18 @@ TEST_F(AFilesAgent, RejectsAWrongHashAndKeepsTheDestinationUntouched) {
   EXPECT_EQ(slurp(path("keep")), "original");
   EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"keep"});
 
-  // The same with XXH64, and a trailer of the other algorithm's size.
-  for (const std::string& trailer : {xxh64::bytes(xxh64::canonical(xxh64::of("something else"))),
-                                    sha256::bytes(sha256::of("replacement"))}) {
+  // The same with XXH64 and XXH3, and a trailer of another algorithm's size.
+  const std::pair<v1::Checksum, std::string> trailers[] = {
+      {v1::CHECKSUM_XXH64, checksum::of(checksum_kind::xxh64, "something else")},
+      {v1::CHECKSUM_XXH64, checksum::of(checksum_kind::sha256, "replacement")},
+      {v1::CHECKSUM_XXH3_128, checksum::of(checksum_kind::xxh3_128, "something else")},
+      {v1::CHECKSUM_XXH3_128, checksum::of(checksum_kind::xxh64, "replacement")}};
+  for (const auto& [algo, trailer] : trailers) {
     const auto xcode = remote_code_of([&]() -> awaitable<void> {
       v1::UploadRequest req;
       req.set_path(path("keep"));
       req.set_overwrite(true);
-      req.set_checksum(v1::CHECKSUM_XXH64);
+      req.set_checksum(algo);
       auto call = co_await guest.start("files.Upload", req.SerializeAsString());
       co_await call->write(0, "replacement");
       call->close_write(0);
@@ -281,18 +292,21 @@ TEST(TetherctlFiles, CopiesAndManagesFiles) {
   // --checksum: the JSON report names the algorithm and its digest.
   auto x = test::run_tetherctl(sock + "--json upload --checksum xxh64 " + dir.path() + "/local " + dir.path() + "/x");
   EXPECT_EQ(x.status, 0) << x.out;
-  EXPECT_NE(x.out.find("\"checksum\":\"xxh64\",\"digest\":\"" + xxh64::hex(xxh64::canonical(xxh64::of("content\n"))) + "\""),
+  EXPECT_NE(x.out.find("\"checksum\":\"xxh64\",\"digest\":\"" + to_hex(checksum::of(checksum_kind::xxh64, "content\n")) + "\""),
             std::string::npos) << x.out;
   auto xd = test::run_tetherctl(sock + "--json download --checksum=xxh64 " + dir.path() + "/x " + dir.path() + "/x.back");
   EXPECT_EQ(xd.status, 0) << xd.out;
   EXPECT_NE(xd.out.find("\"checksum\":\"xxh64\""), std::string::npos) << xd.out;
   EXPECT_EQ(slurp(dir.path() + "/x.back"), "content\n");
-  auto sd = test::run_tetherctl(sock + "--json download " + dir.path() + "/x " + dir.path() + "/s.back");
-  EXPECT_NE(sd.out.find("\"checksum\":\"sha256\",\"digest\":\"" + sha256::hex(sha256::of("content\n")) + "\""),
+  auto sd = test::run_tetherctl(sock + "--json download --checksum sha256 " + dir.path() + "/x " + dir.path() + "/s.back");
+  EXPECT_NE(sd.out.find("\"checksum\":\"sha256\",\"digest\":\"" + to_hex(checksum::of(checksum_kind::sha256, "content\n")) + "\""),
             std::string::npos) << sd.out;
+  auto dd = test::run_tetherctl(sock + "--json download " + dir.path() + "/x " + dir.path() + "/d.back");
+  EXPECT_NE(dd.out.find("\"checksum\":\"xxh64\",\"digest\":\"" + to_hex(checksum::of(checksum_kind::xxh64, "content\n")) + "\""),
+            std::string::npos) << dd.out;
   auto bad = test::run_tetherctl(sock + "upload --checksum md5 " + dir.path() + "/local " + dir.path() + "/y");
   EXPECT_EQ(bad.status, 2);
-  EXPECT_NE(bad.out.find("--checksum takes sha256 or xxh64"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("--checksum takes xxh64, xxh3 or sha256"), std::string::npos) << bad.out;
 }
 
 }  // namespace

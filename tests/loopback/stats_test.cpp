@@ -375,6 +375,34 @@ TEST(AStatsSubscription, ResumesWhenTheAgentComesBack) {
   }());
 }
 
+TEST(AStatsSubscription, EndsWhenCancelledWhileItResumes) {
+  // The agent does not come back: the resume keeps reconnecting until its
+  // connection deadline. A cancel() meanwhile (before there is a new call)
+  // ends the subscription as asked, instead of failing it or leaving next()
+  // on a call nobody cancels (the Python streams' close()).
+  test::agent_with_client t({}, {.call_timeout = 10s});
+  run_for(t.ctx, [&]() -> awaitable<void> {
+    auto sub = std::make_shared<stats::subscription>(
+        co_await stats::subscribe(t.guest, {.interval = milliseconds(50), .auto_resume = true}, {2s}));
+    EXPECT_TRUE((co_await sub->next()).has_value());
+    t.agent.stop(SIGTERM);
+    auto ex = co_await asio::this_coro::executor;
+    asio::co_spawn(ex, [sub]() -> awaitable<void> {
+      asio::steady_timer poll(co_await asio::this_coro::executor);
+      while (sub->resumes() == 0) {  // set as the resume starts reconnecting
+        poll.expires_after(milliseconds(10));
+        co_await poll.async_wait(asio::use_awaitable);
+      }
+      sub->cancel();
+    }, asio::detached);
+    std::optional<stats::sample> s;
+    do {
+      s = co_await sub->next();  // samples still queued, then the end
+    } while (s);
+    EXPECT_EQ(sub->resumes(), 1u);
+  }());
+}
+
 long cpu_ticks(pid_t pid) { return proc::cpu_ticks(slurp("/proc/" + std::to_string(pid) + "/stat")); }
 
 // CPU time of all threads of a process in ns (schedstat's first field is

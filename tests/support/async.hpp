@@ -6,6 +6,7 @@
 
 #include <future>
 #include <string>
+#include <vector>
 
 #include "tether/common/asio.hpp"
 #include "tether/error.hpp"
@@ -36,6 +37,26 @@ error error_of(asio::io_context& ctx, awaitable<T> op, const std::string& what =
   }
   ADD_FAILURE() << what << " succeeded; expected an error";
   return error(errc::protocol_error, what + " succeeded");
+}
+
+// Runs the call `op()` makes until it succeeds, at most `attempts` times:
+// calls racing an agent restart may fail, each with a connectivity error.
+// Returns the errors seen before it worked.
+template <class F>
+std::vector<error> until_it_works(asio::io_context& ctx, F op, int attempts = 5,
+                                  std::chrono::seconds limit = std::chrono::seconds(30)) {
+  std::vector<error> seen;
+  for (int i = 0; i < attempts; ++i) {
+    try {
+      run_for(ctx, op(), limit);
+      return seen;
+    } catch (const error& e) {
+      EXPECT_TRUE(e.is_connectivity()) << e.what();
+      seen.push_back(e);
+    }
+  }
+  ADD_FAILURE() << "still failing after " << attempts << " attempts; last: " << seen.back().what();
+  return seen;
 }
 
 }  // namespace tether::test

@@ -128,7 +128,11 @@ TEST(ConfigFile, AnEmptyFileKeepsTheDefaults) {
   EXPECT_FALSE(o.config.services_allow.has_value());
   EXPECT_TRUE(o.config.files_roots.empty());
   EXPECT_TRUE(o.config.exec_enabled);
-  for (auto name : known_services) EXPECT_TRUE(o.config.service_enabled(name)) << name;
+  for (auto name : known_services)
+    if (name != "forward") EXPECT_TRUE(o.config.service_enabled(name)) << name;
+  // forward is off until forward.sockets lists sockets.
+  EXPECT_FALSE(o.config.service_enabled("forward"));
+  EXPECT_NE(o.config.disabled_reason("forward").find("forward.sockets is empty"), std::string::npos);
 }
 
 TEST(ConfigFile, ReportsFileAndLineOfEachError) {
@@ -139,8 +143,8 @@ TEST(ConfigFile, ReportsFileAndLineOfEachError) {
       {"[limits]\n\nmax_calls = 3\n",
        "test.conf:3: unknown key 'max_calls' in [limits] (known: event_window, max_buffered_bytes, max_concurrent_calls, "
        "max_frame_size, stream_window)"},
-      {"# c\n[limit]\n", "test.conf:2: unknown section [limit] (known: [devices], [exec], [files], [limits], [log], "
-                         "[power], [qga], [services])"},
+      {"# c\n[limit]\n", "test.conf:2: unknown section [limit] (known: [devices], [exec], [files], [forward], "
+                         "[limits], [log], [power], [qga], [services])"},
       {"max_frame_size = 4096\n", "test.conf:1: 'max_frame_size' is outside a section; put it under [limits]"},
       {"[limits\n", "test.conf:1: a section header needs a closing ']'"},
       {"[exec]\nenabled\n", "test.conf:2: expected 'key = value', a [section] header or a # comment"},
@@ -158,7 +162,8 @@ TEST(ConfigFile, ReportsFileAndLineOfEachError) {
        "test.conf:2: exec.users has an empty list item (items are separated by commas)"},
       {"[services]\ndeny = stats, exce\n",
        "test.conf:2: services.deny names unknown service 'exce' (known: ping, info, stats, devices, exec, files, "
-       "power)"},
+       "power, forward)"},
+      {"[forward]\nsockets = run/*.sock\n", "test.conf:2: forward.sockets needs absolute patterns, got 'run/*.sock'"},
       {"[services]\nallow =\n",
        "test.conf:2: services.allow is empty; list the services to serve, or remove the key to serve all"},
       {"[files]\nroots = /srv, data\n", "test.conf:2: files.roots needs absolute paths, got 'data'"},
@@ -309,9 +314,9 @@ TEST(AgentSettings, AFlagRefusesWhatItsConfigKeyRefusesWithTheSameWords) {
       {"--max-frame-size", "1k"},      {"--max-calls", "0"},        {"--stream-window", "4095"},
       {"--event-window", "-1"},        {"--max-buffered", "65535"}, {"--udev-ring-size", "15"},
       {"--udev-reorder-ms", "60001"},  {"--power-method", "acpi"},  {"--log-level", "loud"},
-      {"--audit", "maybe"},            {"--qga-port", "dev/x"},          {"--qga-allow", "guest-nope"},
-      {"--qga-block", "guest-nope"},   {"--qga-fsfreeze-hook", "hook"}, {"--qga-freeze-limit-ms", "999"},
-      {"--qga-freeze-host-gone-ms", "0"},
+      {"--audit", "maybe"},            {"--forward-socket", "x.sock"},   {"--qga-port", "dev/x"},
+      {"--qga-allow", "guest-nope"},   {"--qga-block", "guest-nope"},   {"--qga-fsfreeze-hook", "hook"},
+      {"--qga-freeze-limit-ms", "999"}, {"--qga-freeze-host-gone-ms", "0"},
   };
   std::size_t both = 0;
   for (const auto& s : settings()) {

@@ -1,6 +1,6 @@
 // File transfer over a real virtio-serial port: hundreds of MiB both ways
 // with equal SHA-256 (checked in the guest by qemu-ga's sha256sum, not by
-// tether), with either transfer checksum; interrupted uploads leaving
+// tether), with each transfer checksum; interrupted uploads leaving
 // nothing, other calls answered during a transfer. How fast all this goes is
 // the benchmark's to measure (bench/tether_bench.cpp), not a test's.
 #include <chrono>
@@ -8,9 +8,11 @@
 #include "support/async.hpp"
 #include "support/qga_client.hpp"
 #include "support/random_bytes.hpp"
+#include "support/slurp.hpp"
 #include "tether/client.hpp"
 #include "tether/common/async_event.hpp"
-#include "tether/common/sha256.hpp"
+#include "tether/common/checksum.hpp"
+#include "tether/common/hex.hpp"
 #include "tether/files.hpp"
 #include "tether/v1/files.pb.h"
 #include "vm_fixture.hpp"
@@ -22,6 +24,8 @@ using namespace std::chrono;
 using test::random_bytes;
 using test::run_for;
 using namespace asio::experimental::awaitable_operators;
+
+std::string sha256_hex(std::string_view data) { return to_hex(checksum::of(checksum_kind::sha256, data)); }
 
 class GuestFiles : public test::vm_client_test {
  protected:
@@ -36,9 +40,10 @@ TEST_F(GuestFiles, MoveHundredsOfMibBothWaysWithEqualHashes) {
   test::qga_client qga(guest.qga_socket());
   const std::size_t size = 192u << 20;
   const auto data = random_bytes(size, 11);
-  const auto want = sha256::hex(sha256::of(data));
+  const auto want = sha256_hex(data);
 
-  auto up = run_for(ctx, files::upload_bytes(guest_client, data, "/root/big.bin"), 600s);
+  auto up = run_for(ctx, files::upload_bytes(guest_client, data, "/root/big.bin", {.checksum = files::checksum::sha256}),
+                    600s);
   EXPECT_EQ(up.bytes, size);
   EXPECT_EQ(up.digest, want);
   EXPECT_EQ(guest_sha256(qga, "/root/big.bin"), want);
@@ -75,30 +80,39 @@ TEST_F(GuestFiles, MoveHundredsOfMibBothWaysWithEqualHashes) {
     co_await (fetch() && ping_loop());
   }(), 600s);
   EXPECT_EQ(back.size(), size);
-  EXPECT_EQ(sha256::hex(sha256::of(back)), want);
+  EXPECT_EQ(sha256_hex(back), want);
   EXPECT_GE(answered_during, 1) << "no ping was answered while the download's bytes were still coming ("
                                 << answered_after << " answered after the last byte)";
   run_for(ctx, files::remove(guest_client, "/root/big.bin"));
 }
 
-TEST_F(GuestFiles, MoveFilesVerifiedWithXxh64BothWays) {
-  // The fast checksum: the bytes still arrive intact (sha256sum in the guest
-  // and here agree), and the digests both ends computed agree.
+TEST_F(GuestFiles, MoveFilesVerifiedWithEachChecksumBothWays) {
+  // Each algorithm: the bytes arrive intact (sha256sum in the guest and
+  // here agree), and the digests both ends computed agree with ours.
   test::qga_client qga(guest.qga_socket());
-  const std::size_t size = 64u << 20;
+  const std::size_t size = 32u << 20;
   const auto data = random_bytes(size, 12);
-  const auto want = sha256::hex(sha256::of(data));
-  auto up = run_for(ctx, files::upload_bytes(guest_client, data, "/root/fast.bin", {.checksum = files::checksum::xxh64}),
-                    300s);
-  EXPECT_EQ(up.bytes, size);
-  EXPECT_EQ(up.checksum, files::checksum::xxh64);
-  EXPECT_EQ(up.digest.size(), 16u);
-  EXPECT_EQ(guest_sha256(qga, "/root/fast.bin"), want);
-  const auto back =
-      run_for(ctx, files::download_bytes(guest_client, "/root/fast.bin", {.checksum = files::checksum::xxh64}), 300s);
-  EXPECT_EQ(back.size(), size);
-  EXPECT_EQ(sha256::hex(sha256::of(back)), want);
-  run_for(ctx, files::remove(guest_client, "/root/fast.bin"));
+  const auto want = sha256_hex(data);
+  const std::pair<files::checksum, checksum_kind> kinds[] = {{files::checksum::xxh3, checksum_kind::xxh3_128},
+                                                              {files::checksum::xxh64, checksum_kind::xxh64},
+                                                              {files::checksum::sha256, checksum_kind::sha256}};
+  for (const auto& [c, kind] : kinds) {
+    const std::string name = files::to_string(c), remote = "/root/check-" + name + ".bin";
+    auto up = run_for(ctx, files::upload_bytes(guest_client, data, remote, {.checksum = c}), 300s);
+    EXPECT_EQ(up.bytes, size) << name;
+    EXPECT_EQ(up.checksum, c);
+    EXPECT_EQ(up.digest, to_hex(checksum::of(kind, data))) << name;
+    EXPECT_EQ(guest_sha256(qga, remote), want) << name;
+    const std::string local = guest.state_dir() + "/back.bin";
+    const auto down = run_for(ctx, files::download_file(guest_client, remote, local, {.checksum = c}), 300s);
+    EXPECT_EQ(down.checksum, c);
+    EXPECT_EQ(down.bytes, size) << name;
+    EXPECT_EQ(down.digest, up.digest) << name;
+    const std::string back = test::slurp(local);
+    EXPECT_EQ(back.size(), size) << name;
+    EXPECT_EQ(sha256_hex(back), want) << name;
+    run_for(ctx, files::remove(guest_client, remote));
+  }
 }
 
 TEST_F(GuestFiles, AnInterruptedUploadLeavesNothingBehind) {

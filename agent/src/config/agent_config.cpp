@@ -18,6 +18,9 @@ std::string agent_config::disabled_reason(std::string_view name) const {
   if (services_allow && !services_allow->contains(n))
     return "'" + n + "' is not listed in services.allow" + in + "; add it there to enable it";
   if (n == "exec" && !exec_enabled) return "exec.enabled is false" + in + "; set it to true to enable exec";
+  if (n == "forward" && forward_sockets.empty())
+    return "forward.sockets is empty" + in + "; list the unix sockets the host may reach there (e.g. " +
+           "/run/vms/*/tether.sock) to enable forward";
   return {};
 }
 

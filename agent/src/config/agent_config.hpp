@@ -12,7 +12,8 @@
 //          must be listed unless it is empty. exec_enabled == false disables
 //          the whole exec service (the registry answers DISABLED_BY_CONFIG;
 //          exec is never made).
-// --files-root / --exec-user flags replace these lists (config/settings.cpp).
+//   forward: forward_service(forward_sockets); disabled while the list is empty.
+// --files-root / --exec-user / --forward-socket flags replace these lists (config/settings.cpp).
 #pragma once
 
 #include <optional>
@@ -27,7 +28,7 @@ namespace tether::agent {
 // config error (so a typo cannot silently leave a service enabled); a new
 // service adds its name here.
 inline constexpr std::string_view known_services[] = {"ping",  "info",  "stats", "devices",
-                                                      "exec",  "files", "power"};
+                                                      "exec",  "files", "power", "forward"};
 bool is_known_service(std::string_view name);
 
 struct agent_config {
@@ -52,6 +53,11 @@ struct agent_config {
   // Empty: any user. Nothing is resolved at load time, so users created after
   // the agent started work.
   std::vector<std::string> exec_users;
+
+  // [forward] sockets: unix socket paths (fnmatch patterns, absolute) the
+  // host may open a forward.Open stream to (services/forward_service.hpp).
+  // Empty: the forward service is disabled.
+  std::vector<std::string> forward_sockets;
 
   // Whether service `name` is served under this policy.
   bool service_enabled(std::string_view name) const;

@@ -173,6 +173,16 @@ std::vector<setting> make_settings() {
          o.config.exec_users.assign(v.begin(), v.end());
        },
        [](const agent_options& o) { return joined(o.config.exec_users); }});
+  add({"--forward-socket", "forward", "sockets", "GLOB", true,
+       "forward.Open may connect to unix sockets matching GLOB, an absolute fnmatch pattern whose * stays in one "
+       "path component (repeatable; replaces forward.sockets; default: none, forward disabled). The guest's "
+       "administrator decides which sockets exist there",
+       [](agent_options& o, values v) {
+         for (const auto& p : v)
+           if (p.empty() || p[0] != '/') throw std::invalid_argument("needs absolute patterns, got '" + p + "'");
+         o.config.forward_sockets.assign(v.begin(), v.end());
+       },
+       [](const agent_options& o) { return joined(o.config.forward_sockets); }});
   add({"--host-halt-dir", "power", "host_halt_dir", "DIR", false,
        "hooks run before a host-halt power-off, an absolute directory",
        [](agent_options& o, values v) {

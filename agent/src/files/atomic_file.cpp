@@ -57,15 +57,6 @@ void atomic_file::reserve(std::uint64_t size) {
     throw_errno("cannot reserve " + std::to_string(size) + " bytes in '" + dir_ + "'");
 }
 
-void atomic_file::write_all(std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd_.get(), data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw_errno("cannot write to '" + target_ + "'");
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
-
 void atomic_file::set_attributes(std::optional<std::uint32_t> mode, std::optional<std::uint32_t> uid,
                                  std::optional<std::uint32_t> gid, std::optional<std::int64_t> mtime_ns) {
   if (uid || gid) {

@@ -35,7 +35,6 @@ class atomic_file {
 
   // Reserves space early, so a full disk fails before any byte moves.
   void reserve(std::uint64_t size);
-  void write_all(std::string_view data);
   // Owner first: chown clears set-id bits that mode may set.
   void set_attributes(std::optional<std::uint32_t> mode, std::optional<std::uint32_t> uid,
                       std::optional<std::uint32_t> gid, std::optional<std::int64_t> mtime_ns);

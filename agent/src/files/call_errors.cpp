@@ -11,7 +11,7 @@ void fail_errno(int err, const std::string& what) {
 checksum_kind checksum_from(v1::Checksum c) {
   if (const auto kind = checksum_kind_from(c)) return *kind;
   throw call_error(v1::ERROR_CODE_INVALID_ARGUMENT,
-                   "unknown checksum " + std::to_string(static_cast<int>(c)) + " (this agent knows sha256, xxh64)");
+                   "unknown checksum " + std::to_string(static_cast<int>(c)) + " (this agent knows sha256, xxh64, xxh3)");
 }
 
 }  // namespace tether::agent::files

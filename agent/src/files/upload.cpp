@@ -10,6 +10,7 @@
 #include "files/background_checksum.hpp"
 #include "files/call_errors.hpp"
 #include "files/off_loop.hpp"
+#include "files/test_fault.hpp"
 #include "tether/common/unique_fd.hpp"
 #include "tether/v1/files.pb.h"
 
@@ -42,20 +43,24 @@ awaitable<std::string> upload(call_context& call, const path_policy& policy, upl
     fail_errno(e.code().value(), e.what());
   }
 
+  // The worker writes each chunk into the file and hashes it while the
+  // loop reads the next ones from the port (background_checksum.hpp); up to
+  // 16 chunks of 64 KiB wait for it.
   const auto loop = co_await asio::this_coro::executor;
-  background_checksum hash(threads.hash, loop, kind);
+  const std::string write_failed = "cannot write to '" + path + "'";
+  background_checksum hash(threads.hash, loop, kind, 16, file->fd());
   std::uint64_t bytes = 0;
   for (;;) {
     auto chunk = co_await call.read(0);
     if (!chunk) break;
-    try {
-      file->write_all(*chunk);
-    } catch (const std::system_error& e) {
-      fail_errno(e.code().value(), e.what());
-    }
+    test_corrupt(*chunk, bytes);  // tests only (test_fault.hpp)
     bytes += chunk->size();
     auto owned = std::make_shared<const std::string>(std::move(*chunk));
-    co_await hash.submit(std::move(owned));
+    try {
+      co_await hash.submit(std::move(owned));
+    } catch (const std::system_error& e) {
+      fail_errno(e.code().value(), write_failed);
+    }
     co_await asio::post(loop, use_awaitable);
   }
   const std::size_t digest_size = checksum::digest_size(kind);
@@ -68,7 +73,12 @@ awaitable<std::string> upload(call_context& call, const path_policy& policy, upl
                                                           std::to_string(digest_size) + " bytes");
     expected += *chunk;
   }
-  const std::string digest = co_await hash.finish();
+  std::string digest;
+  try {
+    digest = co_await hash.finish();
+  } catch (const std::system_error& e) {
+    fail_errno(e.code().value(), write_failed);
+  }
   if (expected.size() != digest_size)
     throw call_error(v1::ERROR_CODE_INVALID_ARGUMENT, "the upload ended without the host's " + algo + " (stream 1)");
   if (expected != digest)

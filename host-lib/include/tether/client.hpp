@@ -34,8 +34,14 @@ namespace tether {
 using std::chrono::milliseconds;
 
 struct client_options {
-  // QEMU chardev socket of the guest's org.tether.agent.0 port.
+  // QEMU chardev socket of the guest's org.tether.agent.0 port; with `via`,
+  // a unix socket inside the guest of the last hop.
   std::string socket_path;
+  // A route to a nested guest: via[0] is a chardev socket on this host (the
+  // L1 guest's agent), each next entry a socket inside the previous guest;
+  // socket_path is then a socket inside the last one. Each hop's agent must
+  // allow the next socket in its forward.sockets. Empty: direct.
+  std::vector<std::string> via;
   // Default deadline of a call (waiting for the connection included).
   milliseconds call_timeout{30'000};
   // How long one connection attempt may wait for the agent's Hello before it
@@ -177,8 +183,16 @@ class client {
 
   const client_options& options() const noexcept;
 
+  // The route's hops (client_options::via): hop(0) is the client of the
+  // agent at via[0], and so on; its calls share the connection the route
+  // runs over. Throws errc::invalid_argument past the last hop.
+  client& hop(std::size_t i);
+
  private:
+  explicit client(std::shared_ptr<client_impl> impl);
+
   std::shared_ptr<client_impl> impl_;
+  std::vector<std::unique_ptr<client>> hops_;
 };
 
 }  // namespace tether
