@@ -9,6 +9,8 @@
 
 #include "audit/journal_sink.hpp"
 #include "log.hpp"
+#include "qga/qga_agent.hpp"
+#include "qga/server.hpp"
 #include "services/devices_service.hpp"
 #include "services/exec_service.hpp"
 #include "services/files_service.hpp"
@@ -76,6 +78,12 @@ struct agent_state {
   // Shared by all sessions, so its rate limit holds for the whole agent.
   std::unique_ptr<audit::audit_log> audit =
       options.audit ? std::make_unique<audit::audit_log>(audit::journal_or_stderr()) : nullptr;
+  // The QGA front end, when served: its state (file handles, started
+  // commands, a freeze) outlives host connections, as in qemu-ga.
+  std::unique_ptr<qga::qga_agent> qga =
+      options.qga.enabled
+          ? std::make_unique<qga::qga_agent>(ex, options.qga, options.config, registry, agent_version())
+          : nullptr;
   std::list<stream_protocol::acceptor> acceptors;
   std::list<io::byte_stream*> streams;  // live unix connections
   std::list<asio::cancellation_signal> stop_ports;  // one per port: a signal has one slot
@@ -97,17 +105,27 @@ awaitable<void> serve_session(agent_state& st, io::byte_stream& stream) {
   co_await s.run();
 }
 
+// One host connection's protocol: tether's session, or QGA.
+using session_fn = std::function<awaitable<void>(io::byte_stream&)>;
+
 awaitable<void> serve_unix_connection(agent_state& st, stream_protocol::socket sock,
-                                      std::string path) {
+                                      std::string path, session_fn serve) {
   io::unix_stream stream(std::move(sock), path);
-  auto it = st.streams.insert(st.streams.end(), &stream);
   st.task_started();
-  co_await serve_session(st, stream);
-  st.streams.erase(it);
-  st.task_ended();
+  // Also when `serve` throws: shutdown waits for the count to reach zero.
+  struct registered {
+    agent_state& st;
+    std::list<io::byte_stream*>::iterator it;
+    ~registered() {
+      st.streams.erase(it);
+      st.task_ended();
+    }
+  } reg{st, st.streams.insert(st.streams.end(), &stream)};
+  co_await serve(stream);
 }
 
-awaitable<void> accept_loop(agent_state& st, stream_protocol::acceptor& acc, std::string path) {
+awaitable<void> accept_loop(agent_state& st, stream_protocol::acceptor& acc, std::string path,
+                            session_fn serve) {
   auto ex = co_await asio::this_coro::executor;
   for (;;) {
     boost::system::error_code ec;
@@ -117,7 +135,7 @@ awaitable<void> accept_loop(agent_state& st, stream_protocol::acceptor& acc, std
       log::warning("accept on {} failed: {}", path, ec.message());
       continue;
     }
-    asio::co_spawn(ex, serve_unix_connection(st, std::move(sock), path),
+    asio::co_spawn(ex, serve_unix_connection(st, std::move(sock), path, serve),
                    [path](std::exception_ptr e) {
                      if (!e) return;
                      try { std::rethrow_exception(e); } catch (const std::exception& x) {
@@ -149,7 +167,11 @@ int run_agent(const agent_options& options) {
     ::sd_notify(0, "READY=1");
   };
 
-  for (const auto& path : options.listen_unix) {
+  // Both protocols are served the same way: unix listeners (tests) and
+  // virtio ports, one code path each, with the protocol as the session.
+  const session_fn tether_session = [&st](io::byte_stream& s) { return serve_session(st, s); };
+  const session_fn qga_session = [&st](io::byte_stream& s) { return qga::serve_connection(*st.qga, s); };
+  auto listen = [&](const std::string& path, const session_fn& serve) {
     ::unlink(path.c_str());
     auto& acc = st.acceptors.emplace_back(ex);
     boost::system::error_code ec;
@@ -158,18 +180,24 @@ int run_agent(const agent_options& options) {
     if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
       log::error("cannot listen on {}: {}", path, ec.message());
-      return 1;
+      return false;
     }
     log::notice("listening on unix socket {}", path);
-    asio::co_spawn(ex, accept_loop(st, acc, path), asio::detached);
-  }
+    asio::co_spawn(ex, accept_loop(st, acc, path, serve), asio::detached);
+    return true;
+  };
+  for (const auto& path : options.listen_unix)
+    if (!listen(path, tether_session)) return 1;
+  if (st.qga)
+    for (const auto& path : options.qga.listen_unix)
+      if (!listen(path, qga_session)) return 1;
   if (options.ports.empty()) ::sd_notify(0, "READY=1");
 
   std::list<virtio_port> ports;
-  for (const auto& name : options.ports) {
-    auto& port = ports.emplace_back(ex, name, events, ready);
+  auto serve_port = [&](const std::string& name, const session_fn& serve, std::function<void()> on_open) {
+    auto& port = ports.emplace_back(ex, name, events, std::move(on_open));
     st.task_started();
-    asio::co_spawn(ex, port.serve([&st](io::byte_stream& s) { return serve_session(st, s); }),
+    asio::co_spawn(ex, port.serve(serve),
                    asio::bind_cancellation_slot(st.stop_ports.emplace_back().slot(), [name, &st](std::exception_ptr e) {
                      st.task_ended();
                      if (!e) return;
@@ -180,7 +208,11 @@ int run_agent(const agent_options& options) {
                        log::error("port {} stopped: {}", name, x.what());
                      }
                    }));
-  }
+  };
+  for (const auto& name : options.ports) serve_port(name, tether_session, ready);
+  // Readiness is tether's port; the QGA port may never appear.
+  if (st.qga)
+    for (const auto& name : options.qga.ports) serve_port(name, qga_session, {});
 
   asio::signal_set signals(ex, SIGINT, SIGTERM);
   st.stop = [&] {
@@ -193,6 +225,7 @@ int run_agent(const agent_options& options) {
     for (auto* s : st.streams) s->close();
     for (auto& s : st.stop_ports) s.emit(asio::cancellation_type::terminal);
     events.stop();
+    if (st.qga) st.qga->stop();
     st.registry.stop_all();
     // Sessions end as their streams close; do not wait forever for them.
     if (st.tasks == 0) return;
@@ -212,6 +245,8 @@ int run_agent(const agent_options& options) {
 
   ctx.run();
   for (const auto& path : options.listen_unix) ::unlink(path.c_str());
+  if (st.qga)
+    for (const auto& path : options.qga.listen_unix) ::unlink(path.c_str());
   return 0;
 }
 

@@ -8,6 +8,7 @@
 
 #include "config/agent_config.hpp"
 #include "devices/device_hub.hpp"
+#include "qga/qga_options.hpp"
 #include "services/power_service.hpp"
 #include "session/session.hpp"
 
@@ -24,6 +25,7 @@ struct agent_options {
   bool audit = true;  // one audit line per host call (audit/audit_log.hpp)
   agent_config config;  // policy from the config file (services, files, exec)
   power_options power;  // host-halt hook directory, method, simulation
+  qga::qga_options qga;  // the QGA front end: where, which commands, fsfreeze
 };
 
 class usage_error : public std::runtime_error {

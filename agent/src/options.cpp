@@ -122,6 +122,9 @@ parse_result parse_args(int argc, char** argv) {
   const bool loaded = load_config_file(path, config_path.has_value(), o);
   apply_flags(flags, o);
   if (o.ports.empty() && o.listen_unix.empty()) o.ports.emplace_back(default_port);
+  // QGA: where the flags or the file say, else its standard port when enabled.
+  if (!o.qga.ports.empty() || !o.qga.listen_unix.empty()) o.qga.enabled = true;
+  else if (o.qga.enabled) o.qga.ports.emplace_back(qga::default_port);
   if (check_only) {
     std::cout << path << (loaded ? ": ok\n" : ": not present (defaults apply)\n");
     r.exit_now = true;

@@ -91,8 +91,12 @@ done
 # Kernel modules: virtio transport, console (our port), block and net, with
 # their dependencies, as modprobe resolves them.
 mods=(virtio_pci virtio_console virtio_blk virtio_net)
+# Loaded by the tests that need them, not at boot: a loop-mounted ext4 is
+# the guest's only freezable filesystem (QGA fsfreeze tests); ext4 needs
+# crc32c (a soft dependency modprobe does not list).
+ondemand_mods=(loop ext4 crc32c_generic)
 mkdir -p "$root/lib/modules/$kver"
-for m in "${mods[@]}"; do
+for m in "${mods[@]}" "${ondemand_mods[@]}"; do
   modprobe -S "$kver" --show-depends "$m" 2>/dev/null | awk '$1=="insmod"{print $2}'
 done | sort -u | while read -r ko; do
   mkdir -p "$root$(dirname "$ko")"

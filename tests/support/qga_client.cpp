@@ -177,6 +177,13 @@ google::protobuf::Value qga_client::execute(const std::string& cmd, const std::s
   return r->second;
 }
 
+std::string qga_client::request(const std::string& text, std::chrono::milliseconds within) {
+  send_all(text + "\n");
+  std::string line = read_line(clock::now() + within);
+  if (!line.empty() && line.front() == '\xff') line.erase(0, 1);
+  return line;
+}
+
 qga_client::exec_result qga_client::exec(const std::vector<std::string>& argv, std::chrono::milliseconds within,
                                          std::chrono::microseconds poll_interval) {
   std::string args = "{\"path\":" + json_quote(argv.at(0)) + ",\"arg\":[";

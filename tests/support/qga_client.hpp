@@ -26,6 +26,11 @@ class qga_client {
   google::protobuf::Value execute(const std::string& cmd, const std::string& args_json = "{}",
                                   std::chrono::milliseconds within = std::chrono::seconds(30));
 
+  // Sends one request as written (a line) and returns the reply line as
+  // sent, without the 0xFF of a guest-sync-delimited reply: for tests that
+  // compare replies, errors included.
+  std::string request(const std::string& text, std::chrono::milliseconds within = std::chrono::seconds(30));
+
   struct exec_result {
     int exit_code = -1;
     std::string out, err;

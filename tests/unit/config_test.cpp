@@ -144,7 +144,7 @@ TEST(ConfigFile, ReportsFileAndLineOfEachError) {
        "test.conf:3: unknown key 'max_calls' in [limits] (known: event_window, max_buffered_bytes, max_concurrent_calls, "
        "max_frame_size, stream_window)"},
       {"# c\n[limit]\n", "test.conf:2: unknown section [limit] (known: [devices], [exec], [files], [forward], "
-                         "[limits], [log], [power], [services])"},
+                         "[limits], [log], [power], [qga], [services])"},
       {"max_frame_size = 4096\n", "test.conf:1: 'max_frame_size' is outside a section; put it under [limits]"},
       {"[limits\n", "test.conf:1: a section header needs a closing ']'"},
       {"[exec]\nenabled\n", "test.conf:2: expected 'key = value', a [section] header or a # comment"},
@@ -314,7 +314,9 @@ TEST(AgentSettings, AFlagRefusesWhatItsConfigKeyRefusesWithTheSameWords) {
       {"--max-frame-size", "1k"},      {"--max-calls", "0"},        {"--stream-window", "4095"},
       {"--event-window", "-1"},        {"--max-buffered", "65535"}, {"--udev-ring-size", "15"},
       {"--udev-reorder-ms", "60001"},  {"--power-method", "acpi"},  {"--log-level", "loud"},
-      {"--audit", "maybe"},            {"--forward-socket", "x.sock"},
+      {"--audit", "maybe"},            {"--forward-socket", "x.sock"},   {"--qga-port", "dev/x"},
+      {"--qga-allow", "guest-nope"},   {"--qga-block", "guest-nope"},   {"--qga-fsfreeze-hook", "hook"},
+      {"--qga-freeze-limit-ms", "999"}, {"--qga-freeze-host-gone-ms", "0"},
   };
   std::size_t both = 0;
   for (const auto& s : settings()) {

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "config/config_file.hpp"
+#include "qga/qga_agent.hpp"
 
 namespace tether::agent {
 namespace {
@@ -28,6 +29,17 @@ std::set<std::string> service_set(values names) {
       for (auto k : known_services) known += (known.empty() ? "" : ", ") + std::string(k);
       throw std::invalid_argument("names unknown service '" + name + "' (known: " + known + ")");
     }
+    out.insert(name);
+  }
+  return out;
+}
+
+// QGA command names, checked so a typo cannot leave a command enabled.
+std::set<std::string> qga_command_set(values names) {
+  std::set<std::string> out;
+  for (const auto& name : names) {
+    if (!qga::is_known_command(name))
+      throw std::invalid_argument("names unknown QGA command '" + name + "' (see guest-info for the list)");
     out.insert(name);
   }
   return out;
@@ -190,6 +202,45 @@ std::vector<setting> make_settings() {
        [](const agent_options& o) { return std::string(method_text(o.power.method)); }});
   add({"--power-simulate", "", "", "", false, "power requests stop the agent instead of the machine (tests, demos)",
        [](agent_options& o, values) { o.power.simulate = true; }, {}});
+  add({"", "qga", "enabled", "BOOL", false,
+       "also serve QEMU's guest-agent protocol (QGA, as qemu-ga) on the port org.qemu.guest_agent.0",
+       [](agent_options& o, values v) { o.qga.enabled = parse_bool(v[0]); },
+       [](const agent_options& o) { return std::string(o.qga.enabled ? "true" : "false"); }});
+  add({"--qga-port", "qga", "ports", "NAME|PATH", true,
+       "serve QGA on this virtio-serial port (repeatable; implies qga.enabled; replaces the default "
+       "org.qemu.guest_agent.0)",
+       [](agent_options& o, values v) {
+         for (const auto& p : v)
+           if (p.empty() || (p.find('/') != std::string::npos && p[0] != '/'))
+             throw std::invalid_argument("needs port names or absolute paths, got '" + p + "'");
+         o.qga.ports.assign(v.begin(), v.end());
+       },
+       {}});
+  add({"--qga-listen-unix", "", "", "PATH", true,
+       "serve QGA on a unix socket (tests, comparisons); each connection is one host. Repeatable.",
+       [](agent_options& o, values v) { o.qga.listen_unix.assign(v.begin(), v.end()); }, {}});
+  add({"--qga-allow", "qga", "allow", "COMMAND", true,
+       "serve only these QGA commands (repeatable, like qemu-ga's --allow-rpcs; default: all)",
+       [](agent_options& o, values v) { o.qga.allow = qga_command_set(v); }, {}});
+  add({"--qga-block", "qga", "block", "COMMAND", true,
+       "never serve these QGA commands (repeatable, like qemu-ga's --block-rpcs; wins over allow). A service "
+       "denied in [services] disables its QGA commands too.",
+       [](agent_options& o, values v) { o.qga.block = qga_command_set(v); }, {}});
+  add({"--qga-fsfreeze-hook", "qga", "fsfreeze_hook", "PATH", false,
+       "run with 'freeze' before guest-fsfreeze-freeze and 'thaw' after the thaw, when it exists (qemu-ga's -F); "
+       "empty: never",
+       [](agent_options& o, values v) {
+         if (!v[0].empty() && v[0][0] != '/')
+           throw std::invalid_argument("needs an absolute path or nothing, got '" + v[0] + "'");
+         o.qga.fsfreeze_hook = v[0];
+       },
+       [](const agent_options& o) { return o.qga.fsfreeze_hook; }});
+  add(number("--qga-freeze-limit-ms", "qga", "freeze_limit_ms", "MS", 1000, 24u * 3600 * 1000,
+             &agent_options::qga, &qga::qga_options::freeze_limit,
+             "a freeze no thaw ends within this time is thawed by the agent (qemu-ga has no such guard)"));
+  add(number("--qga-freeze-host-gone-ms", "qga", "freeze_host_gone_ms", "MS", 1000, 24u * 3600 * 1000,
+             &agent_options::qga, &qga::qga_options::freeze_host_gone_limit,
+             "a freeze is thawed by the agent when no host has been connected to QGA for this long"));
   add({"--log-level", "log", "level", "LEVEL", false, "error, warning, notice, info or debug",
        [](agent_options& o, values v) {
          if (!is_log_level(v[0]))

@@ -98,15 +98,15 @@ std::pair<const path_policy::root*, std::string> path_policy::find_root(const st
   outside(path);
 }
 
-unique_fd path_policy::open(const std::string& path, int flags, const std::string& what) const {
+unique_fd path_policy::open(const std::string& path, int flags, const std::string& what, mode_t mode) const {
   check_syntax(path);
   if (roots_.empty()) {
-    unique_fd fd(::open(path.c_str(), flags | O_CLOEXEC));
+    unique_fd fd(::open(path.c_str(), flags | O_CLOEXEC, mode));
     if (!fd) fail_errno(errno, what);
     return fd;
   }
   const auto [root, rest] = find_root(path, what);
-  unique_fd fd = open_beneath(root->fd.get(), rest.empty() ? "." : rest.c_str(), flags);
+  unique_fd fd = open_beneath(root->fd.get(), rest.empty() ? "." : rest.c_str(), flags, mode);
   if (!fd) fail(errno, path, what);
   return fd;
 }

@@ -10,6 +10,8 @@
 // roots, paths are opened as written (every absolute path is allowed).
 #pragma once
 
+#include <sys/types.h>
+
 #include <mutex>
 #include <optional>
 #include <string>
@@ -38,8 +40,8 @@ class path_policy {
   // Opens `path` itself with open(2) `flags`, following a final symlink
   // (inside the root). Errors throw call_error: "WHAT: strerror" for the
   // filesystem's, INVALID_ARGUMENT for a malformed path, DISABLED_BY_CONFIG
-  // for one that leads outside the roots.
-  unique_fd open(const std::string& path, int flags, const std::string& what) const;
+  // for one that leads outside the roots. `mode`: with O_CREAT.
+  unique_fd open(const std::string& path, int flags, const std::string& what, mode_t mode = 0) const;
 
   // The parent of `path`, opened, and its final name. With `make_parents`
   // (the message of that step's failure), missing parents are created one

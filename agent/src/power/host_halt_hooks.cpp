@@ -39,11 +39,13 @@ const char* leftover_reason(const std::string& name) {
 // the reader may outlive run_hook's wait by a little (output that was still
 // in the pipe when the hook exited).
 struct output_logger : std::enable_shared_from_this<output_logger> {
-  output_logger(const asio::any_io_executor& ex, int fd, std::string hook_name, std::size_t max_line)
-      : pipe(ex, fd), name(std::move(hook_name)), max(max_line), finished(ex) {}
+  output_logger(const asio::any_io_executor& ex, int fd, std::string hook_name, std::string label,
+                std::size_t max_line)
+      : pipe(ex, fd), name(std::move(hook_name)), label(std::move(label)), max(max_line), finished(ex) {}
 
   stream_descriptor pipe;
   std::string name;
+  std::string label;
   std::size_t max;
   std::string partial;
   bool done = false;
@@ -51,7 +53,7 @@ struct output_logger : std::enable_shared_from_this<output_logger> {
 
   void line(std::string_view l) {
     if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
-    log::notice("host-halt hook {}: {}", name, l);
+    log::notice("{} {}: {}", label, name, l);
   }
 
   // Empty lines are not logged.
@@ -132,6 +134,7 @@ awaitable<hook_result> run_hook(const std::string& dir, const std::string& name,
   exec::spawn_spec spec;
   spec.path = dir + "/" + name;
   spec.argv.push_back(spec.path);
+  spec.argv.insert(spec.argv.end(), opts.args.begin(), opts.args.end());
   spec.env = exec::inherited_environment();
   exec::apply_env_edits(spec.env, opts.env);
   spec.cwd = "/";
@@ -146,7 +149,7 @@ awaitable<hook_result> run_hook(const std::string& dir, const std::string& name,
     co_return result;
   }
   auto proc = exec::child_process::adopt(ex, sp.pid, std::move(sp.pidfd), started);
-  auto out = std::make_shared<output_logger>(ex, sp.out.release(), name, std::max<std::size_t>(opts.max_line, 1));
+  auto out = std::make_shared<output_logger>(ex, sp.out.release(), name, opts.label, std::max<std::size_t>(opts.max_line, 1));
   asio::co_spawn(ex, output_logger::pump(out), asio::detached);
 
   // Ends the hook's group when we leave: early (cancelled, the agent
@@ -163,7 +166,7 @@ awaitable<hook_result> run_hook(const std::string& dir, const std::string& name,
   const bool exited = co_await with_timeout(proc->wait_exit(), opts.time_limit);
   if (!exited) {
     result.timed_out = true;
-    log::warning("host-halt hook {} still runs after {} ms: terminating it", name, opts.time_limit.count());
+    log::warning("{} {} still runs after {} ms: terminating it", opts.label, name, opts.time_limit.count());
     proc->terminate(opts.kill_grace);
     kill_on_exit.terminated = true;
     // SIGKILL follows the grace; a process stuck in the kernel may still

@@ -42,11 +42,16 @@ struct hook_options {
   std::size_t max_line = 2'000;
   // Extra environment ("K=V") on top of the agent's.
   std::vector<std::string> env;
+  // Arguments after the program's name (QGA's fsfreeze hook: "freeze").
+  std::vector<std::string> args;
+  // What the log calls the program: "host-halt hook NAME: LINE".
+  std::string label = "host-halt hook";
 };
 
 // Runs `dir`/`name` to its end (or its time limit) and returns how it ended.
-// Output lines are logged as "host-halt hook NAME: LINE". Cancelling the
-// coroutine kills the hook's process group.
+// Output lines are logged as "LABEL NAME: LINE". Cancelling the coroutine
+// kills the hook's process group. (QGA runs its helpers, the fsfreeze hook
+// and hwclock, the same way.)
 awaitable<hook_result> run_hook(const std::string& dir, const std::string& name, const hook_options& opts);
 
 }  // namespace tether::agent::power

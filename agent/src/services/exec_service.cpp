@@ -8,7 +8,7 @@
 #include <cstring>
 #include <memory>
 
-#include "exec/spawn.hpp"
+#include "exec/launch.hpp"
 #include "log.hpp"
 #include "tether/common/race.hpp"
 #include "tether/v1/exec.pb.h"
@@ -225,25 +225,14 @@ void exec_service::stop() {
 
 awaitable<std::string> exec_service::run(call_context& call) {
   const auto req = call.request<v1::ExecRequest>();
-  const auto spec = exec::prepare(req, policy_);
   auto ex = co_await asio::this_coro::executor;
-
-  const auto started = steady_clock::now();
-  exec::spawned sp;
-  try {
-    sp = exec::spawn(spec);
-  } catch (const exec::spawn_error& e) {
-    std::string what = "cannot " + std::string(exec::describe(e.step()));
-    if (e.step() == exec::step_chdir) what += " '" + spec.cwd + "'";
-    throw call_error(error_code_from_errno(e.code().value()),
-                     what + " for '" + spec.argv[0] + "': " + std::strerror(e.code().value()));
-  }
+  auto l = exec::launch(req, policy_, ex);
   auto r = std::make_shared<running>(ex);
-  r->proc = exec::child_process::adopt(ex, sp.pid, std::move(sp.pidfd), started);
-  r->tty = spec.tty;
-  if (sp.in) r->in.assign(sp.in.release());
-  if (sp.out) r->out.assign(sp.out.release());
-  if (sp.err) r->err.assign(sp.err.release());
+  r->proc = std::move(l.proc);
+  r->tty = l.tty;
+  if (l.in) r->in.assign(l.in.release());
+  if (l.out) r->out.assign(l.out.release());
+  if (l.err) r->err.assign(l.err.release());
   r->pumps_running = (r->out.is_open() ? 1 : 0) + (r->err.is_open() ? 1 : 0);
   alive_.insert(r);
   const auto key = std::make_pair(call.session().session_id, call.id());
@@ -291,7 +280,7 @@ awaitable<std::string> exec_service::run(call_context& call) {
       if (req.keep_running()) {
         r->detached = true;
         asio::co_spawn(ex, discard_output(r), [this, r](std::exception_ptr) { alive_.erase(r); });
-        log::info("exec: {} (pid {}) keeps running without its call", spec.argv[0], r->proc->pid());
+        log::info("exec: {} (pid {}) keeps running without its call", req.argv(0), r->proc->pid());
       } else {
         r->proc->terminate(milliseconds(req.kill_grace_ms() ? req.kill_grace_ms() : 2000));
       }

@@ -54,6 +54,23 @@ std::map<std::string, std::string> parse_os_release(std::string_view text) {
   return out;
 }
 
+os_facts read_os_facts() {
+  os_facts f;
+  std::string os = read_text("/etc/os-release");
+  if (os.empty()) os = read_text("/usr/lib/os-release");
+  f.os_release = parse_os_release(os);
+  utsname u{};
+  if (::uname(&u) == 0) {
+    f.kernel_name = u.sysname;
+    f.kernel_release = u.release;
+    f.kernel_version = u.version;
+    f.machine = u.machine;
+  }
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) == 0) f.hostname = host;
+  return f;
+}
+
 void info_service::add_methods(service_registry& registry) {
   registry.add_method("info.Get", [](call_context& call) -> awaitable<std::string> {
     (void)call.request<v1::InfoRequest>();
@@ -64,21 +81,17 @@ void info_service::add_methods(service_registry& registry) {
     for (const auto& name : s.services) r.add_services(name);
     r.set_session_id(s.session_id);
 
-    std::string os = read_text("/etc/os-release");
-    if (os.empty()) os = read_text("/usr/lib/os-release");
-    for (auto& [k, v] : parse_os_release(os)) (*r.mutable_os_release())[k] = v;
+    const auto facts = read_os_facts();
+    for (const auto& [k, v] : facts.os_release) (*r.mutable_os_release())[k] = v;
     if (auto it = r.os_release().find("PRETTY_NAME"); it != r.os_release().end())
       r.set_os_pretty_name(it->second);
-
-    utsname u{};
-    if (::uname(&u) == 0) {
-      r.set_kernel_name(u.sysname);
-      r.set_kernel_release(u.release);
-      r.set_kernel_version(u.version);
-      r.set_machine(u.machine);
+    if (!facts.kernel_name.empty()) {
+      r.set_kernel_name(facts.kernel_name);
+      r.set_kernel_release(facts.kernel_release);
+      r.set_kernel_version(facts.kernel_version);
+      r.set_machine(facts.machine);
     }
-    char host[256] = {};
-    if (::gethostname(host, sizeof host - 1) == 0) r.set_hostname(host);
+    r.set_hostname(facts.hostname);
     r.set_boot_id(first_line("/proc/sys/kernel/random/boot_id"));
     r.set_machine_id(first_line("/etc/machine-id"));
     r.set_uptime_seconds(std::strtod(read_text("/proc/uptime").c_str(), nullptr));

@@ -17,4 +17,13 @@ class info_service final : public service {
 // Parses os-release(5) text: KEY=value lines, values optionally quoted.
 std::map<std::string, std::string> parse_os_release(std::string_view text);
 
+// What the guest says about its system, read once per call: info.Get and
+// QGA's guest-get-osinfo / guest-get-host-name report these same facts.
+struct os_facts {
+  std::map<std::string, std::string> os_release;  // /etc/os-release, else /usr/lib/os-release
+  std::string kernel_name, kernel_release, kernel_version, machine;  // uname(2)
+  std::string hostname;
+};
+os_facts read_os_facts();
+
 }  // namespace tether::agent
