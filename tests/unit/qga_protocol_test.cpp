@@ -245,7 +245,9 @@ TEST(QgaServer, PutsFFAheadOfTheSyncDelimitedReplyOnly) {
   dispatch_rig rig;
   rig.start();
   auto [host, guest] = io::make_memory_stream_pair(rig.ctx.get_executor());
-  asio::co_spawn(rig.ctx, serve_connection(*rig.agent, *guest), asio::detached);
+  // The connection must end before the rig does: its frame refers to the agent.
+  bool served = false;
+  asio::co_spawn(rig.ctx, serve_connection(*rig.agent, *guest), [&](std::exception_ptr) { served = true; });
   const std::string req =
       "{\"execute\":\"guest-sync-delimited\",\"arguments\":{\"id\":7}}\n{\"execute\":\"guest-sync\",\"arguments\":"
       "{\"id\":8}}";
@@ -262,6 +264,9 @@ TEST(QgaServer, PutsFFAheadOfTheSyncDelimitedReplyOnly) {
   }());
   EXPECT_EQ(got, "\xff{\"return\": 7}\n{\"return\": 8}\n");
   host->close();
+  while (!served && rig.ctx.run_one_for(std::chrono::seconds(5)) > 0) {
+  }
+  EXPECT_TRUE(served) << "the connection did not end when the host closed it";
 }
 
 }  // namespace
