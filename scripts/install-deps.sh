@@ -7,7 +7,9 @@
 # Clang 14 with its runtime libraries for the libFuzzer targets.
 # Guests: QEMU (TCG), the host's Debian kernel, busybox, udev, kmod,
 # mmdebstrap and e2fsprogs for the full guest, qemu-guest-agent for
-# side-by-side comparisons.
+# side-by-side comparisons. libvirt (daemon, virsh, libvirt-dev for --domain, python3-libvirt
+# for Ansible's libvirt_qemu) and Ansible: the tests start and stop libvirtd themselves, so the
+# install never starts a service (policy-rc.d for the length of the install).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -31,6 +33,8 @@ guest_pkgs=(
   qemu-guest-agent
   python3
   libssl3 libxxhash0  # the agent's runtime libraries, copied into the initramfs guest
+  libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients libvirt-dev python3-libvirt
+  ansible  # the tether.guest collection and its comparison with community.libvirt.libvirt_qemu
 )
 
 want=("${build_pkgs[@]}")
@@ -43,6 +47,13 @@ done
 if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}" >&2
   apt-get update -qq
+  # No daemon starts at install time (libvirtd): tests start what they need and stop it after.
+  own_policy=0
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    own_policy=1
+  fi
+  trap 'if ((own_policy)); then rm -f /usr/sbin/policy-rc.d; fi' EXIT
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # The kernel package ships modules under /lib/modules; guests need one of them.
