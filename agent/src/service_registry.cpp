@@ -16,6 +16,8 @@ v1::ErrorCode error_code_from_errno(int err) {
     case ETIMEDOUT: return v1::ERROR_CODE_DEADLINE_EXCEEDED;
     case ECANCELED: return v1::ERROR_CODE_CANCELLED;
     case EBUSY: case EXDEV: return v1::ERROR_CODE_FAILED_PRECONDITION;
+    // Nothing serves the socket (forward.Open): its server is gone.
+    case ECONNREFUSED: return v1::ERROR_CODE_UNAVAILABLE;
     default: return v1::ERROR_CODE_IO_ERROR;
   }
 }

@@ -5,6 +5,7 @@
 
 #include "tether/common/asio.hpp"
 #include "tether/common/race.hpp"
+#include "tether/v1/forward.pb.h"
 #include "typed_call.hpp"
 
 namespace tether::power::detail {
@@ -23,6 +24,27 @@ awaitable<bool> socket_alive(const std::string& path) {
   co_await s.async_connect(stream_protocol::endpoint(path), asio::redirect_error(use_awaitable, ec));
   co_return !(ec == boost::system::errc::connection_refused || ec == boost::system::errc::no_such_file_or_directory ||
               ec == boost::system::errc::not_a_directory);
+}
+
+awaitable<bool> agent_socket_alive(client& guest, clock::time_point deadline) {
+  const auto& o = guest.options();
+  if (o.via.empty()) co_return co_await socket_alive(o.socket_path);
+  // Through a route the socket lives in the last hop's guest: ask that
+  // hop's agent to open it. Its answer to a missing or refused socket
+  // (NOT_FOUND, UNAVAILABLE) means the same as here.
+  v1::ForwardRequest req;
+  req.set_socket_path(o.socket_path);
+  try {
+    auto probe = co_await guest.hop(o.via.size() - 1).start("forward.Open", req.SerializeAsString(),
+                                                            {left_until(deadline)});
+    // The "connected" event; a refusal ends the call, and finish() throws it.
+    if (!co_await probe->next()) co_await probe->finish();
+    probe->cancel();
+    co_return true;
+  } catch (const error& e) {
+    if (e.remote_code() == remote_errc::not_found || e.remote_code() == remote_errc::unavailable) co_return false;
+    throw;
+  }
 }
 
 awaitable<std::unique_ptr<call_stream>> open_watch(client& guest, clock::time_point deadline) {
@@ -130,13 +152,13 @@ awaitable<void> wait_silent(client& guest, call_stream& watch, clock::time_point
 // Step 2 for poweroff: waits until nothing accepts connections on the
 // agent's socket (QEMU exited). QEMU announces nothing on that socket, so
 // this probes, 100 ms apart at first, then 1 s. Throws errc::timeout.
-awaitable<void> wait_qemu_gone(const std::string& socket, clock::time_point deadline) {
+awaitable<void> wait_qemu_gone(client& guest, clock::time_point deadline) {
   milliseconds pause(100);
   for (;;) {
-    const bool alive = co_await socket_alive(socket);
+    const bool alive = co_await agent_socket_alive(guest, deadline);
     if (!alive) co_return;
     if (clock::now() + pause >= deadline)
-      throw error(errc::timeout, "the connection dropped but QEMU still serves " + socket);
+      throw error(errc::timeout, "the connection dropped but QEMU still serves " + guest.options().socket_path);
     co_await sleep_for(pause);
     pause = std::min(pause * 2, milliseconds(1000));
   }
@@ -148,8 +170,7 @@ awaitable<void> wait_qemu_gone(const std::string& socket, clock::time_point dead
 // reboot is still to come).
 awaitable<std::optional<std::string>> wait_new_boot(client& guest, const std::string& accepted_boot_id,
                                                     clock::time_point deadline) {
-  const std::string& socket = guest.options().socket_path;
-  const bool alive = co_await socket_alive(socket);
+  const bool alive = co_await agent_socket_alive(guest, deadline);
   if (!alive)
     throw error(errc::connection_lost, "QEMU exited instead of rebooting the guest (is it run with -no-reboot?)");
   co_await guest.connect({left_until(deadline)});
@@ -184,7 +205,7 @@ awaitable<follow_result> follow(client& guest, std::unique_ptr<call_stream> watc
         co_return out;
       }
       if (a == action::poweroff) {
-        co_await wait_qemu_gone(guest.options().socket_path, deadline);
+        co_await wait_qemu_gone(guest, deadline);
         out.end = follow_end::down;
         co_return out;
       }

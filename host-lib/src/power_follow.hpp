@@ -19,6 +19,9 @@ using clock = std::chrono::steady_clock;
 milliseconds left_until(clock::time_point deadline);
 // Whether anything (QEMU) still accepts connections on the unix socket `path`.
 boost::asio::awaitable<bool> socket_alive(const std::string& path);
+// The same for the guest's agent socket, through its route if it has one
+// (asked of the last hop's agent). Throws tether::error if that hop fails.
+boost::asio::awaitable<bool> agent_socket_alive(client& guest, clock::time_point deadline);
 
 // A power.Request; throws invalid_argument for a hook_timeout out of range.
 v1::PowerRequest make_request(action a, bool host_halt, milliseconds hook_timeout);

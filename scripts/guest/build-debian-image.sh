@@ -5,11 +5,16 @@
 # maintainer scripts, udev rule and unit start the agent exactly as on a real
 # machine.
 #
-#   build-debian-image.sh --agent-deb FILE|DIR [--host-deb FILE|DIR] --out DIR
+#   build-debian-image.sh --agent-deb FILE|DIR [--host-deb FILE|DIR]
+#                         [--nested-l2 FAST_GUEST_DIR] --out DIR
 #
 # (A DIR must hold exactly one tether-agent_*.deb, or tether-host_*.deb.)
 # With --host-deb the guest also gets tetherctl and the host shutdown unit:
-# the power tests let it act as a host at its own shutdown. Writes DIR/rootfs.img
+# the power tests let it act as a host at its own shutdown. With --nested-l2
+# the guest is an L1 for nested tests: it also gets QEMU, the fast guest of
+# FAST_GUEST_DIR (vmlinuz, initrd.img, kernel-release) and tether-l2.service,
+# which boots that guest (TCG) with its chardev at /run/vms/l2/tether.sock,
+# a socket the agent.conf lets the host forward to. Writes DIR/rootfs.img
 # (ext4, sparse), DIR/vmlinuz, DIR/initrd.img and DIR/kernel-release. Boot it:
 #   start-vm.sh --kernel DIR/vmlinuz --initrd DIR/initrd.img --disk DIR/rootfs.img \
 #               --append "root=/dev/vda rw" --mem 1024 --wait-ready 300
@@ -18,13 +23,14 @@
 # returns at once.
 set -euo pipefail
 
-deb="" host_deb="" out=""
+deb="" host_deb="" l2="" out=""
 while (($#)); do
   case "$1" in
     --agent-deb) deb=$2; shift 2 ;;
     --host-deb) host_deb=$2; shift 2 ;;
+    --nested-l2) l2=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "build-debian-image: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -44,6 +50,13 @@ find_deb() {
 }
 deb=$(find_deb tether-agent "$deb")
 [[ -z "$host_deb" ]] || host_deb=$(find_deb tether-host "$host_deb")
+l2_files=()
+if [[ -n "$l2" ]]; then
+  l2_files=("$l2/vmlinuz" "$l2/initrd.img" "$l2/kernel-release")
+  for f in "${l2_files[@]}"; do
+    [[ -f "$f" ]] || { echo "build-debian-image: $f missing (build the fast guest: target guest-fast)" >&2; exit 1; }
+  done
+fi
 for tool in mmdebstrap mkfs.ext4 depmod dpkg-deb; do
   command -v "$tool" >/dev/null || { echo "build-debian-image: $tool missing; run scripts/install-deps.sh" >&2; exit 1; }
 done
@@ -58,6 +71,8 @@ mkdir -p "$out"
 # and the runtime libraries of the agent and of tether-host (libtether links
 # Boost.JSON; both hash transfers with libcrypto and libxxhash).
 packages=systemd,systemd-sysv,udev,dbus,kmod,qemu-guest-agent,libprotobuf32,libudev1,libsystemd0,libboost-json1.81.0,libssl3,libxxhash0,procps
+# An L1 runs its L2 in QEMU (another base, cached by its own package list).
+[[ -z "$l2" ]] || packages+=,qemu-system-x86
 base_key=$(echo "bookworm minbase $packages" | sha256sum | cut -d' ' -f1)
 # The base lives outside the build tree (every clone on this machine shares
 # it), named by its key; TETHER_CACHE_DIR moves it.
@@ -81,7 +96,9 @@ trap 'rm -rf "$root" "$pkg"' EXIT
 # each build with the current time, which would defeat the cache.
 dpkg-deb -R "$deb" "$pkg/agent"
 [[ -z "$host_deb" ]] || dpkg-deb -R "$host_deb" "$pkg/host"
+vm_scripts=("$(dirname "$0")/start-vm.sh" "$(dirname "$0")/stop-vm.sh")
 inputs=$( { echo "$base_key $kver"; sha256sum "$0" "$kernel" "$initrd";
+            [[ -z "$l2" ]] || sha256sum "${l2_files[@]}" "${vm_scripts[@]}";
             (cd "$pkg" && find . -type f -print0 | sort -z | xargs -0 sha256sum); } | sha256sum | cut -d' ' -f1)
 if [[ -f "$out/inputs.sha256" && "$(cat "$out/inputs.sha256")" == "$inputs" && -f "$out/rootfs.img" ]]; then
   echo "build-debian-image: $out is up to date (cached)" >&2
@@ -113,7 +130,30 @@ if [[ -n "$host_deb" ]]; then
   rm "$root/tmp/tether-host.deb"
 fi
 
-echo tether-debian > "$root/etc/hostname"
+if [[ -n "$l2" ]]; then
+  echo tether-l1 > "$root/etc/hostname"
+  # L2 boots with the scripts the host's tests use (start-vm.sh: TCG, the
+  # timing hints a kernel needs under TCG, chardevs in one state directory).
+  mkdir -p "$root/usr/local/lib/tether" "$root/var/lib/tether/l2"
+  cp "${vm_scripts[@]}" "$root/usr/local/lib/tether/"
+  cp "${l2_files[@]}" "$root/var/lib/tether/l2/"
+  # Not enabled: whoever drives L1 starts L2 (systemctl start tether-l2), so
+  # L1's boot and L2's can be told apart. QEMU in the foreground is the
+  # service's main process: stopping the unit ends it.
+  cat > "$root/etc/systemd/system/tether-l2.service" <<'UNIT'
+[Unit]
+Description=Nested test guest L2 (the fast test guest in QEMU, TCG)
+
+[Service]
+ExecStart=/usr/local/lib/tether/start-vm.sh --kernel /var/lib/tether/l2/vmlinuz --initrd /var/lib/tether/l2/initrd.img --state /run/vms/l2 --mem 512 --smp 1 --append tether.udev_subsystems=virtio-ports --foreground
+UNIT
+  # The host reaches L2's agent through this agent's forward service.
+  sed -i 's|^#sockets = /run/vms/\*/tether.sock$|sockets = /run/vms/*/tether.sock|' "$root/etc/tether/agent.conf"
+  grep -q '^sockets = /run/vms/\*/tether.sock$' "$root/etc/tether/agent.conf" ||
+    { echo "build-debian-image: agent.conf has no forward.sockets example to enable" >&2; exit 1; }
+else
+  echo tether-debian > "$root/etc/hostname"
+fi
 echo "/dev/vda / ext4 defaults 0 1" > "$root/etc/fstab"
 : > "$root/etc/machine-id"  # systemd makes one at first boot
 chroot "$root" passwd -d root >/dev/null

@@ -1,7 +1,8 @@
 // Routes in a real guest: the fast guest's agent is L1 (forward allowed to
 // /run/l2/*.sock by an agent.conf the test writes, then the agent restarted
 // by the guest's respawn loop); a second tether-agent in the same guest on
-// /run/l2/tether.sock stands for an L2 guest's agent. The host reaches L2
+// /run/l2/tether.sock stands for an L2 guest's agent (with --power-simulate:
+// a power action stops it, never the guest both share). The host reaches L2
 // only through L1's chardev (client_options::via).
 #include <gtest/gtest.h>
 
@@ -16,6 +17,7 @@
 #include "tether/devices.hpp"
 #include "tether/exec.hpp"
 #include "tether/files.hpp"
+#include "tether/power.hpp"
 #include "tether/qmp.hpp"
 #include "vm_fixture.hpp"
 
@@ -62,9 +64,12 @@ class ARouteInTheGuest : public test::vm_test {
     return run_for(ctx, test::start_process(c, o), 120s);
   }
   void start_l2() {
-    run_for(ctx, test::start_second_agent(l1(), l2_socket), 120s);
+    run_for(ctx, test::start_second_agent(l1(), l2_socket, "--power-simulate"), 120s);
     until_it_works(ctx, [&] { return l2.ping(); }, 10, 120s);
   }
+
+  // A udev "change" event of /dev/null in the guest (both agents see it).
+  void poke_null() { sh("udevadm trigger --action=change /sys/class/mem/null && udevadm settle --timeout=60"); }
 
   asio::io_context ctx;
   client l2{ctx.get_executor(), routed(l2_socket)};
@@ -170,6 +175,63 @@ TEST_F(ARouteInTheGuest, EndsInAClearErrorAndThenWorksWhenTheSecondAgentRestarts
   EXPECT_TRUE(has(e.what(), l2_socket)) << e.what();
   start_l2();
   EXPECT_NE(pid_of(l2), before);
+}
+
+TEST_F(ARouteInTheGuest, ResumesADeviceSubscriptionAfterTheSecondAgentRestartsAndReportsTheGap) {
+  devices::filter null_dev;
+  null_dev.subsystem = "mem";
+  null_dev.sys_name = "null";
+  auto sub = run_for(ctx, devices::subscribe(l2, null_dev), 120s);
+  auto next_device = [&]() -> awaitable<devices::event> {
+    for (;;) {
+      auto ev = co_await sub.next();
+      if (!ev) throw std::runtime_error("the subscription ended");
+      if (ev->what != devices::event::kind::device || ev->device.action == "change") co_return *ev;
+    }
+  };
+  poke_null();
+  const auto seen = run_for(ctx, next_device(), 120s);
+  ASSERT_EQ(seen.what, devices::event::kind::device);
+  const auto seen_seqnum = seen.device.seqnum;
+
+  // L2's agent goes; an event happens while no agent runs; a new one starts.
+  sh("kill " + std::to_string(pid_of(l2)));
+  poke_null();
+  start_l2();
+  poke_null();
+
+  // The subscription resumes through the rebuilt route. The new agent never
+  // saw the middle event: it says so (a replay gap after the last event the
+  // host got) before the live one, never a silent loss.
+  const auto first = run_for(ctx, next_device(), 120s);
+  ASSERT_EQ(first.what, devices::event::kind::replay_gap);
+  EXPECT_EQ(first.gap.resume_after_seqnum, seen_seqnum);
+  EXPECT_FALSE(first.gap.sequence_reset);
+  EXPECT_GT(first.gap.first_available_seqnum, seen_seqnum + 1);
+  const auto live = run_for(ctx, next_device(), 120s);
+  ASSERT_EQ(live.what, devices::event::kind::device);
+  EXPECT_GT(live.device.seqnum, seen_seqnum + 1);
+  EXPECT_EQ(sub.resumes(), 1u);
+  sub.cancel();
+}
+
+TEST_F(ARouteInTheGuest, PowersTheSecondAgentOffThroughTheRouteAndFollowsItDown) {
+  std::optional<power::reply> accepted;
+  const auto out = run_for(ctx,
+                           power::request(l2, power::action::poweroff,
+                                          {.wait = true,
+                                           .wait_timeout = 120s,
+                                           .on_accepted = [&](const power::reply& r) { accepted = r; }}),
+                           180s);
+  ASSERT_TRUE(accepted);
+  EXPECT_TRUE(out.reply.simulated);  // the simulated agent stopped, not the guest
+  EXPECT_TRUE(out.done);
+  // Nothing serves L2's socket any more: the host hears it from L1 as an
+  // error naming the socket; L1 itself still answers.
+  const auto e = error_of(ctx, l2.ping("", {5s}), "a ping after L2 powered off");
+  EXPECT_TRUE(has(e.what(), l2_socket)) << e.what();
+  run_for(ctx, l1().ping(), 60s);
+  start_l2();
 }
 
 TEST_F(ARouteInTheGuest, EndsInAClearErrorAndThenWorksWhenTheFirstAgentRestarts) {
