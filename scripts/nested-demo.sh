@@ -78,12 +78,26 @@ run sha256sum "$state/blob" "$state/blob.back"
 cmp "$state/blob" "$state/blob.back" && echo "equal"
 
 say "L2's udev events, through the route (a change event of /dev/null in L2)"
-l2ctl events --subsystem mem --sysname null & events_pid=$!
-sleep 5  # a demo's pause: lets the subscription start before the event
-run "$ctl" --via "$l1" --socket "$l2" exec -- udevadm trigger --action=change /sys/class/mem/null
-sleep 10
-kill "$events_pid" 2>/dev/null || true
-wait "$events_pid" 2>/dev/null || true
+# L1's chardev serves one host connection at a time, so the event is set up
+# first: a command in L2 that triggers it later and keeps running (--keep-running)
+# once its tetherctl is gone (killed, not interrupted: an interrupt would
+# reach the command).
+coproc trigger { exec "$ctl" --via "$l1" --socket "$l2" --timeout 120s exec --keep-running -- \
+                   sh -c 'echo armed; sleep 60; udevadm trigger --action=change /sys/class/mem/null'; }
+trigger_pid=$trigger_PID
+read -r _ <&"${trigger[0]}"  # "armed": the command runs in L2
+kill -KILL "$trigger_pid"; wait "$trigger_pid" 2>/dev/null || true
+printf '\033[1m$ %s\033[0m\n' "$ctl --via $l1 --socket $l2 events --subsystem mem --sysname null"
+exec {events}< <(exec timeout -s INT 180 "$ctl" --via "$l1" --socket "$l2" --timeout 120s \
+                   events --subsystem mem --sysname null)
+events_pid=$!
+# Until the event's line (the events command runs until Ctrl-C).
+while read -r line <&"$events"; do
+  echo "$line"
+  [[ "$line" == *" change mem null "* ]] && break
+done
+kill -INT "$events_pid" 2>/dev/null || true
+exec {events}<&-
 events_pid=""
 
 say "Power L2 off through the route (a real poweroff, inside L2) and follow it down"

@@ -3,7 +3,12 @@
 // reaches L2 through L1 (client_options::via, tetherctl --via).
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <csignal>
+#include <cstring>
 #include <fstream>
 
 #include "support/agent_process.hpp"
@@ -15,6 +20,7 @@
 #include "tether/devices.hpp"
 #include "tether/exec.hpp"
 #include "tether/files.hpp"
+#include "tether/power.hpp"
 #include "tether/v1/forward.pb.h"
 
 namespace tether {
@@ -143,6 +149,36 @@ TEST_F(ARoute, EndsInAClearErrorAndThenWorksWhenTheFirstAgentRestarts) {
   test::until_it_works(ctx, [&] { return guest.ping(); });
   EXPECT_EQ(run_for(ctx, guest.info()).agent_pid, static_cast<std::uint32_t>(l2.pid()));
   EXPECT_EQ(run_for(ctx, guest.hop(0).info()).agent_pid, static_cast<std::uint32_t>(again.pid()));
+}
+
+TEST_F(ARoute, FollowsAPowerOffOfTheSecondAgentUntilItsSocketIsGone) {
+  const std::string path = l2.socket_path();
+  l2.stop(SIGTERM);
+  // Simulated: the agent stops itself instead of this machine.
+  test::agent_process simulated{{"--listen-unix", path, "--power-simulate", "--power-method", "kernel"}};
+  const auto out =
+      run_for(ctx, power::request(guest, power::action::poweroff, {.wait = true, .wait_timeout = 20s}), 30s);
+  EXPECT_TRUE(out.reply.simulated);
+  EXPECT_TRUE(out.done);
+  EXPECT_EQ(simulated.stop(0), 0);  // it had exited by itself
+  run_for(ctx, guest.hop(0).ping());
+}
+
+TEST_F(ARoute, SaysUnavailableForASocketNothingServes) {
+  // A socket file whose server is gone (as a killed QEMU leaves it).
+  const std::string stale = l2.dir() + "/stale.sock";
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, stale.c_str(), sizeof addr.sun_path - 1);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
+  ::close(fd);
+  client other(ctx.get_executor(), routed(stale, 5s));
+  const auto e = error_of(ctx, other.ping());
+  // (The client retried until its deadline; the hop's last answer is in the message.)
+  EXPECT_TRUE(has(e.what(), "cannot open " + stale + ": forward.Open: cannot connect")) << e.what();
+  EXPECT_TRUE(has(e.what(), "Connection refused: unavailable")) << e.what();
 }
 
 TEST_F(ARoute, IsRefusedForASocketTheConfigDoesNotAllow) {
