@@ -77,7 +77,9 @@ read_ahead::read_ahead(asio::thread_pool& pool, asio::any_io_executor loop, uniq
   schedule(state_);
 }
 
-read_ahead::~read_ahead() = default;
+// Chunks still held (frames not yet written) come back later: no read starts
+// for them once the reader is gone (a download that failed or was cancelled).
+read_ahead::~read_ahead() { state_->ended = true; }
 
 struct read_ahead::lease {
   lease(std::shared_ptr<state> s, std::size_t b) : st(std::move(s)), buffer(b) {}
