@@ -22,6 +22,9 @@ class call_table {
     // Streams (below 32) on which the guest has sent data: the first data
     // of each gets the client's extra credit (stream_windows below).
     std::uint32_t streams_seen = 0;
+    // Data or events of the call went to the client in the bulk lane: its
+    // Response must follow them there, not overtake them (as in the agent).
+    bool sent_bulk = false;
   };
 
   // A new call of `client`: its guest id, or nullopt when the client already

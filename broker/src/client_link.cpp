@@ -31,7 +31,7 @@ client_link::client_link(std::shared_ptr<guest_hub> hub, std::uint64_t key, asio
     : hub_(std::move(hub)),
       key_(key),
       cred_(cred),
-      description_("guest " + hub_->name() + ", client " + std::to_string(key) + " (" + broker::describe(cred) + ")"),
+      description_("guest " + hub_->name() + ", client " + std::to_string(key) + " (" + tether::broker::describe(cred) + ")"),
       stream_(std::move(s), "tetherd client " + std::to_string(key)),
       writer_(stream_.socket().get_executor()),
       // The hub checks each frame against the agent's limit once remapped.
@@ -64,9 +64,11 @@ void client_link::close() {
   stream_.close();
 }
 
-void client_link::send(const v1::Frame& f) {
+void client_link::send(const v1::Frame& f) { send(f, frame_writer::lane_for(f)); }
+
+void client_link::send(const v1::Frame& f, frame_writer::lane lane) {
   if (closed_) return;
-  writer_.send(f, frame_writer::lane_for(f));
+  writer_.send(f, lane);
   if (writer_.queued_bytes() > hub_->lim().max_client_queue) {
     log::warning(description_ + " does not read what it asked for (" + std::to_string(writer_.queued_bytes()) +
                  " bytes queued, limit " + std::to_string(hub_->lim().max_client_queue) + "); disconnecting it");

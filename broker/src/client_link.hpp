@@ -35,8 +35,10 @@ class client_link : public std::enable_shared_from_this<client_link> {
   // "guest web1, client 3 (pid 1234 uid 1000 gid 1000)", for the log.
   const std::string& describe() const noexcept { return description_; }
 
-  // A frame for this client; disconnects it when too much is queued.
+  // A frame for this client, in `lane` (default: by its kind); disconnects
+  // the client when too much is queued.
   void send(const v1::Frame& f);
+  void send(const v1::Frame& f, frame_writer::lane lane);
   // The guest's session is up: answer a waiting Hello.
   void on_guest_up();
 

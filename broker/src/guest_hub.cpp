@@ -5,6 +5,7 @@
 #include "client_link.hpp"
 #include "log.hpp"
 #include "tether/common/frames.hpp"
+#include "tether/common/race.hpp"
 
 namespace tether::broker {
 
@@ -128,13 +129,10 @@ void guest_hub::admit(stream_protocol::socket s) {
   if (clients_.size() >= lim_.max_clients) {
     log::warning("guest " + name_ + ": refused a client (" + describe(cred) + "): " +
                  std::to_string(lim_.max_clients) + " clients already (--max-clients)");
-    // Said once, without waiting for the client to read it.
     const auto e = frames::with_preamble(frames::error(
         v1::ERROR_CODE_RESOURCE_EXHAUSTED,
         "tetherd: too many clients of guest " + name_ + " (limit " + std::to_string(lim_.max_clients) + ")"));
-    boost::system::error_code ec;
-    s.non_blocking(true, ec);
-    s.send(asio::buffer(e), 0, ec);
+    if (refusing_ < max_refusing) asio::co_spawn(ex_, refuse(std::move(s), e), asio::detached);
     return;
   }
   const auto key = next_client_++;
@@ -142,6 +140,26 @@ void guest_hub::admit(stream_protocol::socket s) {
   clients_.emplace(key, c);
   log::info(c->describe() + " connected");
   asio::co_spawn(ex_, c->run(), asio::detached);  // run() logs how it ended
+}
+
+// Says why, then drains the client's bytes until it leaves (at most 2 s):
+// closing with its Hello unread would reset the connection before it read
+// the reason.
+awaitable<void> guest_hub::refuse(stream_protocol::socket s, std::string why) {
+  auto self = shared_from_this();
+  ++refusing_;
+  co_await asio::async_write(s, asio::buffer(why), asio::as_tuple(use_awaitable));
+  boost::system::error_code ec;
+  s.shutdown(stream_protocol::socket::shutdown_send, ec);
+  char buf[4096];
+  auto drain = [&]() -> awaitable<void> {
+    for (;;) {
+      auto [read_ec, n] = co_await s.async_read_some(asio::buffer(buf), asio::as_tuple(use_awaitable));
+      if (read_ec) co_return;
+    }
+  };
+  co_await with_timeout(drain(), 2s);
+  --refusing_;
 }
 
 // --- Client -> guest.
@@ -259,12 +277,17 @@ void guest_hub::on_guest_frame(v1::Frame& f) {
     }
   }
   set_call_id(f, route->client_id);
-  if (f.has_response()) calls_.close(guest_id);  // `route` is gone from here on
-  deliver(c, guest_id, f);
+  auto lane = frame_writer::lane_for(f);
+  if (lane == frame_writer::lane::bulk) route->sent_bulk = true;
+  if (f.has_response()) {
+    if (route->sent_bulk) lane = frame_writer::lane::bulk;  // after the call's data, as the agent sent it
+    calls_.close(guest_id);  // `route` is gone from here on
+  }
+  deliver(c, guest_id, f, lane);
 }
 
-void guest_hub::deliver(client_link& c, std::uint64_t guest_id, v1::Frame& f) {
-  if (f.ByteSizeLong() <= c.max_frame_size()) return c.send(f);
+void guest_hub::deliver(client_link& c, std::uint64_t guest_id, v1::Frame& f, frame_writer::lane lane) {
+  if (f.ByteSizeLong() <= c.max_frame_size()) return c.send(f, lane);
   // The client cannot take it: the call fails for the client, and ends in the guest.
   const auto client_id = call_id_of(f);
   if (!f.has_response()) {
@@ -273,7 +296,8 @@ void guest_hub::deliver(client_link& c, std::uint64_t guest_id, v1::Frame& f) {
   }
   c.send(frames::error_response(client_id, v1::ERROR_CODE_FRAME_TOO_LARGE,
                                 "tetherd: the agent's frame of " + std::to_string(f.ByteSizeLong()) +
-                                    " bytes exceeds this client's limit of " + std::to_string(c.max_frame_size())));
+                                    " bytes exceeds this client's limit of " + std::to_string(c.max_frame_size())),
+         lane);
 }
 
 void guest_hub::on_guest_established() {

@@ -68,13 +68,14 @@ class guest_hub : public std::enable_shared_from_this<guest_hub> {
   void close_listener();
   awaitable<void> accept_loop(std::shared_ptr<asio::local::stream_protocol::acceptor> acceptor);
   void admit(asio::local::stream_protocol::socket s);
+  awaitable<void> refuse(asio::local::stream_protocol::socket s, std::string why);
 
   void on_guest_frame(v1::Frame& f);
   void on_guest_established();
   void on_guest_lost(errc why, const std::string& message);
   // Sends a guest frame of call `guest_id` to its client (call id already
   // rewritten); a frame too large for the client fails the call instead.
-  void deliver(client_link& c, std::uint64_t guest_id, v1::Frame& f);
+  void deliver(client_link& c, std::uint64_t guest_id, v1::Frame& f, frame_writer::lane lane);
   void guest_send(const v1::Frame& f);
 
   asio::any_io_executor ex_;
@@ -92,6 +93,9 @@ class guest_hub : public std::enable_shared_from_this<guest_hub> {
   std::uint64_t next_client_ = 1;
   std::uint64_t generation_ = 0;  // agent sessions so far
   std::string last_lost_;
+  // Refused clients still being told why; more are closed at once.
+  std::size_t refusing_ = 0;
+  static constexpr std::size_t max_refusing = 16;
   bool stopped_ = false;
 };
 

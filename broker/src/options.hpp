@@ -1,6 +1,7 @@
 // tetherd's command line.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>

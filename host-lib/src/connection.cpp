@@ -110,7 +110,7 @@ awaitable<bool> connection::connect_and_serve() {
       if (e.code() == asio::error::eof) {
         if (!peer_said_why_) last_error_ = "agent side closed the connection";
       }
-      else if (e.code() != asio::error::operation_aborted)
+      else if (e.code() != asio::error::operation_aborted && !peer_said_why_)
         last_error_ = std::string("connection error: ") + e.code().message();
     } catch (const std::exception& e) {
       last_error_ = e.what();
