@@ -140,10 +140,24 @@ TEST_F(BrokerHostile, AClientCannotTouchAnotherClientsCalls) {
 
 TEST_F(BrokerHostile, AClientThatNeverReadsIsDisconnectedAndItsCallCancelled) {
   auto p = attacker();
+  // A new session with a 16 MiB window: the agent may send far more than
+  // the socket buffers and --max-client-queue hold.
+  v1::Frame hello;
+  auto* h = hello.mutable_hello();
+  h->set_protocol_version(wire::protocol_version);
+  h->set_role(v1::Hello::ROLE_HOST);
+  h->set_nonce("fedcba9876543210");
+  h->set_initial_stream_window(16u << 20);
+  std::string bytes;
+  wire::append_preamble(bytes);
+  wire::append_frame(bytes, hello);
+  p->send(bytes);
+  auto f = p->next_frame();
+  ASSERT_TRUE(f && f->has_hello());
   p->send_frame(make_request(1, "exec.Run", exec_payload({"sh", "-c", "exec cat /dev/zero"})));
   // Never read: the broker's queue toward it passes --max-client-queue.
   const bool cut =
-      eventually([&] { return broker.log_text().find("does not read what it asked for") != std::string::npos; });
+      eventually([&] { return broker.log_text().find("does not read what it asked for") != std::string::npos; }, 60s);
   EXPECT_TRUE(cut) << broker.log_text();
   still_serves();
   const auto log = broker.log_text();

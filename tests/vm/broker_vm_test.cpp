@@ -10,6 +10,7 @@
 #include <iostream>
 #include <map>
 
+#include "support/agent_process.hpp"
 #include "support/async.hpp"
 #include "support/eventually.hpp"
 #include "support/random_bytes.hpp"
@@ -41,6 +42,9 @@ class ThroughTheBroker : public test::vm_test {
     return test::spawn_logged(std::move(args), out(name));
   }
   std::string out(const std::string& name) const { return dir.path() + "/" + name; }
+
+  // The broker serves the guest before any client process starts.
+  void SetUp() override { run_for(ctx, through.connect({120s}), 180s); }
 
   void TearDown() override {
     if (HasFailure()) std::cerr << "tetherd's log:\n" << broker.log_text();
