@@ -142,16 +142,10 @@ TEST_F(BrokerHostile, AClientThatNeverReadsIsDisconnectedAndItsCallCancelled) {
   auto p = attacker();
   // A new session with a 16 MiB window: the agent may send far more than
   // the socket buffers and --max-client-queue hold.
-  v1::Frame hello;
-  auto* h = hello.mutable_hello();
-  h->set_protocol_version(wire::protocol_version);
-  h->set_role(v1::Hello::ROLE_HOST);
-  h->set_nonce("fedcba9876543210");
-  h->set_initial_stream_window(16u << 20);
-  std::string bytes;
-  wire::append_preamble(bytes);
-  wire::append_frame(bytes, hello);
-  p->send(bytes);
+  auto hello = frames::hello(v1::Hello::ROLE_HOST, "test");
+  hello.mutable_hello()->set_nonce("fedcba9876543210");
+  hello.mutable_hello()->set_initial_stream_window(16u << 20);
+  p->send(frames::with_preamble(hello));
   auto f = p->next_frame();
   ASSERT_TRUE(f && f->has_hello());
   p->send_frame(make_request(1, "exec.Run", exec_payload({"sh", "-c", "exec cat /dev/zero"})));
