@@ -62,7 +62,7 @@ std::vector<row> broker_rows(const std::string& chardev, int rounds) {
     const auto direct = measure(ctx, chardev);
     ping_d.push_back(direct.ping_ms);
     exec_d.push_back(direct.exec_ms);
-    test::tetherd_process broker(dir.path() + "/run", {"--guest", "vm=" + chardev, "--log-level", "warning"});
+    test::tetherd_process broker(dir.path() + "/run", {"--guest", "vm=" + chardev});
     const auto brokered = measure(ctx, broker.socket("vm"));
     ping_b.push_back(brokered.ping_ms);
     exec_b.push_back(brokered.exec_ms);
