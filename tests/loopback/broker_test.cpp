@@ -31,6 +31,7 @@
 #include "tether/common/unique_fd.hpp"
 #include "tether/exec.hpp"
 #include "tether/files.hpp"
+#include "tether/power.hpp"
 
 namespace tether::test {
 namespace {
@@ -252,6 +253,31 @@ TEST(BrokerActivation, SystemdsSocketsAreServedAndStayWhileTheGuestIsAway) {
   EXPECT_FALSE(std::filesystem::exists(broker.socket("up"))) << "it made a socket of its own too";
   EXPECT_NE(broker.log_text().find("guest up: serving clients on the socket from systemd"), std::string::npos)
       << broker.log_text();
+}
+
+// shutdown-all asks a guest the broker serves through the broker (its
+// chardev is the broker's), and follows it down there: the guest's agent
+// stops (a simulated power-off), the broker cannot reach it any more and
+// removes the guest's socket, as QEMU's would go.
+TEST(BrokerShutdownAll, GoesThroughTheBrokerAndSeesTheGuestGoDown) {
+  temp_dir hooks;
+  agent_process agent({"--power-simulate", "--power-method", "kernel", "--host-halt-dir", hooks.path()});
+  temp_dir dir;
+  tetherd_process broker(dir.path() + "/run", {"--guest", "g1=" + agent.socket_path()});
+  asio::io_context ctx;
+  client probe(ctx.get_executor(), {.socket_path = broker.socket("g1"), .call_timeout = 10s});
+  run_for(ctx, probe.ping());  // the broker serves g1
+  probe.close();
+  power::shutdown_options o{.deadline = 60s, .agent_timeout = 10s};
+  o.broker_dir = broker.runtime_dir();
+  const auto results = run_for(
+      ctx, power::shutdown_all(ctx.get_executor(), {power::guest_config{.name = "g1", .socket = agent.socket_path()}}, o),
+      90s);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_TRUE(results[0].down) << results[0].detail;
+  EXPECT_EQ(results[0].via, power::guest_result::how::agent) << results[0].detail;
+  EXPECT_NE(results[0].detail.find("(through tetherd)"), std::string::npos) << results[0].detail;
+  EXPECT_FALSE(std::filesystem::exists(broker.socket("g1")));
 }
 
 TEST_F(Broker, TetherctlFindsAGuestByName) {
