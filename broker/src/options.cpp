@@ -58,17 +58,22 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
       ->type_name("MODE")
       ->capture_default_str();
   app.add_option("--socket-group", group, "group of the sockets (name or number)")->type_name("GROUP");
-  app.add_option("--max-clients", o.lim.max_clients, "clients of one guest at once")->capture_default_str();
+  app.add_option("--max-clients", o.lim.max_clients, "clients of one guest at once")
+      ->type_name("N")
+      ->capture_default_str();
   app.add_option("--max-calls", o.lim.max_calls_per_client, "running calls of one client at once")
+      ->type_name("N")
       ->capture_default_str();
   app.add_option("--max-client-queue", o.lim.max_client_queue,
                  "bytes queued toward a client that does not read before it is disconnected")
+      ->type_name("BYTES")
       ->capture_default_str();
   app.add_option("--min-stream-window", o.lim.min_stream_window,
-                 "stream window announced to agents; clients must announce at least this")
+                 "stream window announced to agents (4 KiB..64 MiB); clients must announce at least this")
+      ->type_name("BYTES")
       ->capture_default_str()
-      ->check(CLI::Range(4096u, 64u << 20));
-  app.add_option("--log-level", level, "error, warning, info or debug")->capture_default_str();
+      ->check(CLI::Range(4096u, 64u << 20).description(""));
+  app.add_option("--log-level", level, "error, warning, info or debug")->type_name("LEVEL")->capture_default_str();
   app.footer(footer);
   try {
     app.parse(argc, argv);
