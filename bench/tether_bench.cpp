@@ -21,6 +21,8 @@
 #include "bench_table.hpp"
 #include "bench_paths.hpp"
 #include "bench_vm.hpp"
+#include "broker_rows.hpp"
+#include "run_op.hpp"
 #include "python_rows.hpp"
 #include "support/nested_agent.hpp"
 #include "support/qga_client.hpp"
@@ -39,15 +41,6 @@ namespace {
 using clock = std::chrono::steady_clock;
 double ms_since(clock::time_point t) { return std::chrono::duration<double, std::milli>(clock::now() - t).count(); }
 
-template <class T>
-T run(asio::io_context& ctx, awaitable<T> op) {
-  auto fut = asio::co_spawn(ctx, std::move(op), asio::use_future);
-  while (fut.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-    if (ctx.stopped()) ctx.restart();
-    ctx.run_one();
-  }
-  return fut.get();
-}
 
 double median_of(std::vector<double> v) { return summarize(std::move(v)).median; }
 
@@ -612,21 +605,32 @@ void release_clients(context& c) {
 int main_impl(int argc, char** argv) {
   int rounds = 5;
   std::string attach, markdown;
-  bool transfers_only = false;
+  // --only transfers | broker: just those rows (the broker rows measure
+  // direct in the same rounds).
+  std::string only;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--rounds" && i + 1 < argc) rounds = std::max(1, std::atoi(argv[++i]));
     else if (a == "--attach" && i + 1 < argc) attach = argv[++i];
     else if (a == "--markdown" && i + 1 < argc) markdown = argv[++i];
-    else if (a == "--only" && i + 1 < argc && std::string_view(argv[i + 1]) == "transfers") transfers_only = (++i, true);
+    else if (a == "--only" && i + 1 < argc &&
+             (std::string_view(argv[i + 1]) == "transfers" || std::string_view(argv[i + 1]) == "broker"))
+      only = argv[++i];
     else {
-      std::cerr << "usage: tether-bench [--rounds N] [--attach STATE_DIR] [--markdown FILE] [--only transfers]\n";
+      std::cerr << "usage: tether-bench [--rounds N] [--attach STATE_DIR] [--markdown FILE] [--only transfers|broker]\n";
       return 2;
     }
   }
   std::cerr << "booting the benchmark guest...\n";
   bench_vm vm(attach);
   context c{vm, rounds};
+  const bool transfers_only = only == "transfers";
+  if (only == "broker") {
+    const std::string table = render(broker_rows(vm.socket("tether"), rounds));
+    std::cout << table;
+    if (!markdown.empty()) std::ofstream(markdown) << table;
+    return 0;
+  }
   connect_clients(c);
   const row idle_rss = idle_rss_row(c);
   install_floor_probe(c);
@@ -667,6 +671,10 @@ int main_impl(int argc, char** argv) {
   rows.push_back(idle_rss);
   std::cerr << "measuring hotplug...\n";
   for (auto& r : hotplug_rows(c)) rows.push_back(std::move(r));
+  std::cerr << "measuring through the broker (tetherd) vs direct...\n";
+  release_clients(c);
+  for (auto& r : broker_rows(c.vm.socket("tether"), rounds)) rows.push_back(std::move(r));
+  connect_clients(c);
   std::cerr << "measuring a route (a second agent in the guest, reached through the first)...\n";
   for (auto& r : route_rows(c)) rows.push_back(std::move(r));  // last: it restarts the guest's agent
 

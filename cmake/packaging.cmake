@@ -99,7 +99,8 @@ control, without a guest network. udev starts it when the port appears.")
 cpack_add_component(host DISPLAY_NAME "tether host tools"
   DESCRIPTION "tether host library and tetherctl
 libtether talks to tether guest agents through the QEMU chardev socket of
-their virtio-serial port. tetherctl is its command-line front end.")
+their virtio-serial port. tetherctl is its command-line front end; tetherd
+is a broker serving many local clients per guest (/run/tether/NAME.sock).")
 cpack_add_component(dev DISPLAY_NAME "tether development files" DEPENDS host
   DESCRIPTION "tether host library: development files
 Headers, CMake package (find_package(tether)) and pkg-config file for

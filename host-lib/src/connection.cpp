@@ -97,6 +97,7 @@ awaitable<bool> connection::connect_and_serve() {
   writer_ = std::make_unique<frame_writer>(ex_);
   decoder_ = wire::frame_decoder({.max_frame_size = opts_.max_frame_size});
   nonce_.clear();  // an answer to the last connection's Hello is stale
+  peer_said_why_ = false;
   ++generation_;
   const auto ended =
       co_await first_to_end(read_loop(established_once), writer_->run(*stream_), hello_loop());
@@ -106,9 +107,10 @@ awaitable<bool> connection::connect_and_serve() {
     } catch (const error& e) {
       last_error_ = e.what();
     } catch (const boost::system::system_error& e) {
-      if (e.code() == asio::error::eof)
-        last_error_ = "agent side closed the connection";
-      else if (e.code() != asio::error::operation_aborted)
+      if (e.code() == asio::error::eof) {
+        if (!peer_said_why_) last_error_ = "agent side closed the connection";
+      }
+      else if (e.code() != asio::error::operation_aborted && !peer_said_why_)
         last_error_ = std::string("connection error: ") + e.code().message();
     } catch (const std::exception& e) {
       last_error_ = e.what();
@@ -176,8 +178,15 @@ void connection::handle(wire::frame_decoder::item& item, bool& established_once)
       established_once = true;
       last_error_.clear();
       state_changed_.notify_all();
+      if (handlers_.on_established) handlers_.on_established();
     } else if (f.has_error() && f.error().status().code() == v1::ERROR_CODE_PROTOCOL_ERROR) {
       last_error_ = "agent refused the handshake: " + f.error().status().message();
+      peer_said_why_ = true;
+    } else if (f.has_error() && (f.error().status().code() == v1::ERROR_CODE_UNAVAILABLE ||
+                                 f.error().status().code() == v1::ERROR_CODE_RESOURCE_EXHAUSTED)) {
+      // A broker (tetherd) says why it cannot answer: no agent session yet, too many clients.
+      last_error_ = f.error().status().message();
+      peer_said_why_ = true;
     }
     return;
   }

@@ -35,6 +35,8 @@ class connection {
     std::function<void(v1::Frame&)> on_frame;
     // The connection ended (or close()): calls sent on it cannot finish.
     std::function<void(errc, const std::string&)> on_lost;
+    // A session was established (optional; the broker answers its clients then).
+    std::function<void()> on_established;
   };
 
   connection(asio::any_io_executor ex, const client_options& opts, connector connect, handlers h);
@@ -75,6 +77,7 @@ class connection {
   v1::Hello hello_;
   std::string nonce_;
   std::string last_error_;
+  bool peer_said_why_ = false;  // this connection's peer explained its refusal
   std::uint64_t generation_ = 0;
   bool established_ = false;
   bool running_ = false;

@@ -1,6 +1,8 @@
 // power::shutdown_all: power every guest of the host off in parallel at host
 // shutdown, through its agent, or with an ACPI power button press through
 // QMP when the agent does not do it.
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <memory>
 
@@ -95,6 +97,11 @@ awaitable<agent_answer> ask_agent(client& guest, bool socket_alive, const guest_
   co_return out;
 }
 
+bool is_socket(const std::string& path) {
+  struct stat st{};
+  return ::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
 // One line for the log about what the agent said it will do.
 std::string describe(const v1::PowerReply& reply) {
   const auto m = reply.method();
@@ -123,6 +130,10 @@ awaitable<guest_result> shutdown_one(guest_config g, shutdown_options opts, cloc
 
   std::string qmp_problem;
   auto qemu = co_await connect_qmp(g, opts, qmp_problem);
+  // When tetherd runs, it holds the chardev: ask through it. (Its socket
+  // exists only while the guest's does.)
+  const bool via_broker = !opts.broker_dir.empty() && is_socket(broker_socket(g.name, opts.broker_dir));
+  g.socket = via_broker ? broker_socket(g.name, opts.broker_dir) : g.socket;
   const bool tether_alive = co_await detail::socket_alive(g.socket);
   if (!tether_alive && !qemu)
     co_return finish(guest_result::how::not_running, true,
@@ -138,7 +149,7 @@ awaitable<guest_result> shutdown_one(guest_config g, shutdown_options opts, cloc
   auto answer = co_await ask_agent(guest, tether_alive, g, opts, deadline);
 
   if (answer.problem.empty()) {
-    std::string how = describe(answer.reply);
+    std::string how = describe(answer.reply) + (via_broker ? " (through tetherd)" : "");
     int hooks_failed = 0;
     // Named: follow() keeps a reference to it until it completes.
     const std::function<void(const event&)> on_event = [&hooks_failed](const event& e) {

@@ -35,6 +35,8 @@ class usage_error : public std::runtime_error {
 
 struct global_options {
   std::string socket;
+  // --guest NAME: the broker's socket for NAME (tether/runtime_dir.hpp).
+  std::string guest;
   // A route to a nested guest (--via, repeatable): the first is a socket on
   // this host, each next one and --socket are sockets inside the previous guest.
   std::vector<std::string> via;

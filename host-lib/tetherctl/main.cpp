@@ -7,6 +7,7 @@
 
 #include "cli.hpp"
 #include "duration.hpp"
+#include "tether/runtime_dir.hpp"
 
 namespace tetherctl {
 namespace {
@@ -49,7 +50,7 @@ class help_formatter : public CLI::Formatter {
     std::string f = CLI::Formatter::make_footer(app);
     if (app->get_parent())
       f += "\nGlobal options (before or after the command; see 'tetherctl --help'):\n"
-           "  --socket PATH, --via PATH, --timeout TIME, --json, --wait-for-guest\n";
+           "  --socket PATH, --guest NAME, --via PATH, --timeout TIME, --json, --wait-for-guest\n";
     return f;
   }
 };
@@ -74,9 +75,11 @@ void check_socket(const global_options& g) {
               << " to appear (--wait-for-guest)\n";
     return;
   }
-  throw unreachable("no socket at " + local + ": " + std::strerror(err) +
-                    " (is the guest's QEMU running with this chardev? --wait-for-guest waits for it "
-                    "up to --timeout)");
+  const std::string what = g.guest.empty() || !g.via.empty()
+                               ? "is the guest's QEMU running with this chardev?"
+                               : "is tetherd serving guest " + g.guest + ", and the guest running?";
+  throw unreachable("no socket at " + local + ": " + std::strerror(err) + " (" + what +
+                    " --wait-for-guest waits for it up to --timeout)");
 }
 
 int run_command(const command_table::entry& cmd, const global_options& g) {
@@ -109,6 +112,10 @@ int run(int argc, char** argv) {
   app.add_option("--socket", g.socket, "the QEMU chardev socket of the guest's org.tether.agent.0 port")
       ->envname("TETHER_SOCKET")
       ->type_name("PATH");
+  app.add_option("--guest", g.guest,
+                 "guest NAME as served by the broker, tetherd: $TETHER_RUNTIME_DIR/NAME.sock (default "
+                 "/run/tether/NAME.sock), instead of --socket")
+      ->type_name("NAME");
   app.add_option("--via", g.via,
                  "reach the guest through another guest's agent (nested guests): --via L1_SOCKET --socket "
                  "L2_SOCKET_IN_L1; repeatable, each next --via a socket inside the previous guest (whose agent "
@@ -154,8 +161,13 @@ int run(int argc, char** argv) {
     return usage(e.what());
   }
   const auto* cmd = commands.chosen();
+  if (!g.guest.empty()) {
+    // (An inherited TETHER_SOCKET does not count: the command line names the guest.)
+    if (app.get_option("--socket")->count() > 0) throw usage_error("--socket and --guest name two guests; pass one");
+    g.socket = tether::broker_socket(g.guest);
+  }
   if (cmd->needs == command_table::target::agent) {
-    if (g.socket.empty()) throw usage_error("no socket: pass --socket PATH or set TETHER_SOCKET");
+    if (g.socket.empty()) throw usage_error("no socket: pass --socket PATH or --guest NAME, or set TETHER_SOCKET");
     check_socket(g);
   }
   return run_command(*cmd, g);

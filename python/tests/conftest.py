@@ -14,6 +14,50 @@ import pytest
 import tether
 
 
+def start_ready(args: list, notify_path: str) -> subprocess.Popen:
+    """Starts `args` with NOTIFY_SOCKET=notify_path and waits for READY=1,
+    as systemd does (the agent and tetherd both report it)."""
+    if os.path.exists(notify_path):
+        os.unlink(notify_path)
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(notify_path)
+    notify.settimeout(30)
+    proc = subprocess.Popen(args, env=dict(os.environ, NOTIFY_SOCKET=notify_path))
+    try:
+        while b"READY=1" not in notify.recv(512):
+            pass
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        notify.close()
+    return proc
+
+
+class Broker:
+    """The build's tetherd ($TETHER_TETHERD_BINARY) serving guest "g1" (an
+    agent's socket) in a temporary runtime directory."""
+
+    def __init__(self, agent_socket: str) -> None:
+        binary = os.environ.get("TETHER_TETHERD_BINARY")
+        if not binary:
+            raise RuntimeError("TETHER_TETHERD_BINARY is not set (ctest sets it)")
+        self.dir = tempfile.TemporaryDirectory(prefix="tetherd-py-")
+        self.runtime_dir = os.path.join(self.dir.name, "run")
+        self.proc = start_ready([binary, "--guest", "g1=" + agent_socket, "--runtime-dir", self.runtime_dir,
+                                 "--no-guests-dir", "--log-level", "warning"],
+                                os.path.join(self.dir.name, "notify"))
+
+    def socket(self, name: str = "g1") -> str:
+        return os.path.join(self.runtime_dir, name + ".sock")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.dir.cleanup()
+
+
 class Agent:
     def __init__(self, *extra_args: str) -> None:
         binary = os.environ.get("TETHER_AGENT_BINARY")
@@ -27,22 +71,11 @@ class Agent:
         self._start()
 
     def _start(self) -> None:
-        notify_path = os.path.join(self.dir.name, "notify")
-        if os.path.exists(notify_path):
-            os.unlink(notify_path)
-        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        notify.bind(notify_path)
-        notify.settimeout(30)
-        env = dict(os.environ, NOTIFY_SOCKET=notify_path)
-        self.proc = subprocess.Popen(self.args, env=env)
         try:
-            while b"READY=1" not in notify.recv(512):
-                pass
+            self.proc = start_ready(self.args, os.path.join(self.dir.name, "notify"))
         except BaseException:
-            self.stop()
+            self.dir.cleanup()
             raise
-        finally:
-            notify.close()
 
     def restart(self) -> None:
         """A new agent process on the same socket (as after a guest reboot)."""

@@ -9,5 +9,6 @@ namespace tether::test {
 extern const char* const source_dir;
 extern const char* const agent_binary;
 extern const char* const tetherctl_binary;
+extern const char* const tetherd_binary;
 
 }  // namespace tether::test

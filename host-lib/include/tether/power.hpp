@@ -26,6 +26,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "tether/client.hpp"
+#include "tether/runtime_dir.hpp"
 
 namespace tether {
 class blocking_client;
@@ -195,6 +196,10 @@ struct shutdown_options {
   milliseconds hook_timeout{0};
   // Called as each guest's result is known.
   std::function<void(const guest_result&)> on_result;
+  // The broker's runtime directory (tether/runtime_dir.hpp): a guest whose
+  // NAME.sock exists there is asked through tetherd, which holds its
+  // chardev. Empty: always the guest's own socket.
+  std::string broker_dir = broker_runtime_dir();
 };
 
 // Powers every guest off in parallel (on `ex`, one client per guest) and
