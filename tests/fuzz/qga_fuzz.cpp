@@ -15,8 +15,6 @@
 // root (inputs call it "/fuzz-root"), and a root fuzzer drops to uid/gid
 // 65534 first. LLVMFuzzerInitialize checks all of it on a real qga_agent
 // before any input runs.
-#include <grp.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,14 +28,14 @@
 #include <string>
 #include <utility>
 
-#include "agent.hpp"
+#include "agent_rig.hpp"
 #include "drive.hpp"
 #include "log.hpp"
+#include "privileges.hpp"
 #include "qga/qga_agent.hpp"
 #include "qga/server.hpp"
 #include "quiet_protobuf.hpp"
 #include "records.hpp"
-#include "tether/common/memory_stream.hpp"
 #include "writer.hpp"
 
 namespace {
@@ -75,17 +73,6 @@ const char* const forbidden[] = {
 
 fs::path work_dir;
 agent::agent_options options;
-
-void drop_privileges() {
-  if (::geteuid() != 0) return;
-  constexpr uid_t nobody = 65534;
-  check(::setgroups(0, nullptr) == 0 && ::setresgid(nobody, nobody, nobody) == 0 &&
-            ::setresuid(nobody, nobody, nobody) == 0,
-        "drop root privileges");
-  check(::setuid(0) != 0, "root privileges are gone");
-  ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-  ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);  // LeakSanitizer attaches to its own threads
-}
 
 // What the agent enables is checked on a real qga_agent, before any input.
 void check_policy() {
@@ -160,13 +147,7 @@ std::string with_root(std::string_view body) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  std::signal(SIGPIPE, SIG_IGN);
-  fuzz::quiet_protobuf();
-  ::setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/tether-fuzz", 1);
-  agent::log::set_max_level(agent::log::level::error);
-  char dir[] = "/tmp/tether-fuzz-qga-XXXXXX";
-  check(::mkdtemp(dir) != nullptr, "mkdtemp");
-  work_dir = dir;
+  work_dir = fuzz::prepare_agent_process("tether-fuzz-qga-");
   const auto root = work_dir / "files";
   fs::create_directories(root / "sub");
   fs::create_directory(work_dir / "hooks");
@@ -179,7 +160,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   for (const auto& p : {root / "sub", root}) ::chmod(p.c_str(), 0555);
   if (::geteuid() == 0)
     for (const auto& p : {work_dir, work_dir / "hooks", root, root / "sub", root / "hostname", root / "sub" / "data"})
-      check(::chown(p.c_str(), 65534, 65534) == 0, "chown");
+      check(::chown(p.c_str(), fuzz::nobody, fuzz::nobody) == 0, "chown");
   std::atexit([] {
     std::error_code ec;
     for (const auto& p : {work_dir / "files", work_dir / "files" / "sub"}) fs::permissions(p, fs::perms::owner_all, ec);
@@ -194,7 +175,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   options.power.host_halt_dir = (work_dir / "hooks").string();
   options.qga.allow = harmless;
   options.qga.fsfreeze_hook.clear();
-  drop_privileges();
+  fuzz::drop_privileges();
   check_policy();
   return 0;
 }
@@ -202,19 +183,11 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   asio::io_context ctx;
   {
-    auto pair = io::make_memory_stream_pair(ctx.get_executor(), 16 * 1024);
-    auto& host = pair.first;
-    auto& guest = pair.second;
-    agent::service_registry registry = agent::make_registry(options, ctx.get_executor(), [&] {
-      // A simulated shutdown stops the agent: its transports close.
-      asio::post(ctx, [&] {
-        guest->close();
-        registry.stop_all();
-      });
-    });
+    fuzz::agent_rig rig(ctx, options, 16 * 1024);
+    auto& registry = rig.registry;
     qga::qga_agent qga_agent(ctx.get_executor(), options.qga, options.config, registry, "fuzz");
     bool served = false;
-    asio::co_spawn(ctx, qga::serve_connection(qga_agent, *guest), [&](std::exception_ptr e) {
+    asio::co_spawn(ctx, qga::serve_connection(qga_agent, rig.agent_end()), [&](std::exception_ptr e) {
       // Only the stream may fail (the host went away mid-reply).
       if (e) {
         try {
@@ -227,23 +200,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       served = true;
     });
     reply_reader out;
-    asio::co_spawn(ctx, out.run(*host), asio::detached);
+    asio::co_spawn(ctx, out.run(rig.host()), asio::detached);
     fuzz::writer in(ctx.get_executor());
-    asio::co_spawn(ctx, in.run(*host), asio::detached);
+    asio::co_spawn(ctx, in.run(rig.host()), asio::detached);
     fuzz::settle(ctx);
 
-    std::string bytes;
-    for (const auto& r : fuzz::split_records(data, size)) {
-      bytes.append(with_root(r.body));
-      if (r.op & 1) continue;
-      in.send(std::exchange(bytes, {}));
+    for (auto& w : fuzz::joined_writes(data, size)) {
+      in.send(with_root(w));
       fuzz::settle(ctx);
     }
-    if (!bytes.empty()) in.send(std::move(bytes));
     fuzz::settle(ctx);
     in.close();
     fuzz::settle(ctx);
-    host->close();  // the host goes away: the connection ends
+    rig.host().close();  // the host goes away: the connection ends
     fuzz::finish(ctx, [&] { return served && out.done && in.done; }, "the QGA connection ends when the host is gone");
     qga_agent.stop();
     registry.stop_all();

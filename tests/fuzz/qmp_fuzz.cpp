@@ -112,14 +112,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(!ec, "the client connected during settle()");
     fuzz::writer in(ctx.get_executor());
     asio::co_spawn(ctx, in.run(peer), asio::detached);
-    std::string bytes;
-    for (const auto& r : fuzz::split_records(data, size)) {
-      bytes.append(r.body);
-      if (r.op & 1) continue;
-      in.send(std::exchange(bytes, {}));
+    for (auto& w : fuzz::joined_writes(data, size)) {
+      in.send(std::move(w));
       fuzz::settle(ctx);
     }
-    if (!bytes.empty()) in.send(std::move(bytes));
     fuzz::settle(ctx);
     in.close();
     peer.close();  // QEMU goes away: every operation must end
