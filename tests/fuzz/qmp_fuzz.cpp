@@ -103,7 +103,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   int running = 2;
   {
     qmp::client qemu(ctx.get_executor(),
-                     {.socket_path = socket_path, .max_message_size = 4096, .event_backlog = 4});
+                     {.socket_path = socket_path, .max_message_size = 4096, .event_backlog = 4, .event_backlog_bytes = 2048});
     asio::co_spawn(ctx, drive(qemu, running), asio::detached);
     asio::co_spawn(ctx, watch(qemu, running), asio::detached);
     fuzz::settle(ctx);
