@@ -33,7 +33,7 @@ while getopts "r:t:j:" opt; do
 done
 shift $((OPTIND - 1))
 
-all=(codec_fuzz ini_fuzz agent_conf_fuzz guests_dir_fuzz device_filter_fuzz qmp_fuzz agent_session_fuzz host_client_fuzz)
+all=(codec_fuzz ini_fuzz agent_conf_fuzz guests_dir_fuzz device_filter_fuzz qmp_fuzz agent_session_fuzz host_client_fuzz qga_fuzz)
 targets=("$@")
 ((${#targets[@]})) || targets=("${all[@]}")
 
@@ -59,7 +59,7 @@ run_target() {
   local t=$1 dir=$work/$1
   rm -rf "$dir/crashes" "$dir/row"
   mkdir -p "$dir/corpus" "$dir/crashes"
-  # agent_session_fuzz drops root privileges (uid 65534) before fuzzing:
+  # agent_session_fuzz and qga_fuzz drop root privileges (uid 65534) before fuzzing:
   # what it writes must be writable by anyone.
   chmod 0777 "$dir" "$dir/corpus" "$dir/crashes"
   local dict=()

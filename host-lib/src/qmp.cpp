@@ -52,6 +52,9 @@ clock::time_point deadline_after(milliseconds d) {
   return clock::now() + d;
 }
 
+// What an event held in the backlog costs, as event_backlog_bytes counts it.
+std::size_t event_bytes(const event& e) { return e.name.size() + e.data.size(); }
+
 std::optional<std::uint64_t> id_of(const json::object& msg) {
   auto it = msg.find("id");
   if (it == msg.end()) return std::nullopt;
@@ -218,7 +221,8 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
       if (scan < first_held && scan < next_position_)
         throw error(tether::errc::limit_exceeded,
                     "QMP events after position " + std::to_string(scan) + " were dropped from the backlog (" +
-                        std::to_string(opts_.event_backlog) + " events) before " + name + " was found");
+                        std::to_string(opts_.event_backlog) + " events, " +
+                        std::to_string(opts_.event_backlog_bytes) + " bytes) before " + name + " was found");
       for (const auto& e : backlog_) {
         if (e.position < scan) continue;
         if (e.name == name && (!pred || pred(e))) co_return e;
@@ -332,8 +336,13 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
             !__builtin_add_overflow(us, usec->as_int64(), &us))
           e.timestamp_us = us;
       }
+      backlog_bytes_ += event_bytes(e);
       backlog_.push_back(std::move(e));
-      while (backlog_.size() > opts_.event_backlog) backlog_.pop_front();
+      while (backlog_.size() > opts_.event_backlog ||
+             (backlog_bytes_ > opts_.event_backlog_bytes && backlog_.size() > 1)) {
+        backlog_bytes_ -= event_bytes(backlog_.front());
+        backlog_.pop_front();
+      }
     } else if (msg.contains("return") || msg.contains("error")) {
       auto id = id_of(msg);
       // QEMU answers in order; a reply without id (it could not parse ours)
@@ -394,6 +403,7 @@ class client_impl : public std::enable_shared_from_this<client_impl> {
   std::map<std::uint64_t, std::shared_ptr<pending>> pending_;
   std::uint64_t next_id_ = 1;
   std::deque<event> backlog_;
+  std::size_t backlog_bytes_ = 0;  // event_bytes() of the backlog's events
   std::uint64_t next_position_ = 0;
   std::deque<std::string> outq_;
   bool writing_ = false;

@@ -11,8 +11,6 @@
 // power is simulated (kernel method: no D-Bus), audit lines are checked and
 // dropped, and a root fuzzer drops to uid/gid 65534 first, so even a bug
 // cannot power off or touch the machine.
-#include <grp.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,10 +19,11 @@
 #include <cstdint>
 #include <filesystem>
 
-#include "agent.hpp"
+#include "agent_rig.hpp"
 #include "audit/audit_log.hpp"
 #include "log.hpp"
 #include "peer.hpp"
+#include "privileges.hpp"
 
 namespace {
 
@@ -34,17 +33,6 @@ namespace fs = std::filesystem;
 
 fs::path work_dir;
 agent::agent_options options;
-
-void drop_privileges() {
-  if (::geteuid() != 0) return;
-  constexpr uid_t nobody = 65534;
-  check(::setgroups(0, nullptr) == 0 && ::setresgid(nobody, nobody, nobody) == 0 &&
-            ::setresuid(nobody, nobody, nobody) == 0,
-        "drop root privileges");
-  check(::setuid(0) != 0, "root privileges are gone");
-  ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-  ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);  // LeakSanitizer attaches to its own threads
-}
 
 asio::awaitable<void> serve(io::byte_stream& stream, const agent::service_registry& registry,
                             agent::audit::audit_log& audit, bool& done) {
@@ -60,18 +48,13 @@ void empty_dir(const fs::path& dir) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  std::signal(SIGPIPE, SIG_IGN);
-  fuzz::quiet_protobuf();
-  // No system bus, whatever a bug might try.
-  ::setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/tether-fuzz", 1);
-  agent::log::set_max_level(agent::log::level::error);
-  char dir[] = "/tmp/tether-fuzz-session-XXXXXX";
-  check(::mkdtemp(dir) != nullptr, "mkdtemp");
-  work_dir = dir;
+  work_dir = fuzz::prepare_agent_process("tether-fuzz-session-");
   fs::create_directory(work_dir / "files");
   fs::create_directory(work_dir / "hooks");
   if (::geteuid() == 0) {
-    check(::chown(dir, 65534, 65534) == 0 && ::chown((work_dir / "files").c_str(), 65534, 65534) == 0, "chown");
+    check(::chown(work_dir.c_str(), fuzz::nobody, fuzz::nobody) == 0 &&
+              ::chown((work_dir / "files").c_str(), fuzz::nobody, fuzz::nobody) == 0,
+          "chown");
   }
   std::atexit([] {
     std::error_code ec;
@@ -92,7 +75,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   options.limits.initial_stream_window = 16 * 1024;
   options.limits.initial_event_window = 4;
   options.limits.max_queued_control_bytes = 64 * 1024;
-  drop_privileges();
+  fuzz::drop_privileges();
   return 0;
 }
 
@@ -100,25 +83,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   asio::io_context ctx;
   {
     bool session_done = false;
-    auto pair = io::make_memory_stream_pair(ctx.get_executor(), 64 * 1024);
-    auto& host = pair.first;
-    auto& agent_end = pair.second;
-    agent::service_registry registry = agent::make_registry(options, ctx.get_executor(), [&] {
-      // A simulated power action stops the agent: its transports close.
-      asio::post(ctx, [&] {
-        agent_end->close();
-        registry.stop_all();
-      });
-    });
+    fuzz::agent_rig rig(ctx, options, 64 * 1024);
+    auto& registry = rig.registry;
     // Every call's audit line is formatted (the host chose what it quotes),
     // then dropped: no rate limit, no journal.
     agent::audit::audit_log audit([](const agent::audit::line& l) { check(!l.message.empty(), "audit line"); },
                                   &agent::audit::audit_log::clock::now, {.burst = 1e12, .per_second = 1e12});
-    asio::co_spawn(ctx, serve(*agent_end, registry, audit, session_done), asio::detached);
+    asio::co_spawn(ctx, serve(rig.agent_end(), registry, audit, session_done), asio::detached);
     fuzz::reader out(wire::default_max_frame_size);
-    asio::co_spawn(ctx, out.run(*host), asio::detached);
+    asio::co_spawn(ctx, out.run(rig.host()), asio::detached);
     fuzz::writer in(ctx.get_executor());
-    asio::co_spawn(ctx, in.run(*host), asio::detached);
+    asio::co_spawn(ctx, in.run(rig.host()), asio::detached);
     fuzz::settle(ctx);
 
     // Pauses are real time (the agent's timers use the steady clock), the
@@ -137,7 +112,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       fuzz::settle(ctx);
     }
     in.close();
-    host->close();  // the host goes away: every call ends, then the session
+    rig.host().close();  // the host goes away: every call ends, then the session
     fuzz::finish(ctx, [&] { return session_done && out.done && in.done; }, "the session ends when the host is gone");
     registry.stop_all();
     fuzz::finish(ctx, [&] { return ctx.stopped(); }, "no work is left after the agent stopped");

@@ -163,6 +163,38 @@ std::map<std::string, std::vector<std::string>> seeds() {
     };
   }
 
+  // A QGA host's requests, as libvirt (qemu_agent.c) and qemu-ga's own
+  // tests send them: a 0xFF reset and guest-sync-delimited first, one
+  // request a line; files in the target's read-only root ("/fuzz-root").
+  {
+    auto g = [](const std::string& json) { return step('0', json + "\n"); };
+    auto joined = [](const std::string& json) { return step('1', json); };  // shares a write with the next
+    out["qga_fuzz"] = {
+        steps({step('0', "\xff"), g(R"({"execute":"guest-sync-delimited","arguments":{"id":1234567}})"),
+               g(R"({"execute":"guest-info"})"), g(R"({"execute":"guest-ping","id":5})"),
+               g(R"({"execute":"guest-get-time"})"), g(R"({"execute":"guest-get-osinfo"})"),
+               g(R"({"execute":"guest-get-host-name"})"), g(R"({"execute":"guest-get-timezone"})"),
+               g(R"({"execute":"guest-get-users"})"), g(R"({"execute":"guest-get-vcpus"})"),
+               g(R"({"execute":"guest-get-load"})"), g(R"({"execute":"guest-fsfreeze-status"})")}),
+        steps({g(R"({"execute":"guest-sync","arguments":{"id":987}})"), g(R"({"execute":"guest-get-fsinfo"})"),
+               g(R"({"execute":"guest-get-disks"})"), g(R"({"execute":"guest-network-get-interfaces"})"),
+               g(R"({"execute":"guest-get-memory-block-info"})"), g(R"({"execute":"guest-get-memory-blocks"})"),
+               g(R"({"execute":"guest-get-cpustats"})"), g(R"({"execute":"guest-get-diskstats"})"),
+               g(R"({"execute":"guest-exec-status","arguments":{"pid":1}})")}),
+        steps({g(R"({"execute":"guest-file-open","arguments":{"path":"/fuzz-root/hostname","mode":"r"}})"),
+               g(R"({"execute":"guest-file-read","arguments":{"handle":1000,"count":4}})"),
+               g(R"({"execute":"guest-file-seek","arguments":{"handle":1000,"offset":1,"whence":"set"}})"),
+               g(R"({"execute":"guest-file-read","arguments":{"handle":1000}})"),
+               g(R"({"execute":"guest-file-close","arguments":{"handle":1000}})"),
+               joined(R"({"execute":"guest-file-open","arguments":{"path":"/fuzz-root/sub/data"}})"),
+               g(R"({"execute":"guest-ssh-get-authorized-keys","arguments":{"username":"root"}})")}),
+        steps({joined(R"({"execute":"guest-sync","arguments":{"id":1}}{"execute":"guest-ping","arguments":{"x":1},)"),
+               g(R"("id":[{"a":"\u00e9"}]} [1] "str" 12 } {"execute":1})"), step('0', "{\"execute\":\"guest-p\xff"),
+               g(R"({"execute":"guest-no-such-command","id":3})"), g(R"({"execute":"guest-exec","arguments":{"path":"/bin/true"}})"),
+               g(R"({"execute":"guest-shutdown","arguments":{"mode":"powerdown"}})")}),
+    };
+  }
+
   // A host's side: handshake, then calls of every service.
   {
     v1::PingRequest ping;

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,10 +11,10 @@
 #include "drive.hpp"
 #include "quiet_protobuf.hpp"
 #include "records.hpp"
-#include "tether/common/async_event.hpp"
 #include "tether/common/frames.hpp"
 #include "tether/common/memory_stream.hpp"
 #include "tether/wire/codec.hpp"
+#include "writer.hpp"
 
 namespace tether::fuzz {
 
@@ -70,42 +69,6 @@ struct reader {
       }
     } catch (const boost::system::system_error&) {
       // eof or the stream closed
-    }
-    done = true;
-  }
-};
-
-// Writes the steps' bytes in order, one write at a time (a peer that does
-// not read holds the writer up, not the fuzzer).
-struct writer {
-  explicit writer(const asio::any_io_executor& ex) : wake(ex) {}
-  std::deque<std::string> queue;
-  async_event wake;
-  bool closing = false;
-  bool done = false;
-
-  void send(std::string bytes) {
-    queue.push_back(std::move(bytes));
-    wake.notify_all();
-  }
-  void close() {
-    closing = true;
-    wake.notify_all();
-  }
-  awaitable<void> run(io::byte_stream& s) {
-    try {
-      for (;;) {
-        while (!queue.empty()) {
-          const std::string bytes = std::move(queue.front());
-          queue.pop_front();
-          asio::const_buffer b(bytes.data(), bytes.size());
-          co_await s.write_all(std::span<const asio::const_buffer>(&b, 1));
-        }
-        if (closing) break;
-        co_await wake.wait();
-      }
-    } catch (const boost::system::system_error&) {
-      // the other side closed the connection
     }
     done = true;
   }

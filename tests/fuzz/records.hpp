@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -28,6 +29,21 @@ inline std::vector<record> split_records(const std::uint8_t* data, std::size_t s
     if (end == std::string_view::npos) break;
     rest.remove_prefix(end + separator.size());
   }
+  return out;
+}
+
+// The writes of a byte stream's steps: a step whose op has bit 0 set goes
+// out in one write with the next step's (their messages share a read).
+inline std::vector<std::string> joined_writes(const std::uint8_t* data, std::size_t size) {
+  std::vector<std::string> out;
+  std::string bytes;
+  for (const auto& r : split_records(data, size)) {
+    bytes.append(r.body);
+    if (r.op & 1) continue;
+    out.push_back(std::move(bytes));
+    bytes.clear();
+  }
+  if (!bytes.empty()) out.push_back(std::move(bytes));
   return out;
 }
 

@@ -363,6 +363,33 @@ TEST_F(AQmpClient, SaysSoWhenEventsAfterTheMarkWereDroppedFromItsBacklog) {
   q.close();
 }
 
+TEST_F(AQmpClient, BoundsTheBytesOfItsBacklogNotOnlyTheNumberOfEvents) {
+  // A hostile QEMU's large events: without a byte bound, the client would
+  // hold event_backlog of them at max_message_size each.
+  serve([&](fake_connection& c) -> awaitable<void> {
+    co_await c.handshake();
+    for (int i = 0; i < 8; ++i)
+      co_await c.send(event_json("BLOCK_JOB_READY", obj("n", i, "pad", std::string(20'000, 'x'))));
+    auto ping = co_await c.expect_command("query-status");
+    co_await c.reply(ping);
+    co_await c.until_closed();
+  });
+  auto o = opts();
+  o.event_backlog_bytes = 64 * 1024;  // three of those events
+  qmp::client q(ctx.get_executor(), o);
+  run_for(ctx, q.connect());
+  run_for(ctx, q.execute("query-status"));  // after every event
+  try {
+    run_for(ctx, q.wait_event("BLOCK_JOB_READY", {}, 0, {1s}));
+    FAIL() << "expected an error: the oldest events must have been dropped";
+  } catch (const error& e) {
+    EXPECT_EQ(e.code(), errc::limit_exceeded) << e.what();
+  }
+  auto e = run_for(ctx, q.wait_event("BLOCK_JOB_READY", {}, 5, {1s}));
+  EXPECT_EQ(json::parse(e.data).at("n").as_int64(), 5);
+  q.close();
+}
+
 TEST_F(AQmpClient, ParsesMessagesSplitAcrossReadsAndSeveralInOneRead) {
   serve([&](fake_connection& c) -> awaitable<void> {
     const std::string g = std::string(greeting) + "\r\n";

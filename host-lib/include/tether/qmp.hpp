@@ -66,8 +66,12 @@ struct options {
   milliseconds command_timeout{10'000};
   // Largest JSON message accepted from QEMU.
   std::size_t max_message_size = 16u << 20;
-  // Asynchronous events kept for waiters that start late.
+  // Asynchronous events kept for waiters that start late: at most this
+  // many, and at most event_backlog_bytes of their names and data (the
+  // newest event is always kept), so a QEMU that sends large events holds
+  // this much, not event_backlog * max_message_size.
   std::size_t event_backlog = 1024;
+  std::size_t event_backlog_bytes = 16u << 20;
 };
 
 // One asynchronous QMP event.
