@@ -155,6 +155,10 @@ struct guest_config {
   std::string socket;
   std::string qmp;
   std::string file;  // where it was read from
+  // A libvirt domain (libvirt_guests()): instead of QMP, libvirt tells when
+  // it is shut off and its own shutdown (virDomainShutdown) is the fallback.
+  std::string domain;
+  std::string libvirt_uri;  // empty: libvirt's default URI
 };
 
 struct guest_list {
@@ -175,6 +179,7 @@ struct guest_result {
   enum class how {
     agent,        // its agent accepted the host-halt power-off
     acpi,         // ACPI power button through QMP (agent did not accept)
+    libvirt,      // libvirt's shutdown, virDomainShutdown (agent did not accept)
     not_running,  // neither socket accepts connections: already off
     none,         // nothing could be asked (no agent, no QMP)
   };
@@ -201,6 +206,10 @@ struct shutdown_options {
   // chardev. Empty: always the guest's own socket.
   std::string broker_dir = broker_runtime_dir();
 };
+
+// Every running libvirt domain at `uri` (empty: libvirt's default) with a
+// tether channel (tether/libvirt.hpp), as guests for shutdown_all().
+boost::asio::awaitable<std::vector<guest_config>> libvirt_guests(std::string uri = {});
 
 // Powers every guest off in parallel (on `ex`, one client per guest) and
 // waits until each is down or the deadline passed. Never throws for a
