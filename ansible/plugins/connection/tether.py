@@ -10,16 +10,16 @@ description:
   - Runs commands and moves files in a QEMU guest through the guest's C(tether-agent), over the
     virtio-serial port C(org.tether.agent.0) whose host end is a QEMU chardev unix socket. The guest
     needs no network, no SSH server and no open port; its firewall does not matter.
-  - Commands run as the agent's user (root in the tether-agent package) with C(/bin/sh -c), with their
-    exit code, stdout and stderr returned as they are. Module source is fed on stdin (pipelining), so a
+  - Commands run as C(remote_user) (root by default) with C(/bin/sh -c), with their exit code, stdout and
+    stderr returned as they are. Module source is fed on stdin (pipelining), so a
     module costs one command and no temporary file.
   - Files move as streams of the agent's transfer calls (C(files.Upload), C(files.Download)), checked end
     to end, written atomically in the guest; no base64, no chunk round trips.
   - One connection per host per Ansible worker, reused by every command and transfer of the task (and of
     its loop items); the worker closes it when the task ends. Several processes reaching one guest at
     once (forks, delegation) need C(tetherd), the broker, as the socket (a QEMU chardev takes one client).
-  - Privilege escalation goes through Ansible's become plugins; as the agent runs as root, C(su) asks
-    no password. Become methods that prompt for a password are not supported (no terminal).
+  - Privilege escalation goes through Ansible's become plugins; from root, C(su) asks no password.
+    Become methods that prompt for a password are not supported (no terminal).
 author: tether developers
 version_added: "0.1.0"
 requirements:
@@ -30,7 +30,7 @@ options:
     description:
       - The QEMU chardev socket behind the guest's C(org.tether.agent.0) port (or C(tetherd)'s socket for
         the guest, or an agent's C(--listen-unix) socket).
-      - Either this or O(domain) names the guest; this one wins when both are set.
+      - Either this or C(domain) names the guest; this one wins when both are set.
     type: path
     vars:
       - name: ansible_tether_socket
@@ -47,7 +47,7 @@ options:
       - name: TETHER_DOMAIN
   libvirt_uri:
     description:
-      - The libvirt connection URI for O(domain); unset, libvirt's default (C(LIBVIRT_DEFAULT_URI), then
+      - The libvirt connection URI for C(domain); unset, libvirt's default (C(LIBVIRT_DEFAULT_URI), then
         libvirt's own choice).
     type: str
     vars:
@@ -57,8 +57,8 @@ options:
   via:
     description:
       - Route to a nested guest, hop by hop; the first entry is a socket on this host (the L1 guest's),
-        each next entry and O(socket) are sockets inside the previous guest, whose agent must allow
-        them in C(forward.sockets). With O(domain), the domain is the first hop.
+        each next entry and C(socket) are sockets inside the previous guest, whose agent must allow
+        them in C(forward.sockets). With C(domain), the domain is the first hop.
     type: list
     elements: path
     default: []
@@ -66,6 +66,24 @@ options:
       - name: ansible_tether_via
     env:
       - name: TETHER_VIA
+  remote_user:
+    description:
+      - The guest user commands run as, through the agent's exec C(user) (its HOME, USER, LOGNAME, SHELL
+        and working directory from the guest's passwd entry). Needs an agent running as root (the
+        tether-agent package's) and allowed by its C(exec.users). Files put for another user than
+        root are given to that user.
+    type: str
+    default: root
+    vars:
+      - name: ansible_user
+      - name: ansible_tether_user
+    env:
+      - name: ANSIBLE_REMOTE_USER
+    ini:
+      - section: defaults
+        key: remote_user
+    keyword:
+      - name: remote_user
   pipelining:
     description:
       - Feed each module's source to the guest's python on stdin (one command per module, no temporary
@@ -242,8 +260,8 @@ class Connection(ConnectionBase):
         argv = ["/bin/sh", "-c", to_bytes(cmd, errors="surrogate_or_strict")]
         timeout = self._seconds("command_timeout")
         try:
-            done = self._guest.run(argv, input=in_data if in_data is not None else None, capture_output=True,
-                                   timeout=timeout)
+            done = self._guest.run(argv, input=in_data, capture_output=True, timeout=timeout,
+                                   user=self.get_option("remote_user"))
         except subprocess.TimeoutExpired as e:
             raise AnsibleError(f"tether: command timed out after {timeout} s on {self._target} "
                                f"(command_timeout): {to_native(cmd)}") from e
@@ -256,16 +274,25 @@ class Connection(ConnectionBase):
     @ensure_connect
     def put_file(self, in_path, out_path):
         super().put_file(in_path, out_path)
+        import subprocess
         import tether
         display.vvv(f"TETHER PUT {in_path} TO {out_path}", host=self._play_context.remote_addr)
         local = to_bytes(in_path, errors="surrogate_or_strict")
         if not os.path.exists(local):
             raise AnsibleFileNotFound(f"file or module does not exist: {to_native(in_path)}")
+        remote = to_bytes(out_path, errors="surrogate_or_strict")
         try:
-            self._guest.upload(local, to_bytes(out_path, errors="surrogate_or_strict"), overwrite=True,
-                               timeout=self._seconds("transfer_timeout"))
+            self._guest.upload(local, remote, overwrite=True, timeout=self._seconds("transfer_timeout"))
+            user = self.get_option("remote_user")
+            if user != "root":
+                # The agent writes as root; the file is the remote user's, as
+                # over SSH (Ansible's chmod of it runs as that user).
+                self._guest.check_call(["chown", "--", user, remote], user="root")
         except tether.Error as e:
             raise self._failure(f"copying {to_native(in_path)} to {to_native(out_path)}", e) from e
+        except subprocess.CalledProcessError as e:
+            raise AnsibleError(f"tether: giving {to_native(out_path)} to {user} on {self._target} failed "
+                               f"(chown exit code {e.returncode})") from e
 
     @ensure_connect
     def fetch_file(self, in_path, out_path):
