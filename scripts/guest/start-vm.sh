@@ -54,8 +54,8 @@ rm -f "$state"/{qmp,tether,qga,raw}.sock "$state/qemu.pid"
 : > "$state/console.log"
 : > "$state/firmware.log"
 
-accel=tcg
-if grep -qE 'vmx|svm' /proc/cpuinfo && [[ -w /dev/kvm ]]; then accel="kvm:tcg"; fi
+. "$(dirname "$0")/kernel-args.sh"
+accel=$(guest_accel)
 
 port() {  # chardev socket + virtserialport
   echo -chardev "socket,id=$1,path=$state/$2.sock,server=on,wait=off" \
@@ -64,26 +64,7 @@ port() {  # chardev socket + virtserialport
 disk_args=()
 [[ -n "$disk" ]] && disk_args=(-drive "if=none,id=rootdisk,file=$disk,format=raw,cache=unsafe$snapshot" -device virtio-blk-pci,drive=rootdisk)
 
-# The kernel's own messages from its first line (earlyprintk, no "quiet"):
-# a console that stops shows where a boot stopped. nokaslr: a stalled vCPU's
-# address names a kernel function in System.map (tests/support/qemu_guest).
-base_append="console=ttyS0 earlyprintk=serial,ttyS0,115200 panic=-1 nokaslr"
-# Under TCG, the kernel's boot-time timing checks fail when the host is busy
-# (seen in loaded boot soaks: "Fast TSC calibration failed", "Unable to
-# calibrate against PIT", a TSC measured at 708 MHz instead of 2600, the
-# IO-APIC timer check failing into its 8259A fallback, and every secondary
-# CPU's calibrate_delay_direct() failing into the jiffies-counting loop,
-# which the boot CPU waits for with no timeout). Give the kernel the numbers
-# instead of letting it measure them: the guest's TSC runs at the host's rate.
-if [[ $accel == tcg ]]; then
-  mhz=$(awk -F': *' '/^cpu MHz/ { printf "%d", $2; exit }' /proc/cpuinfo)
-  release=$(cat "$(dirname "$kernel")/kernel-release" 2>/dev/null || true)
-  hz=$(sed -n 's/^CONFIG_HZ=//p' "/boot/config-$release" 2>/dev/null || true)
-  base_append+=" no_timer_check"
-  if [[ -n "$mhz" && "$mhz" -gt 0 ]]; then
-    base_append+=" tsc_early_khz=$((mhz * 1000)) lpj=$((mhz * 1000000 / ${hz:-250}))"
-  fi
-fi
+base_append=$(guest_base_append "$kernel" "$accel")
 qemu=(
   qemu-system-x86_64
   -M pc -accel "$accel" -m "$mem" -smp "$smp"
