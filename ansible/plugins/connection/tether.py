@@ -30,7 +30,8 @@ options:
     description:
       - The QEMU chardev socket behind the guest's C(org.tether.agent.0) port (or C(tetherd)'s socket for
         the guest, or an agent's C(--listen-unix) socket).
-      - Either this or C(domain) names the guest; this one wins when both are set.
+      - Either this or C(domain) names the guest (with both, C(domain) is the first hop of a route, see
+        C(via)).
     type: path
     vars:
       - name: ansible_tether_socket
@@ -38,8 +39,9 @@ options:
       - name: TETHER_SOCKET
   domain:
     description:
-      - A libvirt domain whose tether channel (C(org.tether.agent.0), a unix socket) reaches the guest;
-        its socket is looked up in the domain's XML at connect time.
+      - A running libvirt domain whose tether channel (C(org.tether.agent.0), a unix socket) reaches the
+        guest; its socket is read from the domain's live XML at connect time (python3-libvirt, read-only
+        connection). With C(via), the domain is the first hop and C(socket) names the socket in the last.
     type: str
     vars:
       - name: ansible_tether_domain
@@ -58,7 +60,7 @@ options:
     description:
       - Route to a nested guest, hop by hop; the first entry is a socket on this host (the L1 guest's),
         each next entry and C(socket) are sockets inside the previous guest, whose agent must allow
-        them in C(forward.sockets). With C(domain), the domain is the first hop.
+        them in C(forward.sockets). With C(domain), the domain's socket comes before these.
     type: list
     elements: path
     default: []
@@ -191,15 +193,21 @@ class Connection(ConnectionBase):
         socket_path = self.get_option("socket")
         domain = self.get_option("domain")
         try:
-            if socket_path:
-                self._target = socket_path
-                guest = tether.Guest(socket_path, call_timeout=connect_timeout, via=via)
-            elif domain:
-                self._target = f"libvirt domain {domain}"
-                guest = self._from_libvirt(tether, domain, connect_timeout, via)
-            else:
+            if domain:
+                # The domain's socket is the guest's, or the first hop to it.
+                domain_path = self._domain_socket(domain)
+                if via or socket_path:
+                    if not socket_path:
+                        raise AnsibleConnectionFailure("tether: ansible_tether_via with ansible_tether_domain needs "
+                                                       "ansible_tether_socket (the socket in the last hop)")
+                    via = [domain_path] + via
+                else:
+                    socket_path = domain_path
+            if not socket_path:
                 raise AnsibleConnectionFailure("tether: no guest given: set ansible_tether_socket (a QEMU chardev "
                                                "socket) or ansible_tether_domain (a libvirt domain)")
+            self._target = " -> ".join(via + [socket_path]) + (f" (libvirt domain {domain})" if domain else "")
+            guest = tether.Guest(socket_path, call_timeout=connect_timeout, via=via)
             started = time.monotonic()
             guest.connect(timeout=connect_timeout)
         except tether.Error as e:
@@ -212,15 +220,12 @@ class Connection(ConnectionBase):
         self._connected = True
         return self
 
-    def _from_libvirt(self, tether, domain, connect_timeout, via):
-        from_libvirt = getattr(tether.Guest, "from_libvirt", None)
-        if from_libvirt is None:
-            raise AnsibleConnectionFailure("tether: ansible_tether_domain needs tether.Guest.from_libvirt, which "
-                                           "this tether package lacks; set ansible_tether_socket instead")
-        kwargs = {"uri": self.get_option("libvirt_uri") or None, "call_timeout": connect_timeout}
-        if via:
-            kwargs["via"] = via
-        return from_libvirt(domain, **kwargs)
+    def _domain_socket(self, domain):
+        from ansible_collections.tether.guest.plugins.module_utils.libvirt_channel import domain_socket
+        try:
+            return domain_socket(domain, self.get_option("libvirt_uri") or None)
+        except LookupError as e:
+            raise AnsibleConnectionFailure(f"tether: {e}") from e
 
     def _seconds(self, option):
         value = float(self.get_option(option) or 0)
