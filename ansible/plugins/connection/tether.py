@@ -40,8 +40,8 @@ options:
   domain:
     description:
       - A running libvirt domain whose tether channel (C(org.tether.agent.0), a unix socket) reaches the
-        guest; its socket is read from the domain's live XML at connect time (python3-libvirt, read-only
-        connection). With C(via), the domain is the first hop and C(socket) names the socket in the last.
+        guest; its socket is read from the domain's live XML at connect time (by libtether, again at every
+        reconnect, where the tether package has C(Guest.from_libvirt); else through python3-libvirt). With C(via), the domain is the first hop and C(socket) names the socket in the last.
     type: str
     vars:
       - name: ansible_tether_domain
@@ -193,9 +193,15 @@ class Connection(ConnectionBase):
         socket_path = self.get_option("socket")
         domain = self.get_option("domain")
         try:
-            if domain:
+            uri = self.get_option("libvirt_uri") or None
+            guest = None
+            if domain and not (via or socket_path) and hasattr(tether.Guest, "from_libvirt"):
+                # libtether looks the domain up (again at every reconnect).
+                self._target = f"libvirt domain {domain}"
+                guest = tether.Guest.from_libvirt(domain, uri=uri, call_timeout=connect_timeout)
+            elif domain:
                 # The domain's socket is the guest's, or the first hop to it.
-                domain_path = self._domain_socket(domain)
+                domain_path = self._domain_socket(domain, uri)
                 if via or socket_path:
                     if not socket_path:
                         raise AnsibleConnectionFailure("tether: ansible_tether_via with ansible_tether_domain needs "
@@ -203,11 +209,12 @@ class Connection(ConnectionBase):
                     via = [domain_path] + via
                 else:
                     socket_path = domain_path
-            if not socket_path:
-                raise AnsibleConnectionFailure("tether: no guest given: set ansible_tether_socket (a QEMU chardev "
-                                               "socket) or ansible_tether_domain (a libvirt domain)")
-            self._target = " -> ".join(via + [socket_path]) + (f" (libvirt domain {domain})" if domain else "")
-            guest = tether.Guest(socket_path, call_timeout=connect_timeout, via=via)
+            if guest is None:
+                if not socket_path:
+                    raise AnsibleConnectionFailure("tether: no guest given: set ansible_tether_socket (a QEMU "
+                                                   "chardev socket) or ansible_tether_domain (a libvirt domain)")
+                self._target = " -> ".join(via + [socket_path]) + (f" (libvirt domain {domain})" if domain else "")
+                guest = tether.Guest(socket_path, call_timeout=connect_timeout, via=via)
             started = time.monotonic()
             guest.connect(timeout=connect_timeout)
         except tether.Error as e:
@@ -220,10 +227,10 @@ class Connection(ConnectionBase):
         self._connected = True
         return self
 
-    def _domain_socket(self, domain):
+    def _domain_socket(self, domain, uri):
         from ansible_collections.tether.guest.plugins.module_utils.libvirt_channel import domain_socket
         try:
-            return domain_socket(domain, self.get_option("libvirt_uri") or None)
+            return domain_socket(domain, uri)
         except LookupError as e:
             raise AnsibleConnectionFailure(f"tether: {e}") from e
 
