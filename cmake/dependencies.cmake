@@ -15,6 +15,11 @@ pkg_check_modules(LIBUDEV REQUIRED IMPORTED_TARGET libudev)
 pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 find_package(OpenSSL 3 REQUIRED COMPONENTS Crypto)  # SHA-256 (transfer checks)
 pkg_check_modules(LIBXXHASH REQUIRED IMPORTED_TARGET libxxhash)  # XXH64, XXH3
+if(TETHER_BUILD_HOST)
+  # libvirt domains by name (libvirt-dev); its XML through libxml2 (libxml2-dev, which libvirt-dev pulls in).
+  pkg_check_modules(libvirt REQUIRED IMPORTED_TARGET libvirt)
+  pkg_check_modules(libxml2 REQUIRED IMPORTED_TARGET libxml-2.0)
+endif()
 
 add_library(tether_asio INTERFACE)
 target_link_libraries(tether_asio INTERFACE Boost::headers Threads::Threads)

@@ -60,7 +60,12 @@ set(CPACK_DEBIAN_AGENT_PACKAGE_SECTION admin)
 # The agent runs without them (e.g. in an initramfs), but its unit and rule
 # are what start it on a normal system.
 set(CPACK_DEBIAN_AGENT_PACKAGE_RECOMMENDS "systemd, udev")
-set(CPACK_DEBIAN_AGENT_PACKAGE_CONTROL_EXTRA ${_deb}/agent/postinst ${_deb}/agent/prerm ${_deb}/agent/postrm)
+# Beside qemu-guest-agent, not instead of it: with [qga] enabled = auto the
+# agent leaves QGA's port to an installed qemu-ga, and the trigger on
+# /usr/sbin/qemu-ga restarts it when qemu-guest-agent comes or goes (README,
+# "Replacing qemu-guest-agent").
+set(CPACK_DEBIAN_AGENT_PACKAGE_CONTROL_EXTRA
+    ${_deb}/agent/postinst ${_deb}/agent/prerm ${_deb}/agent/postrm ${_deb}/agent/triggers)
 
 set(CPACK_DEBIAN_HOST_PACKAGE_NAME tether-host)
 set(CPACK_DEBIAN_HOST_PACKAGE_SECTION net)

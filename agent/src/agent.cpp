@@ -155,6 +155,10 @@ int run_agent(const agent_options& options) {
   for (const auto& name : known_services)
     if (!options.config.service_enabled(name))
       log::notice("service {} disabled: {}", name, options.config.disabled_reason(name));
+  if (!options.qga.qemu_ga_found.empty())
+    log::notice("QGA not served on {}: qemu-ga is installed ({}) and serves it; remove qemu-guest-agent "
+                "and tether-agent takes the port over (or set [qga] enabled = true)",
+                qga::default_port, options.qga.qemu_ga_found);
   // Writes to a pipe whose reader is gone (a command that closed stdin)
   // must fail with EPIPE, not kill the agent.
   std::signal(SIGPIPE, SIG_IGN);

@@ -40,6 +40,10 @@ struct parse_result {
   bool exit_now = false;  // --help or --version printed
 };
 parse_result parse_args(int argc, char** argv);
+// Decides whether and where QGA is served (qga_options::enabled, ports):
+// explicit ports or sockets, else [qga] enabled (auto: unless qemu-ga is
+// installed). parse_args calls it.
+void resolve_qga(qga::qga_options& q);
 
 std::string usage_text();
 std::string agent_version();

@@ -1,3 +1,6 @@
+#include <unistd.h>
+
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -96,6 +99,22 @@ void apply_flags(const std::vector<flag_value>& flags, agent_options& o) {
 
 }  // namespace
 
+void resolve_qga(qga::qga_options& q) {
+  // Where the flags or the file say, else its standard port when enabled.
+  if (!q.ports.empty() || !q.listen_unix.empty()) {
+    q.enabled = true;
+    return;
+  }
+  q.enabled = q.mode == qga::serve_mode::on;
+  if (q.mode == qga::serve_mode::unless_qemu_ga) {
+    const auto it = std::find_if(q.qemu_ga_binaries.begin(), q.qemu_ga_binaries.end(),
+                                 [](const std::string& p) { return ::access(p.c_str(), X_OK) == 0; });
+    q.qemu_ga_found = it == q.qemu_ga_binaries.end() ? "" : *it;
+    q.enabled = q.qemu_ga_found.empty();
+  }
+  if (q.enabled) q.ports.emplace_back(qga::default_port);
+}
+
 parse_result parse_args(int argc, char** argv) {
   parse_result r;
   auto& o = r.options;
@@ -122,9 +141,7 @@ parse_result parse_args(int argc, char** argv) {
   const bool loaded = load_config_file(path, config_path.has_value(), o);
   apply_flags(flags, o);
   if (o.ports.empty() && o.listen_unix.empty()) o.ports.emplace_back(default_port);
-  // QGA: where the flags or the file say, else its standard port when enabled.
-  if (!o.qga.ports.empty() || !o.qga.listen_unix.empty()) o.qga.enabled = true;
-  else if (o.qga.enabled) o.qga.ports.emplace_back(qga::default_port);
+  resolve_qga(o.qga);
   if (check_only) {
     std::cout << path << (loaded ? ": ok\n" : ": not present (defaults apply)\n");
     r.exit_now = true;

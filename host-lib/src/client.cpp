@@ -8,7 +8,10 @@ namespace tether {
 
 client_impl::client_impl(asio::any_io_executor ex, client_options o, detail::connector connect)
     : opts_(std::move(o)),
-      conn_(ex, opts_, connect ? std::move(connect) : detail::unix_socket_connector(opts_.socket_path),
+      conn_(ex, opts_,
+            connect              ? std::move(connect)
+            : opts_.domain.empty() ? detail::unix_socket_connector(opts_.socket_path)
+                                   : detail::libvirt_domain_connector(opts_.domain, opts_.libvirt_uri),
             {.on_frame = [this](v1::Frame& f) { session_.on_frame(f); },
              .on_lost = [this](errc why, const std::string& msg) { session_.fail_all(why, msg); }}),
       session_(ex, opts_, conn_) {}
@@ -75,6 +78,9 @@ void call_stream::cancel() { client_->cancel(*call_); }
 // --- client --------------------------------------------------------------
 
 client::client(asio::any_io_executor ex, client_options options) {
+  if (!options.domain.empty() && (!options.socket_path.empty() || !options.via.empty()))
+    throw error(errc::invalid_argument, "client_options: domain '" + options.domain +
+                                            "' names the guest; socket_path and via must then be empty");
   std::vector<std::shared_ptr<client_impl>> hops;
   impl_ = detail::make_routed_client(std::move(ex), options, hops);
   for (auto& h : hops) hops_.push_back(std::unique_ptr<client>(new client(h)));

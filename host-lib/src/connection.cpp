@@ -25,6 +25,10 @@ connector unix_socket_connector(std::string path) {
   };
 }
 
+std::string target_text(const client_options& o) {
+  return o.domain.empty() ? o.socket_path : "libvirt domain '" + o.domain + "'";
+}
+
 connection::connection(asio::any_io_executor ex, const client_options& opts, connector connect, handlers h)
     : ex_(std::move(ex)),
       opts_(opts),
@@ -45,7 +49,7 @@ awaitable<void> connection::wait_connected(clock::time_point deadline) {
     const bool in_time = co_await wait_until(state_changed_, deadline);
     if (!in_time) {
       std::string why = last_error_.empty() ? std::string("no answer yet") : last_error_;
-      throw error(errc::timeout, "no tether session with " + opts_.socket_path + " before the deadline: " + why);
+      throw error(errc::timeout, "no tether session with " + target_text(opts_) + " before the deadline: " + why);
     }
   }
 }
@@ -116,7 +120,7 @@ awaitable<bool> connection::connect_and_serve() {
   }
   const bool was = established_once;
   drop_connection();
-  handlers_.on_lost(errc::connection_lost, "connection to the agent at " + opts_.socket_path + " lost: " +
+  handlers_.on_lost(errc::connection_lost, "connection to the agent at " + target_text(opts_) + " lost: " +
                                                (last_error_.empty() ? "closed" : last_error_));
   state_changed_.notify_all();
   stream_.reset();
@@ -130,7 +134,7 @@ awaitable<void> connection::hello_loop() {
   asio::steady_timer t(ex_);
   while (!established_) {
     if (clock::now() >= give_up)
-      throw error(errc::handshake_failed, "no tether agent answered on " + opts_.socket_path + " within " +
+      throw error(errc::handshake_failed, "no tether agent answered on " + target_text(opts_) + " within " +
                                               std::to_string(opts_.handshake_timeout.count()) +
                                               " ms (is tether-agent running in the guest?)");
     nonce_ = random_bytes(16);

@@ -26,6 +26,11 @@ using connector = std::function<awaitable<std::unique_ptr<io::byte_stream>>()>;
 
 // The QEMU chardev socket at `path`.
 connector unix_socket_connector(std::string path);
+// The chardev socket of a libvirt domain's tether channel, looked up anew
+// for each connection (libvirt_connector.cpp).
+connector libvirt_domain_connector(std::string domain, std::string uri);
+// What the options connect to, for messages: the socket, or the domain.
+std::string target_text(const client_options& o);
 
 class connection {
  public:

@@ -21,6 +21,10 @@ class category_impl final : public std::error_category {
       case errc::invalid_argument: return "invalid argument";
       case errc::data_loss: return "data integrity check failed";
       case errc::local_io: return "local file error";
+      case errc::libvirt_failed: return "libvirt failed";
+      case errc::no_such_domain: return "no such libvirt domain";
+      case errc::domain_not_running: return "libvirt domain not running";
+      case errc::no_agent_channel: return "libvirt domain has no tether channel";
     }
     return "unknown tether error";
   }
@@ -69,6 +73,7 @@ bool error::is_connectivity() const noexcept {
     case errc::handshake_failed:
     case errc::timeout:
     case errc::connection_lost:
+    case errc::domain_not_running:  // it may be started
       return true;
     default:
       return false;

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <memory>
 
-#include "power_follow.hpp"
+#include "power_machine.hpp"
 #include "tether/common/asio.hpp"
 #include "tether/common/async_event.hpp"
 #include "tether/qmp.hpp"
@@ -47,16 +47,33 @@ awaitable<follow_result> qemu_down(qmp::client& qemu, std::uint64_t mark, clock:
   co_return out;
 }
 
-// follow() or qemu_down(), whichever ends first.
+// follow() or the machine's "off", whichever ends first.
 awaitable<follow_result> either(awaitable<follow_result> a, awaitable<follow_result> b) {
   auto r = co_await (std::move(a) || std::move(b));
   co_return r.index() == 0 ? std::get<0>(r) : std::get<1>(r);
 }
 
+// QEMU through its QMP socket: SHUTDOWN (or QMP closing) for "off", and the
+// ACPI power button.
+class qmp_machine final : public detail::machine {
+ public:
+  explicit qmp_machine(std::unique_ptr<qmp::client> qemu) : qemu_(std::move(qemu)), mark_(qemu_->event_mark()) {}
+  awaitable<follow_result> down(clock::time_point deadline) override {
+    return qemu_down(*qemu_, mark_, deadline);
+  }
+  awaitable<void> press_power_button() override { co_await qemu_->execute("system_powerdown"); }
+  std::string button_text() const override { return "ACPI power button via QMP"; }
+  guest_result::how button_how() const override { return guest_result::how::acpi; }
+
+ private:
+  std::unique_ptr<qmp::client> qemu_;
+  std::uint64_t mark_;
+};
+
 // QEMU's QMP socket, if the guest names one: to see QEMU shut down, and for
 // the ACPI fallback. Null (with the reason in `problem`) when unreachable.
-awaitable<std::unique_ptr<qmp::client>> connect_qmp(const guest_config& g, const shutdown_options& opts,
-                                                    std::string& problem) {
+awaitable<std::unique_ptr<detail::machine>> connect_qmp(const guest_config& g, const shutdown_options& opts,
+                                                        std::string& problem) {
   if (g.qmp.empty()) co_return nullptr;
   qmp::options qo;
   qo.socket_path = g.qmp;
@@ -66,9 +83,9 @@ awaitable<std::unique_ptr<qmp::client>> connect_qmp(const guest_config& g, const
     co_await qemu->connect();
   } catch (const error& e) {
     problem = e.what();
-    qemu.reset();
+    co_return nullptr;
   }
-  co_return qemu;
+  co_return std::make_unique<qmp_machine>(std::move(qemu));
 }
 
 // The agent's acceptance of the host-halt power-off, with the watch opened
@@ -122,13 +139,12 @@ awaitable<guest_result> shutdown_one(guest_config g, shutdown_options opts, cloc
   };
 
   std::string qmp_problem;
-  auto qemu = co_await connect_qmp(g, opts, qmp_problem);
+  auto qemu = g.domain.empty() ? co_await connect_qmp(g, opts, qmp_problem) : detail::libvirt_machine(g);
   const bool tether_alive = co_await detail::socket_alive(g.socket);
   if (!tether_alive && !qemu)
     co_return finish(guest_result::how::not_running, true,
                      "not running (nothing accepts connections on " + g.socket +
                          (g.qmp.empty() ? std::string() : " or " + g.qmp) + ")");
-  const std::uint64_t mark = qemu ? qemu->event_mark() : 0;
 
   client_options co;
   co.socket_path = g.socket;
@@ -148,33 +164,35 @@ awaitable<guest_result> shutdown_one(guest_config g, shutdown_options opts, cloc
                                        deadline, on_event);
     follow_result followed;
     if (qemu)
-      followed = co_await either(std::move(follow_agent), qemu_down(*qemu, mark, deadline));
+      followed = co_await either(std::move(follow_agent), qemu->down(deadline));
     else
       followed = co_await std::move(follow_agent);
     if (hooks_failed) how += " (" + std::to_string(hooks_failed) + " failed)";
+    // libvirt's word that the domain is off, not only the agent's goodbye.
+    if (followed.end == follow_end::down && !g.domain.empty()) followed = co_await qemu->down(deadline);
     if (followed.end == follow_end::down) co_return finish(guest_result::how::agent, true, how);
     if (followed.end != follow_end::action_failed || !qemu)
       co_return finish(guest_result::how::agent, false, how + "; " + followed.message);
     answer.problem = "the agent accepted but could not power off: " + followed.message;
   }
 
-  // The agent did not do it: press the ACPI power button.
+  // The agent did not do it: press the power button (ACPI, or libvirt's shutdown).
   if (!qemu)
     co_return finish(guest_result::how::none, false,
                      "agent did not answer (" + answer.problem + ") and " +
                          (g.qmp.empty() ? std::string("no qmp socket is configured")
                                         : "QMP is not reachable (" + qmp_problem + ")"));
-  const std::string why = "agent did not answer (" + answer.problem + "); ACPI power button via QMP";
+  const std::string why = "agent did not answer (" + answer.problem + "); " + qemu->button_text();
   std::string failed;
   try {
-    co_await qemu->execute("system_powerdown");
+    co_await qemu->press_power_button();
   } catch (const error& e) {
     failed = e.what();
   }
-  if (!failed.empty()) co_return finish(guest_result::how::acpi, false, why + " failed: " + failed);
-  const auto followed = co_await qemu_down(*qemu, mark, deadline);
+  if (!failed.empty()) co_return finish(qemu->button_how(), false, why + " failed: " + failed);
+  const auto followed = co_await qemu->down(deadline);
   const bool down = followed.end == follow_end::down;
-  co_return finish(guest_result::how::acpi, down, down ? why : why + "; " + followed.message);
+  co_return finish(qemu->button_how(), down, down ? why : why + "; " + followed.message);
 }
 
 }  // namespace

@@ -38,6 +38,10 @@ struct global_options {
   // A route to a nested guest (--via, repeatable): the first is a socket on
   // this host, each next one and --socket are sockets inside the previous guest.
   std::vector<std::string> via;
+  // A libvirt domain by name instead of --socket (--domain), and the libvirt
+  // URI to find it at (--connect; empty: libvirt's default).
+  std::string domain;
+  std::string connect_uri;
   milliseconds timeout{30'000};
   bool json = false;
   // Without it a socket path that does not exist fails at once (exit 3);

@@ -29,7 +29,8 @@ void print(const ping_summary& s, const global_options& g) {
   }
   char line[256];
   std::snprintf(line, sizeof line, "%lld ping(s) to %s: min %.3f ms, median %.3f ms, max %.3f ms\n", s.count,
-                g.socket.c_str(), s.min_ms, s.median_ms, s.max_ms);
+                g.domain.empty() ? g.socket.c_str() : ("domain " + g.domain).c_str(), s.min_ms, s.median_ms,
+                s.max_ms);
   std::cout << line;
 }
 

@@ -1,11 +1,14 @@
-// tetherctl shutdown-all [--config-dir DIR] [--deadline TIME] [--agent-timeout TIME]
-//                        [--hook-timeout TIME]
+// tetherctl shutdown-all [--config-dir DIR | --libvirt [URI]] [--deadline TIME]
+//                        [--agent-timeout TIME] [--hook-timeout TIME]
 // What tether-host-shutdown.service runs when the host goes down: every
 // guest of DIR (default /etc/tether/guests.d, see tether/power.hpp for the
 // format) is asked in parallel to power off as a host halt; a guest whose
-// agent does not accept gets an ACPI power-down through QMP. One line per
+// agent does not accept gets an ACPI power-down through QMP. With --libvirt:
+// every running libvirt domain with a tether channel instead, libvirt's own
+// shutdown as the fallback, down when libvirt says shut off. One line per
 // guest; exit status 0 only if every guest is down.
 #include <iostream>
+#include <optional>
 
 #include "cli.hpp"
 #include "json_out.hpp"
@@ -20,6 +23,7 @@ const char* via_text(power::guest_result::how h) {
   switch (h) {
     case power::guest_result::how::agent: return "agent";
     case power::guest_result::how::acpi: return "acpi";
+    case power::guest_result::how::libvirt: return "libvirt";
     case power::guest_result::how::not_running: return "not-running";
     case power::guest_result::how::none: return "none";
   }
@@ -39,6 +43,8 @@ void print(const power::guest_result& r, bool as_json) {
 
 struct shutdown_args {
   std::string dir = "/etc/tether/guests.d";
+  // --libvirt [URI]: set (URI, or empty for libvirt's default) instead of dir.
+  std::optional<std::string> libvirt;
   power::shutdown_options opts;
 };
 
@@ -47,10 +53,17 @@ awaitable<int> run_shutdown_all(context& ctx, shutdown_args a) {
   auto& opts = a.opts;
   const bool json = ctx.global.json;
 
-  auto list = power::load_guests(dir);
+  power::guest_list list;
+  if (a.libvirt)
+    list.guests = co_await power::libvirt_guests(*a.libvirt);
+  else
+    list = power::load_guests(dir);
+  const std::string source = !a.libvirt          ? "in " + dir
+                             : a.libvirt->empty() ? std::string("running in libvirt")
+                                                  : "running in libvirt at " + *a.libvirt;
   for (const auto& e : list.errors) std::cerr << "tetherctl: shutdown-all: " << e << "\n";
   if (!json)
-    std::cout << "shutdown-all: " << list.guests.size() << " guest(s) in " << dir << ", deadline "
+    std::cout << "shutdown-all: " << list.guests.size() << " guest(s) " << source << ", deadline "
               << opts.deadline.count() / 1000.0 << " s\n"
               << std::flush;
   opts.on_result = [json](const power::guest_result& r) { print(r, json); };
@@ -71,7 +84,15 @@ void add_shutdown_all(command_table& t) {
   auto* app = t.add("shutdown-all",
                     "power off every guest of a directory as a host halt, in parallel (no --socket needed)",
                     [a](context& c) { return run_shutdown_all(c, *a); }, command_table::target::none);
-  app->add_option("--config-dir", a->dir, "the guests' files (default /etc/tether/guests.d)")->type_name("DIR");
+  auto* dir = app->add_option("--config-dir", a->dir, "the guests' files (default /etc/tether/guests.d)")
+                  ->type_name("DIR");
+  app->add_option("--libvirt", a->libvirt,
+                  "instead of DIR: every running libvirt domain with a tether channel (at URI; default: "
+                  "libvirt's), libvirt's own shutdown where the agent does not answer")
+      ->type_name("[URI]")
+      ->expected(0, 1)
+      ->default_str("")
+      ->excludes(dir);
   add_duration(app, "--deadline", a->opts.deadline, "every guest must be down by then (default 120s)");
   add_duration(app, "--agent-timeout", a->opts.agent_timeout,
                "a guest whose agent has not accepted by then gets an ACPI power-down through QMP "

@@ -2,11 +2,13 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 
 #include "cli.hpp"
 #include "duration.hpp"
+#include "tether/libvirt.hpp"
 
 namespace tetherctl {
 namespace {
@@ -19,7 +21,8 @@ class unreachable : public std::runtime_error {
 
 constexpr const char* about =
     "Talks to tether-agent in a guest through the QEMU chardev unix socket of its\n"
-    "virtio-serial port (org.tether.agent.0). 'tetherctl COMMAND --help' describes a command.";
+    "virtio-serial port (org.tether.agent.0), or a libvirt domain's channel of that name\n"
+    "(--domain). 'tetherctl COMMAND --help' describes a command.";
 
 constexpr const char* footer =
     "Global options may come before or after the command name (after it, a command's own\n"
@@ -49,7 +52,8 @@ class help_formatter : public CLI::Formatter {
     std::string f = CLI::Formatter::make_footer(app);
     if (app->get_parent())
       f += "\nGlobal options (before or after the command; see 'tetherctl --help'):\n"
-           "  --socket PATH, --via PATH, --timeout TIME, --json, --wait-for-guest\n";
+           "  --socket PATH, --domain NAME, --connect URI, --via PATH, --timeout TIME, --json,\n"
+           "  --wait-for-guest\n";
     return f;
   }
 };
@@ -79,11 +83,27 @@ void check_socket(const global_options& g) {
                     "up to --timeout)");
 }
 
+// A libvirt domain that is unknown or has no tether channel cannot become
+// reachable by waiting: say so at once. One that is not running may be
+// started (--wait-for-guest waits for it). The client looks it up again at
+// every (re)connection.
+void check_domain(const global_options& g) {
+  try {
+    (void)tether::libvirt::find_domain(g.domain, g.connect_uri);
+  } catch (const tether::error& e) {
+    if (e.code() != tether::errc::domain_not_running || !g.wait_for_guest) throw;
+    std::cerr << "tetherctl: waiting up to " << format_duration(g.timeout) << " for libvirt domain '" << g.domain
+              << "' to run (--wait-for-guest)\n";
+  }
+}
+
 int run_command(const command_table::entry& cmd, const global_options& g) {
   asio::io_context ctx(1);
   tether::client client(ctx.get_executor(),
-                        {.socket_path = g.socket,
+                        {.socket_path = g.domain.empty() ? g.socket : std::string(),
                          .via = g.via,
+                         .domain = g.domain,
+                         .libvirt_uri = g.connect_uri,
                          .call_timeout = g.timeout,
                          .handshake_timeout = std::min<milliseconds>(g.timeout, milliseconds(5000))});
   context c{g, client};
@@ -116,6 +136,17 @@ int run(int argc, char** argv) {
       ->type_name("PATH")
       ->expected(1)  // one path each: `--via A exec` must not take "exec"
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  auto* domain_opt =
+      app.add_option("--domain", g.domain,
+                     "a libvirt domain instead of --socket: its org.tether.agent.0 channel, found in the running "
+                     "domain's live XML (and again after it restarts)")
+          ->type_name("NAME");
+  app.add_option("--connect", g.connect_uri,
+                 "the libvirt URI of --domain (default: libvirt's, as virsh: $LIBVIRT_DEFAULT_URI, then "
+                 "qemu:///system for root)")
+      ->type_name("URI")
+      ->needs(domain_opt);
+  domain_opt->excludes("--via");
   add_duration(&app, "--timeout", g.timeout, "deadline for connecting and for each call (default 30s)");
   app.add_flag("--json", g.json, "results as JSON, one object per line (encoding: below)");
   app.add_flag("--wait-for-guest", g.wait_for_guest,
@@ -155,8 +186,17 @@ int run(int argc, char** argv) {
   }
   const auto* cmd = commands.chosen();
   if (cmd->needs == command_table::target::agent) {
-    if (g.socket.empty()) throw usage_error("no socket: pass --socket PATH or set TETHER_SOCKET");
-    check_socket(g);
+    if (!g.domain.empty()) {
+      // --domain wins over $TETHER_SOCKET, not over --socket.
+      const char* env = std::getenv("TETHER_SOCKET");
+      if (!g.socket.empty() && (!env || g.socket != env))
+        throw usage_error("--socket and --domain both name the guest: pass one");
+      check_domain(g);
+    } else {
+      if (g.socket.empty())
+        throw usage_error("no socket: pass --socket PATH, --domain NAME or set TETHER_SOCKET");
+      check_socket(g);
+    }
   }
   return run_command(*cmd, g);
 }

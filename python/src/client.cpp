@@ -32,8 +32,10 @@ void bind_client(pyb::module_& m) {
   const auto t = pyb::arg("timeout") = pyb::none();
 
   pyb::class_<py_client> cls(m, "Client");
-  cls.def(pyb::init<std::string, opt_s, std::vector<std::string>>(), pyb::arg("socket_path"),
-          pyb::arg("call_timeout") = pyb::none(), pyb::arg("via") = std::vector<std::string>{})
+  cls.def(pyb::init<std::string, opt_s, std::vector<std::string>, std::string, std::string>(),
+          pyb::arg("socket_path"), pyb::arg("call_timeout") = pyb::none(),
+          pyb::arg("via") = std::vector<std::string>{}, pyb::arg("domain") = std::string(),
+          pyb::arg("libvirt_uri") = std::string())
       .def("close", &py_client::close)
       .def_property_readonly("agent_hello", &py_client::agent_hello);
   def_call(cls, "connect", [](opt_s timeout) {

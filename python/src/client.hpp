@@ -41,10 +41,14 @@ inline exec::options exec_options(std::vector<std::string> argv, std::vector<std
 // Owns the client; every libtether call on it runs on the loop.
 class py_client {
  public:
-  py_client(std::string socket_path, std::optional<double> call_timeout, std::vector<std::string> via = {}) {
+  // `domain` (with `libvirt_uri`): a libvirt domain instead of socket_path.
+  py_client(std::string socket_path, std::optional<double> call_timeout, std::vector<std::string> via = {},
+            std::string domain = {}, std::string libvirt_uri = {}) {
     client_options o;
-    o.socket_path = std::move(socket_path);
+    if (domain.empty()) o.socket_path = std::move(socket_path);
     o.via = std::move(via);
+    o.domain = std::move(domain);
+    o.libvirt_uri = std::move(libvirt_uri);
     if (call_timeout) o.call_timeout = to_ms(*call_timeout);
     client_ = loop_->invoke([&] { return std::make_shared<client>(loop_->context().get_executor(), std::move(o)); });
   }

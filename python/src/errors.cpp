@@ -27,6 +27,10 @@ const char* local_name(std::error_code ec) {
     case errc::invalid_argument: return "INVALID_ARGUMENT";
     case errc::data_loss: return "DATA_LOSS";
     case errc::local_io: return "LOCAL_IO";
+    case errc::libvirt_failed: return "LIBVIRT_FAILED";
+    case errc::no_such_domain: return "NO_SUCH_DOMAIN";
+    case errc::domain_not_running: return "DOMAIN_NOT_RUNNING";
+    case errc::no_agent_channel: return "NO_AGENT_CHANNEL";
   }
   return "INTERNAL";
 }

@@ -5,6 +5,7 @@
 #include "client.hpp"
 #include "devices.hpp"
 #include "errors.hpp"
+#include "libvirt.hpp"
 #include "loop.hpp"
 #include "power.hpp"
 #include "process.hpp"
@@ -23,6 +24,7 @@ PYBIND11_MODULE(_tether, m) {
   tether::py::bind_stats(m);    // Client.stats*
   tether::py::bind_power(m);    // Client.power
   tether::py::bind_qmp(m);
+  tether::py::bind_libvirt(m);
   // Join the loop thread while the interpreter still runs.
   m.def("_stop_loop", [] { tether::py::loop::stop_current(); });
   pybind11::module_::import("atexit").attr("register")(m.attr("_stop_loop"));

@@ -22,6 +22,7 @@ from .errors import (AlreadyExists, Cancelled, ConnectionLost, DataLoss, Disable
                      FailedPrecondition, FrameTooLarge, GuestIOError, Internal, InvalidArgument, LimitExceeded,
                      LocalIOError, NotFound, PermissionDenied, ProtocolError, QMPError, ResourceExhausted,
                      Timeout, UnknownMethod, Unavailable)
+from .errors import DomainNotRunning, LibvirtError, NoAgentChannel, NoSuchDomain
 from .guest import Guest
 from .popen import Popen
 from . import qmp
@@ -35,4 +36,5 @@ __all__ = [
     "ResourceExhausted", "Cancelled", "Unavailable", "DisabledByConfig", "ProtocolError", "FrameTooLarge",
     "Internal", "GuestIOError", "FailedPrecondition", "DuplicateCallId", "DataLoss", "Timeout",
     "ConnectionLost", "LimitExceeded", "LocalIOError", "QMPError", "qmp",
+    "LibvirtError", "NoSuchDomain", "DomainNotRunning", "NoAgentChannel",
 ]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from typing import Any, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _native_async, _subprocess, _tether
 from ._aio_process import Process, StreamReader, StreamWriter
@@ -42,8 +42,11 @@ class Guest(Connection):
     of them may run at once, from any number of tasks."""
 
     def __init__(self, socket_path: StrOrBytesPath, *, call_timeout: Optional[float] = None,
-                 via: Sequence[StrOrBytesPath] = (), _share: Optional[Connection] = None) -> None:
-        super().__init__(socket_path, call_timeout=call_timeout, via=via, _share=_share)
+                 via: Sequence[StrOrBytesPath] = (), _share: Optional[Connection] = None,
+                 _libvirt: Optional[Tuple[str, str]] = None) -> None:
+        # from_libvirt() (Connection's) looks the domain up once, blocking
+        # briefly (libvirt's RPC); reconnects look it up off the event loop.
+        super().__init__(socket_path, call_timeout=call_timeout, via=via, _share=_share, _libvirt=_libvirt)
         self.devices = Devices(self)
         self.power = Power(self._client, lambda *args: self._call("power", *args))
 

@@ -54,6 +54,25 @@ class LimitExceeded(Error): pass
 class LocalIOError(Error, OSError): pass
 
 
+# libvirt domains by name (Guest.from_libvirt).
+class LibvirtError(Error):
+    """libvirt could not be reached at the URI, or a libvirt call failed;
+    the base of the domain errors below."""
+
+
+class NoSuchDomain(LibvirtError, LookupError):
+    """libvirt knows no domain of that name."""
+
+
+class DomainNotRunning(LibvirtError):
+    """The domain is defined but not running."""
+
+
+class NoAgentChannel(LibvirtError):
+    """The domain has no unix channel named org.tether.agent.0 (the message
+    says which XML to add)."""
+
+
 class QMPError(Error):
     """QEMU answered a QMP command (tether.qmp) with an error: ``error_class``
     is QMP's class ("GenericError", "DeviceNotFound", ...), ``desc`` QEMU's
@@ -96,6 +115,10 @@ _LOCAL = {
     "INVALID_ARGUMENT": InvalidArgument,
     "DATA_LOSS": DataLoss,
     "LOCAL_IO": LocalIOError,
+    "LIBVIRT_FAILED": LibvirtError,
+    "NO_SUCH_DOMAIN": NoSuchDomain,
+    "DOMAIN_NOT_RUNNING": DomainNotRunning,
+    "NO_AGENT_CHANNEL": NoAgentChannel,
 }
 # errno of the classes that are OSErrors, as the os module would set it.
 _ERRNO = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from typing import Any, List, Mapping, Optional, Sequence, Type, TypeVar, Union
+from typing import Any, List, Mapping, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 from . import _subprocess, _tether
 from ._streams import Stream
@@ -58,14 +58,30 @@ class Connection:
     previous guest, whose agent must allow them in forward.sockets."""
 
     def __init__(self, socket_path: StrOrBytesPath, *, call_timeout: Optional[float] = None,
-                 via: Sequence[StrOrBytesPath] = (), _share: Optional["Connection"] = None) -> None:
+                 via: Sequence[StrOrBytesPath] = (), _share: Optional["Connection"] = None,
+                 _libvirt: Optional[Tuple[str, str]] = None) -> None:
         self.socket_path = os.fsdecode(socket_path)
         self.via = [os.fsdecode(p) for p in via]
+        # from_libvirt(): (domain, uri), looked up again at every reconnect.
+        self.domain, self.libvirt_uri = _libvirt if _libvirt else (None, None)
         # A guest's chardev takes one connection: another object for the same
         # guest shares its client (and leaves closing it to its owner).
         self._owner = _share is None
-        self._client = (_tether.Client(self.socket_path, call_timeout, self.via) if _share is None
-                        else _share._client)
+        self._client = (_share._client if _share is not None
+                        else _tether.Client(self.socket_path, call_timeout, self.via, *_libvirt) if _libvirt
+                        else _tether.Client(self.socket_path, call_timeout, self.via))
+
+    @classmethod
+    def from_libvirt(cls: Type[_G], name: str, uri: Optional[str] = None, **kwargs: Any) -> _G:
+        """The running libvirt domain `name` (at `uri`; None: libvirt's
+        default URI, as virsh without -c): the socket of its
+        org.tether.agent.0 channel, from the domain's live XML. Raises
+        NoSuchDomain, DomainNotRunning, NoAgentChannel or LibvirtError at once;
+        later reconnects look the domain up again (its socket changes when it
+        restarts). The domain needs, in its <devices>:
+        <channel type='unix'><target type='virtio' name='org.tether.agent.0'/></channel>"""
+        found = _tether.find_libvirt_domain(name, uri or "")
+        return cls(found.socket_path, _libvirt=(name, uri or ""), **kwargs)
 
     @classmethod
     def from_env(cls: Type[_G], **kwargs: Any) -> _G:
@@ -87,6 +103,9 @@ class Connection:
         return self._client.agent_hello
 
     def __repr__(self) -> str:
+        if self.domain is not None:
+            uri = f", {self.libvirt_uri!r}" if self.libvirt_uri else ""
+            return f"{type(self).__module__.replace('.guest', '')}.{type(self).__name__}.from_libvirt({self.domain!r}{uri})"
         via = f", via={self.via!r}" if self.via else ""
         return f"{type(self).__module__.replace('.guest', '')}.{type(self).__name__}({self.socket_path!r}{via})"
 
@@ -97,8 +116,9 @@ class Guest(Connection):
     reconnects on its own; usable from many threads at once."""
 
     def __init__(self, socket_path: StrOrBytesPath, *, call_timeout: Optional[float] = None,
-                 via: Sequence[StrOrBytesPath] = (), _share: Optional[Connection] = None) -> None:
-        super().__init__(socket_path, call_timeout=call_timeout, via=via, _share=_share)
+                 via: Sequence[StrOrBytesPath] = (), _share: Optional[Connection] = None,
+                 _libvirt: Optional[Tuple[str, str]] = None) -> None:
+        super().__init__(socket_path, call_timeout=call_timeout, via=via, _share=_share, _libvirt=_libvirt)
         self.devices = Devices(self._client)
         self.power = Power(self._client)
 

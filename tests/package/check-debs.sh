@@ -154,6 +154,14 @@ grep -q 'udevadm trigger --subsystem-match=virtio-ports --action=add' "$work/age
   fail "agent postinst does not trigger virtio-ports"
 if grep -qx 'activate-noawait ldconfig' "$work/host.ctrl/triggers" 2>/dev/null; then pass "tether-host runs ldconfig"
 else fail "tether-host has no ldconfig trigger"; fi
+# Beside qemu-guest-agent (README "Replacing qemu-guest-agent"): no
+# conflict, and a trigger that restarts the agent when qemu-ga comes or goes.
+if grep -qx 'interest-noawait /usr/sbin/qemu-ga' "$work/agent.ctrl/triggers" 2>/dev/null &&
+   grep -q '^  triggered)' "$work/agent.ctrl/postinst"; then pass "tether-agent follows qemu-ga's installation (trigger)"
+else fail "tether-agent has no trigger on /usr/sbin/qemu-ga handled by its postinst"; fi
+if grep -Eq "^(Conflicts|Replaces|Breaks):.*qemu-guest-agent" "$work/agent.ctrl/control"
+then fail "tether-agent conflicts with qemu-guest-agent: it must install beside it"
+else pass "tether-agent installs beside qemu-guest-agent"; fi
 if grep -Eq '^libtether [0-9]+ tether-host ' "$work/host.ctrl/shlibs" 2>/dev/null; then pass "tether-host shlibs: $(cat "$work/host.ctrl/shlibs")"
 else fail "tether-host shlibs missing or wrong"; fi
 

@@ -399,6 +399,7 @@ TEST(ShippedConfig, DocumentsOnlyValidKeysAndTheRealDefaults) {
   EXPECT_EQ(all.config.exec_enabled, defaults.config.exec_enabled);
   EXPECT_EQ(all.power.host_halt_dir, defaults.power.host_halt_dir);
   EXPECT_EQ(all.power.method, defaults.power.method);
+  EXPECT_EQ(all.qga.mode, defaults.qga.mode);
 }
 
 // Every key of the settings table is documented in the shipped file, as a
@@ -419,6 +420,45 @@ TEST(ShippedConfig, DocumentsEveryKeyOfTheSettingsTable) {
       EXPECT_TRUE(documented.contains(s.dotted())) << s.dotted() << " is not in config/agent.conf";
     }
   }
+}
+
+// [qga] enabled = auto (the default): QGA's standard port is tether's only
+// where qemu-ga is not installed, so the two never race for the port.
+TEST(QgaServing, AutoTakesTheStandardPortOnlyWhereQemuGaIsNotInstalled) {
+  temp_file qemu_ga("#!/bin/sh\n");
+  std::filesystem::permissions(qemu_ga.path(), std::filesystem::perms::owner_exec, std::filesystem::perm_options::add);
+  auto o = parse("");
+  ASSERT_EQ(o.qga.mode, qga::serve_mode::unless_qemu_ga);
+  o.qga.qemu_ga_binaries = {"/nonexistent/qemu-ga", qemu_ga.path()};
+  resolve_qga(o.qga);
+  EXPECT_FALSE(o.qga.enabled);
+  EXPECT_TRUE(o.qga.ports.empty());
+  EXPECT_EQ(o.qga.qemu_ga_found, qemu_ga.path());
+
+  auto without = parse("[qga]\nenabled = auto\n");
+  without.qga.qemu_ga_binaries = {"/nonexistent/qemu-ga"};
+  resolve_qga(without.qga);
+  EXPECT_TRUE(without.qga.enabled);
+  EXPECT_EQ(without.qga.ports, std::vector<std::string>{qga::default_port});
+  EXPECT_EQ(without.qga.qemu_ga_found, "");
+}
+
+TEST(QgaServing, TrueServesBesideQemuGaFalseNeverAndExplicitPortsAlways) {
+  temp_file qemu_ga("#!/bin/sh\n");
+  std::filesystem::permissions(qemu_ga.path(), std::filesystem::perms::owner_exec, std::filesystem::perm_options::add);
+  const auto resolved = [&](std::string_view text) {
+    auto o = parse(text);
+    o.qga.qemu_ga_binaries = {qemu_ga.path()};
+    resolve_qga(o.qga);
+    return o.qga;
+  };
+  EXPECT_EQ(resolved("[qga]\nenabled = true\n").ports, std::vector<std::string>{qga::default_port});
+  EXPECT_FALSE(resolved("[qga]\nenabled = off\n").enabled);
+  const auto explicit_port = resolved("[qga]\nenabled = false\nports = org.example.qga.1\n");
+  EXPECT_TRUE(explicit_port.enabled);
+  EXPECT_EQ(explicit_port.ports, std::vector<std::string>{"org.example.qga.1"});
+  EXPECT_EQ(error_of("[qga]\nenabled = maybe\n"),
+            "test.conf:2: qga.enabled needs true, false or auto, got 'maybe'");
 }
 
 }  // namespace

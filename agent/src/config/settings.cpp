@@ -202,10 +202,24 @@ std::vector<setting> make_settings() {
        [](const agent_options& o) { return std::string(method_text(o.power.method)); }});
   add({"--power-simulate", "", "", "", false, "power requests stop the agent instead of the machine (tests, demos)",
        [](agent_options& o, values) { o.power.simulate = true; }, {}});
-  add({"", "qga", "enabled", "BOOL", false,
-       "also serve QEMU's guest-agent protocol (QGA, as qemu-ga) on the port org.qemu.guest_agent.0",
-       [](agent_options& o, values v) { o.qga.enabled = parse_bool(v[0]); },
-       [](const agent_options& o) { return std::string(o.qga.enabled ? "true" : "false"); }});
+  add({"", "qga", "enabled", "BOOL|auto", false,
+       "also serve QEMU's guest-agent protocol (QGA, as qemu-ga) on the port org.qemu.guest_agent.0; auto: "
+       "unless qemu-ga is installed",
+       [](agent_options& o, values v) {
+         if (v[0] == "auto") {
+           o.qga.mode = qga::serve_mode::unless_qemu_ga;
+           return;
+         }
+         try {
+           o.qga.mode = parse_bool(v[0]) ? qga::serve_mode::on : qga::serve_mode::off;
+         } catch (const std::invalid_argument&) {
+           throw std::invalid_argument("needs true, false or auto, got '" + v[0] + "'");
+         }
+       },
+       [](const agent_options& o) {
+         using enum qga::serve_mode;
+         return std::string(o.qga.mode == unless_qemu_ga ? "auto" : o.qga.mode == on ? "true" : "false");
+       }});
   add({"--qga-port", "qga", "ports", "NAME|PATH", true,
        "serve QGA on this virtio-serial port (repeatable; implies qga.enabled; replaces the default "
        "org.qemu.guest_agent.0)",

@@ -12,11 +12,21 @@ namespace tether::agent::qga {
 
 inline constexpr const char* default_port = "org.qemu.guest_agent.0";
 
+// [qga] enabled: whether QGA is served on default_port. A virtio port has one
+// reader, so tether-agent and qemu-ga must not both want it: `auto` (the
+// default) serves it only where qemu-ga is not installed, and a guest that
+// has both keeps qemu-ga until qemu-guest-agent is removed (the package's
+// trigger then restarts the agent, which takes the port over).
+enum class serve_mode { off, on, unless_qemu_ga };
+
 struct qga_options {
-  // Serve QGA on default_port when no --qga-port / --qga-listen-unix names
-  // another place. Off by default while guests still run qemu-ga on that
-  // port (the fast test guest does; the package does not yet replace it).
+  serve_mode mode = serve_mode::unless_qemu_ga;
+  // Where qemu-ga is installed (Debian, Fedora): `auto` looks for these.
+  std::vector<std::string> qemu_ga_binaries{"/usr/sbin/qemu-ga", "/usr/bin/qemu-ga"};
+  // Decided at start-up (resolve_qga): serve QGA on `ports` and
+  // `listen_unix`; with neither given, on default_port when `mode` says so.
   bool enabled = false;
+  std::string qemu_ga_found;  // the binary that made `auto` leave the port
   std::vector<std::string> ports;        // virtio port names or paths
   std::vector<std::string> listen_unix;  // unix socket paths (tests)
   // Like qemu-ga's --allow-rpcs / --block-rpcs: commands outside `allow`

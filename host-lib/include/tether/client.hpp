@@ -42,6 +42,13 @@ struct client_options {
   // socket_path is then a socket inside the last one. Each hop's agent must
   // allow the next socket in its forward.sockets. Empty: direct.
   std::vector<std::string> via;
+  // A libvirt domain by name instead of socket_path: the socket of its
+  // org.tether.agent.0 channel, looked up in the running domain's live XML
+  // (tether/libvirt.hpp) at every connection attempt, since it changes each
+  // time the domain starts. libvirt_uri: empty for libvirt's default URI.
+  // Not with socket_path or via.
+  std::string domain;
+  std::string libvirt_uri;
   // Default deadline of a call (waiting for the connection included).
   milliseconds call_timeout{30'000};
   // How long one connection attempt may wait for the agent's Hello before it

@@ -27,6 +27,11 @@ enum class errc {
   invalid_argument,       // bad argument to a library function
   data_loss,              // transferred bytes do not match their checksum
   local_io,               // reading or writing a local (host) file failed
+  // libvirt domains (client_options::domain, tether/libvirt.hpp):
+  libvirt_failed,         // cannot connect to libvirt at the URI, or a libvirt call failed
+  no_such_domain,         // libvirt knows no domain of that name
+  domain_not_running,     // the domain is defined but not running
+  no_agent_channel,       // the domain has no unix channel named org.tether.agent.0
 };
 
 const std::error_category& category() noexcept;

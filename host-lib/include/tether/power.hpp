@@ -154,6 +154,10 @@ struct guest_config {
   std::string socket;
   std::string qmp;
   std::string file;  // where it was read from
+  // A libvirt domain (libvirt_guests()): instead of QMP, libvirt tells when
+  // it is shut off and its own shutdown (virDomainShutdown) is the fallback.
+  std::string domain;
+  std::string libvirt_uri;  // empty: libvirt's default URI
 };
 
 struct guest_list {
@@ -174,6 +178,7 @@ struct guest_result {
   enum class how {
     agent,        // its agent accepted the host-halt power-off
     acpi,         // ACPI power button through QMP (agent did not accept)
+    libvirt,      // libvirt's shutdown, virDomainShutdown (agent did not accept)
     not_running,  // neither socket accepts connections: already off
     none,         // nothing could be asked (no agent, no QMP)
   };
@@ -196,6 +201,10 @@ struct shutdown_options {
   // Called as each guest's result is known.
   std::function<void(const guest_result&)> on_result;
 };
+
+// Every running libvirt domain at `uri` (empty: libvirt's default) with a
+// tether channel (tether/libvirt.hpp), as guests for shutdown_all().
+boost::asio::awaitable<std::vector<guest_config>> libvirt_guests(std::string uri = {});
 
 // Powers every guest off in parallel (on `ex`, one client per guest) and
 // waits until each is down or the deadline passed. Never throws for a

@@ -109,6 +109,10 @@ cmdline=$(guest_base_append "$src/vmlinuz" tcg)
 disk_xml=""
 if [[ $guest == debian ]]; then
   [[ -f "$src/rootfs.img" ]] || die "$src/rootfs.img missing (--target guest-debian)"
+  # QEMU runs as libvirt-qemu and reads the backing image where it lies.
+  if id libvirt-qemu >/dev/null 2>&1 && ! runuser -u libvirt-qemu -- test -r "$src/rootfs.img"; then
+    die "libvirt-qemu cannot read $src/rootfs.img: make it world-readable and its directories searchable (chmod o+rx)"
+  fi
   command -v qemu-img >/dev/null || die "qemu-img missing (package qemu-utils)"
   qemu-img create -q -f qcow2 -F raw -b "$src/rootfs.img" "$state/disk.qcow2"
   cmdline+=" root=/dev/vda rw"
