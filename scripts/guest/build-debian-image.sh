@@ -58,8 +58,9 @@ mkdir -p "$out"
 # python3 (Ansible's modules run in the guest: tests/ansible/),
 # hwclock (util-linux-extra: QGA guest-set-time, virsh domtime --sync),
 # and the runtime libraries of the agent and of tether-host (libtether links
-# Boost.JSON; both hash transfers with libcrypto and libxxhash).
-packages=systemd,systemd-sysv,udev,dbus,kmod,qemu-guest-agent,util-linux-extra,libprotobuf32,libudev1,libsystemd0,libboost-json1.81.0,libssl3,libxxhash0,procps,python3
+# Boost.JSON, libvirt and libxml2 for libvirt domains; both hash transfers
+# with libcrypto and libxxhash).
+packages=systemd,systemd-sysv,udev,dbus,kmod,qemu-guest-agent,util-linux-extra,libprotobuf32,libudev1,libsystemd0,libboost-json1.81.0,libssl3,libxxhash0,procps,python3,libvirt0,libxml2
 base_key=$(echo "bookworm minbase $packages" | sha256sum | cut -d' ' -f1)
 # The base lives outside the build tree (every clone on this machine shares
 # it), named by its key; TETHER_CACHE_DIR moves it.

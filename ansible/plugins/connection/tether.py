@@ -40,8 +40,8 @@ options:
   domain:
     description:
       - A running libvirt domain whose tether channel (C(org.tether.agent.0), a unix socket) reaches the
-        guest; its socket is read from the domain's live XML at connect time (by libtether, again at every
-        reconnect, where the tether package has C(Guest.from_libvirt); else through python3-libvirt). With C(via), the domain is the first hop and C(socket) names the socket in the last.
+        guest; its socket is read from the domain's live XML at connect time (python3-libvirt, read-only
+        connection). With C(via), the domain is the first hop and C(socket) names the socket in the last.
     type: str
     vars:
       - name: ansible_tether_domain
@@ -195,11 +195,10 @@ class Connection(ConnectionBase):
         try:
             uri = self.get_option("libvirt_uri") or None
             guest = None
-            if domain and not (via or socket_path) and hasattr(tether.Guest, "from_libvirt"):
-                # libtether looks the domain up (again at every reconnect).
-                self._target = f"libvirt domain {domain}"
-                guest = tether.Guest.from_libvirt(domain, uri=uri, call_timeout=connect_timeout)
-            elif domain:
+            # Not tether.Guest.from_libvirt: in a worker forked from a process
+            # that loaded python3-libvirt (the inventory plugin did) its lookup
+            # crashed the worker (munmap_chunk(): invalid pointer).
+            if domain:
                 # The domain's socket is the guest's, or the first hop to it.
                 domain_path = self._domain_socket(domain, uri)
                 if via or socket_path:
@@ -216,7 +215,11 @@ class Connection(ConnectionBase):
                 self._target = " -> ".join(via + [socket_path]) + (f" (libvirt domain {domain})" if domain else "")
                 guest = tether.Guest(socket_path, call_timeout=connect_timeout, via=via)
             started = time.monotonic()
-            guest.connect(timeout=connect_timeout)
+            try:
+                guest.connect(timeout=connect_timeout)
+            except BaseException:
+                guest.close()
+                raise
         except tether.Error as e:
             raise AnsibleConnectionFailure(f"tether: cannot reach the agent at {self._target}: {e}") from e
         hello = guest.hello
