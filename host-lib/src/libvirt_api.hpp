@@ -43,7 +43,9 @@ awaitable<T> run_job(std::shared_ptr<std::function<T()>> job) {
 }
 // Runs `job` on the blocking pool; resumes on the caller's executor with its
 // result or exception. Not cancellable: libvirt's calls end on their own
-// (its RPC has keepalive and timeouts).
+// (its RPC has keepalive and timeouts). Pass a named std::function, never a
+// lambda made in the co_await expression: GCC 12 destroys such a temporary
+// twice (a double free).
 template <class T>
 awaitable<T> off_loop(std::function<T()> job) {
   auto shared = std::make_shared<std::function<T()>>(std::move(job));

@@ -51,12 +51,16 @@ std::vector<domain> running_domains(const std::string& uri) {
   return out;
 }
 
+// (Each job is a named local: GCC 12 destroys a temporary std::function
+// made inside a co_await expression twice.)
 awaitable<domain> async_find_domain(std::string name, std::string uri) {
-  co_return co_await api::off_loop<domain>([name, uri] { return find_domain(name, uri); });
+  std::function<domain()> job = [name, uri] { return find_domain(name, uri); };
+  co_return co_await api::off_loop<domain>(std::move(job));
 }
 
 awaitable<std::vector<domain>> async_running_domains(std::string uri) {
-  co_return co_await api::off_loop<std::vector<domain>>([uri] { return running_domains(uri); });
+  std::function<std::vector<domain>()> job = [uri] { return running_domains(uri); };
+  co_return co_await api::off_loop<std::vector<domain>>(std::move(job));
 }
 
 }  // namespace tether::libvirt

@@ -46,13 +46,14 @@ class libvirt_machine_impl final : public machine {
 
   awaitable<void> press_power_button() override {
     auto conn = co_await connection();
-    co_await api::off_loop<int>([conn, name = name_, uri = uri_] {
+    std::function<int()> job = [conn, name = name_, uri = uri_] {
       auto d = api::lookup(conn, name, uri);
       if (virDomainIsActive(d.get()) == 0) return 0;  // already off
       if (virDomainShutdown(d.get()) < 0)
         throw error(errc::libvirt_failed, "libvirt's shutdown of domain '" + name + "': " + api::last_error());
       return 0;
-    });
+    };
+    co_await api::off_loop<int>(std::move(job));
   }
 
   std::string button_text() const override { return "libvirt's shutdown (virDomainShutdown)"; }
@@ -61,14 +62,17 @@ class libvirt_machine_impl final : public machine {
  private:
   // One read-write connection for the guest's calls, opened off the loop.
   awaitable<api::conn_ptr> connection() {
-    if (!conn_) conn_ = co_await api::off_loop<api::conn_ptr>([uri = uri_] { return api::open(uri, false); });
+    if (!conn_) {
+      std::function<api::conn_ptr()> job = [uri = uri_] { return api::open(uri, false); };
+      conn_ = co_await api::off_loop<api::conn_ptr>(std::move(job));
+    }
     co_return conn_;
   }
 
   // Shut off, or gone (a transient domain ends with its QEMU).
   awaitable<bool> off() {
     auto conn = co_await connection();
-    co_return co_await api::off_loop<bool>([conn, name = name_, uri = uri_] {
+    std::function<bool()> job = [conn, name = name_, uri = uri_] {
       api::domain_ptr d;
       try {
         d = api::lookup(conn, name, uri);
@@ -79,7 +83,8 @@ class libvirt_machine_impl final : public machine {
       const int active = virDomainIsActive(d.get());
       if (active < 0) throw error(errc::libvirt_failed, "libvirt domain '" + name + "': " + api::last_error());
       return active == 0;
-    });
+    };
+    co_return co_await api::off_loop<bool>(std::move(job));
   }
 
   std::string name_, uri_;

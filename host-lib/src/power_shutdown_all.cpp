@@ -139,7 +139,11 @@ awaitable<guest_result> shutdown_one(guest_config g, shutdown_options opts, cloc
   };
 
   std::string qmp_problem;
-  auto qemu = g.domain.empty() ? co_await connect_qmp(g, opts, qmp_problem) : detail::libvirt_machine(g);
+  std::unique_ptr<detail::machine> qemu;  // (no co_await inside ?: with GCC 12)
+  if (g.domain.empty())
+    qemu = co_await connect_qmp(g, opts, qmp_problem);
+  else
+    qemu = detail::libvirt_machine(g);
   const bool tether_alive = co_await detail::socket_alive(g.socket);
   if (!tether_alive && !qemu)
     co_return finish(guest_result::how::not_running, true,

@@ -54,9 +54,12 @@ awaitable<int> run_shutdown_all(context& ctx, shutdown_args a) {
   const bool json = ctx.global.json;
 
   power::guest_list list;
-  if (a.libvirt)
+  if (a.libvirt) {
     list.guests = co_await power::libvirt_guests(*a.libvirt);
-  else
+    // --domain NAME (global, repeatable only as one): that domain alone.
+    if (!ctx.global.domain.empty())
+      std::erase_if(list.guests, [&](const power::guest_config& g) { return g.domain != ctx.global.domain; });
+  } else
     list = power::load_guests(dir);
   const std::string source = !a.libvirt          ? "in " + dir
                              : a.libvirt->empty() ? std::string("running in libvirt")
@@ -93,13 +96,14 @@ void add_shutdown_all(command_table& t) {
       ->expected(0, 1)
       ->default_str("")
       ->excludes(dir);
+  app->footer("Exit status 0 only if every guest is down (1 otherwise).\n"
+              "With --libvirt, the global --domain NAME limits it to that domain.");
   add_duration(app, "--deadline", a->opts.deadline, "every guest must be down by then (default 120s)");
   add_duration(app, "--agent-timeout", a->opts.agent_timeout,
                "a guest whose agent has not accepted by then gets an ACPI power-down through QMP "
                "(default 10s)");
   add_duration(app, "--hook-timeout", a->opts.hook_timeout, "time limit of each host-halt hook in the guests",
                {.max = power::max_hook_timeout});
-  app->footer("Exit status 0 only if every guest is down (1 otherwise).");
 }
 
 }  // namespace tetherctl
