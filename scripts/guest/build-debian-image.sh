@@ -68,10 +68,12 @@ initrd=/boot/initrd.img-$kver
 mkdir -p "$out"
 
 # Base system: systemd, udev, D-Bus (logind/power), qemu-ga for comparisons,
+# python3 (Ansible's modules run in the guest: tests/ansible/),
 # hwclock (util-linux-extra: QGA guest-set-time, virsh domtime --sync),
 # and the runtime libraries of the agent and of tether-host (libtether links
-# Boost.JSON; both hash transfers with libcrypto and libxxhash).
-packages=systemd,systemd-sysv,udev,dbus,kmod,qemu-guest-agent,util-linux-extra,libprotobuf32,libudev1,libsystemd0,libboost-json1.81.0,libssl3,libxxhash0,procps
+# Boost.JSON, libvirt and libxml2 for libvirt domains; both hash transfers
+# with libcrypto and libxxhash).
+packages=systemd,systemd-sysv,udev,dbus,kmod,qemu-guest-agent,util-linux-extra,libprotobuf32,libudev1,libsystemd0,libboost-json1.81.0,libssl3,libxxhash0,procps,python3,libvirt0,libxml2
 # An L1 runs its L2 in QEMU (another base, cached by its own package list).
 [[ -z "$l2" ]] || packages+=,qemu-system-x86
 base_key=$(echo "bookworm minbase $packages" | sha256sum | cut -d' ' -f1)

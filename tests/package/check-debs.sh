@@ -71,6 +71,12 @@ expect_has host f '\./usr/lib/([^/]+/)?libtether\.so\.[0-9]+\.[0-9]+\.[0-9]+'
 expect_not host '.*/libtether\.so'
 expect_not host '\./usr/(sbin|include)/.*'
 expect_not host '.*\.a'
+# The Ansible collection tether.guest, where Ansible looks by default.
+collection='\./usr/share/ansible/collections/ansible_collections/tether/guest'
+if [[ -d "$build/ansible/collections" ]]; then
+  expect_has host f "$collection/plugins/connection/tether\.py"
+  expect_has host f "$collection/MANIFEST\.json"
+fi
 # tether-dev
 expect_has dev f '\./usr/include/tether/client\.hpp'
 expect_has dev f '\./usr/include/tether/wire/codec\.hpp'
@@ -161,6 +167,14 @@ then fail "tether-agent conflicts with qemu-guest-agent: it must install beside 
 else pass "tether-agent installs beside qemu-guest-agent"; fi
 if grep -Eq '^libtether [0-9]+ tether-host ' "$work/host.ctrl/shlibs" 2>/dev/null; then pass "tether-host shlibs: $(cat "$work/host.ctrl/shlibs")"
 else fail "tether-host shlibs missing or wrong"; fi
+
+# ansible-doc finds the packaged collection and shows the plugin's documentation.
+if [[ -d "$build/ansible/collections" ]] && command -v ansible-doc >/dev/null; then
+  if doc=$(ANSIBLE_COLLECTIONS_PATH="$work/host.root/usr/share/ansible/collections" \
+           ansible-doc -t connection tether.guest.tether 2>&1) && grep -q 'ansible_tether_socket' <<<"$doc"
+  then pass "ansible-doc -t connection tether.guest.tether shows the packaged plugin's options"
+  else fail "ansible-doc does not show the packaged tether.guest.tether: $doc"; fi
+fi
 
 # The unit starts the binary the package installs.
 unit=$(find "$work/agent.root" -name tether-agent.service | head -1)

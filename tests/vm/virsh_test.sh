@@ -227,5 +227,7 @@ if ((${#failed[@]})); then
   printf 'FAILED: %s\n' "${failed[@]}"
   echo "console tail ($console):"
   tail -n 30 "$console" 2>/dev/null
+  echo "QEMU's log (/var/log/libvirt/qemu/$name.log):"
+  tail -n 10 "/var/log/libvirt/qemu/$name.log" 2>/dev/null
   exit 1
 fi
