@@ -1,7 +1,10 @@
 // tether-bench: tether vs qemu-guest-agent vs the raw virtio-serial channel,
 // measured side by side in one guest, in one run.
 //
-//   tether-bench [--rounds N] [--attach STATE_DIR] [--markdown FILE]
+//   tether-bench [--rounds N] [--attach STATE_DIR] [--markdown FILE] [--only transfers]
+//
+// --only transfers: the raw channel and file transfer rows alone (a quick
+// same-run comparison while working on the data path).
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -365,6 +368,24 @@ double agent_peak_rss_mib(context& c) {
   return kib / 1024;
 }
 
+// Resident memory (VmRSS, MiB) of the process named `name`, read through qemu-ga.
+double rss_mib(context& c, const std::string& name) {
+  auto r = c.qga->exec({"/bin/sh", "-c", "grep VmRSS /proc/$(pidof " + name + " | cut -d' ' -f1)/status"});
+  std::istringstream in(r.out);
+  std::string key;
+  double kib = 0;
+  in >> key >> kib;
+  return kib / 1024;
+}
+
+// Both agents' resident memory before any work, side by side in one guest.
+row idle_rss_row(context& c) {
+  const double tether = rss_mib(c, "tether-agent"), qga = rss_mib(c, "qemu-ga");
+  return {.metric = "agent idle RSS (VmRSS) after boot", .unit = "MiB",
+          .tether = summarize(std::vector<double>{tether}), .qemu_ga = summarize(std::vector<double>{qga}),
+          .note = "before any transfer; same guest, same moment"};
+}
+
 // CPU ticks (user + system, 1/100 s) of the agent's event loop thread (the
 // main thread) and of all its other threads together, read through qemu-ga.
 std::pair<double, double> agent_thread_ticks(context& c) {
@@ -379,15 +400,20 @@ std::pair<double, double> agent_thread_ticks(context& c) {
 }
 
 // Where a transfer's guest CPU goes: % of one vCPU used by the agent's loop
-// thread and by its other threads (the transfer worker) during `op`.
+// thread and by its other threads (the transfer worker) during `op`, and
+// the loop's CPU time per MB moved (steadier than % on a busy host).
+struct cpu_use {
+  double loop_pct, others_pct, loop_ms_per_mb;
+};
 template <class Op>
-std::pair<double, double> agent_cpu_during(context& c, Op op) {
+cpu_use agent_cpu_during(context& c, std::size_t bytes, Op op) {
   const auto before = agent_thread_ticks(c);
   const auto t0 = clock::now();
   op();
   const double s = ms_since(t0) / 1000.0;
   const auto after = agent_thread_ticks(c);
-  return {(after.first - before.first) / s, (after.second - before.second) / s};
+  const double loop_ticks = after.first - before.first;
+  return {loop_ticks / s, (after.second - before.second) / s, loop_ticks * 10.0 / (static_cast<double>(bytes) / 1e6)};
 }
 
 // Lower of two floors, round by round: what a checked transfer can reach
@@ -451,19 +477,27 @@ std::vector<row> files_rows(context& c, const summary& raw_down, const summary& 
   }());
   const double rss = agent_peak_rss_mib(c);
   // What bounds the default transfers in the guest: how busy each agent thread is.
-  std::vector<double> down_loop, down_worker, up_loop, up_worker;
+  std::vector<double> down_loop, down_worker, down_per_mb, up_loop, up_worker, up_per_mb;
   for (int r = 0; r < c.rounds; ++r) {
-    auto d = agent_cpu_during(c, [&] {
+    auto d = agent_cpu_during(c, tether_bytes, [&] {
       run(c.ctx, files::download_bytes(*c.guest, "/root/bench-dl.bin", {.length = tether_bytes}));
     });
-    down_loop.push_back(d.first);
-    down_worker.push_back(d.second);
-    auto u = agent_cpu_during(c, [&] {
+    down_loop.push_back(d.loop_pct);
+    down_worker.push_back(d.others_pct);
+    down_per_mb.push_back(d.loop_ms_per_mb);
+    auto u = agent_cpu_during(c, tether_bytes, [&] {
       run(c.ctx, files::upload_bytes(*c.guest, payload, "/root/bench-ul.bin", {.overwrite = true}));
     });
-    up_loop.push_back(u.first);
-    up_worker.push_back(u.second);
+    up_loop.push_back(u.loop_pct);
+    up_worker.push_back(u.others_pct);
+    up_per_mb.push_back(u.loop_ms_per_mb);
   }
+  const auto per_mb = [](const std::vector<double>& v) {
+    std::ostringstream o;
+    o.precision(3);
+    o << "; the loop's CPU per MB moved: " << summarize(v).median << " ms";
+    return o.str();
+  };
   // What the guest's CPU can hash at all, with the libraries the agent
   // uses: a verified transfer cannot go faster, whatever the channel does.
   std::vector<double> sha_floor, xxh_floor, xxh3_floor;
@@ -523,11 +557,11 @@ std::vector<row> files_rows(context& c, const summary& raw_down, const summary& 
           {.metric = "guest CPU of the agent's loop thread during a default download", .unit = "%",
            .tether = summarize(down_loop),
            .note = "% of one vCPU; its other threads (transfer worker: pread + XXH64): " +
-                   std::to_string(static_cast<int>(summarize(down_worker).median)) + "%"},
+                   std::to_string(static_cast<int>(summarize(down_worker).median)) + "%" + per_mb(down_per_mb)},
           {.metric = "guest CPU of the agent's loop thread during a default upload", .unit = "%",
            .tether = summarize(up_loop),
            .note = "% of one vCPU; its other threads (transfer worker: write + XXH64, fsync): " +
-                   std::to_string(static_cast<int>(summarize(up_worker).median)) + "%"},
+                   std::to_string(static_cast<int>(summarize(up_worker).median)) + "%" + per_mb(up_per_mb)},
           {.metric = "agent peak RSS (VmHWM) after the transfers", .unit = "MiB",
            .tether = summarize(std::vector<double>{rss}), .note = "target <= 8 MiB"}};
 }
@@ -643,13 +677,15 @@ void release_clients(context& c) {
 int main_impl(int argc, char** argv) {
   int rounds = 5;
   std::string attach, markdown;
+  bool transfers_only = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--rounds" && i + 1 < argc) rounds = std::max(1, std::atoi(argv[++i]));
     else if (a == "--attach" && i + 1 < argc) attach = argv[++i];
     else if (a == "--markdown" && i + 1 < argc) markdown = argv[++i];
+    else if (a == "--only" && i + 1 < argc && std::string_view(argv[i + 1]) == "transfers") transfers_only = (++i, true);
     else {
-      std::cerr << "usage: tether-bench [--rounds N] [--attach STATE_DIR] [--markdown FILE]\n";
+      std::cerr << "usage: tether-bench [--rounds N] [--attach STATE_DIR] [--markdown FILE] [--only transfers]\n";
       return 2;
     }
   }
@@ -657,6 +693,7 @@ int main_impl(int argc, char** argv) {
   bench_vm vm(attach);
   context c{vm, rounds};
   connect_clients(c);
+  const row idle_rss = idle_rss_row(c);
   install_floor_probe(c);
 
   // The Python rows' rounds, one after each C++ round of the same measure.
@@ -673,6 +710,13 @@ int main_impl(int argc, char** argv) {
   std::vector<row> rows;
   std::cerr << "measuring the raw channel...\n";
   auto raw = raw_rows(c);
+  if (transfers_only) {
+    for (auto& r : raw) rows.push_back(r);
+    for (auto& r : files_rows(c, *raw[0].raw, *raw[1].raw)) rows.push_back(std::move(r));
+    rows.push_back(idle_rss);
+    std::cout << render(rows);
+    return 0;
+  }
   std::cerr << (with_python ? "measuring ping (C++ and Python)...\n" : "measuring ping...\n");
   rows.push_back(ping_row(c, *raw[2].raw, python_round("ping")));
   std::cerr << (with_python ? "measuring exec (C++ and Python)...\n" : "measuring exec...\n");
@@ -687,6 +731,7 @@ int main_impl(int argc, char** argv) {
   for (auto& r : qga_rows(c)) rows.push_back(std::move(r));
   std::cerr << "measuring file transfers...\n";
   for (auto& r : files_rows(c, *raw[0].raw, *raw[1].raw)) rows.push_back(std::move(r));
+  rows.push_back(idle_rss);
   std::cerr << "measuring hotplug...\n";
   for (auto& r : hotplug_rows(c)) rows.push_back(std::move(r));
   std::cerr << "measuring a route (a second agent in the guest, reached through the first)...\n";

@@ -27,12 +27,19 @@ void frame_writer::send(const v1::Frame& frame, lane l) {
   send_raw(std::move(bytes), l);
 }
 
-void frame_writer::send_raw(std::string bytes, lane l) {
+void frame_writer::send_raw(std::string bytes, lane l) { push({.head = std::move(bytes)}, l); }
+
+void frame_writer::send_shared(std::string head, std::string_view tail, std::shared_ptr<const void> owner,
+                               lane l) {
+  push({.head = std::move(head), .tail = tail, .owner = std::move(owner)}, l);
+}
+
+void frame_writer::push(queued q, lane l) {
   if (stopped_) return;
-  queued_ += bytes.size();
-  if (l == lane::control) control_queued_ += bytes.size();
+  queued_ += q.size();
+  if (l == lane::control) control_queued_ += q.size();
   ++queued_frames_[index(l)];
-  (l == lane::control ? control_ : bulk_).push_back(std::move(bytes));
+  (l == lane::control ? control_ : bulk_).push_back(std::move(q));
   has_data_.notify_all();
 }
 
@@ -69,7 +76,7 @@ void frame_writer::clear() {
 }
 
 awaitable<void> frame_writer::run(io::byte_stream& stream) {
-  std::vector<std::string> batch;
+  std::vector<queued> batch;
   std::vector<asio::const_buffer> bufs;
   std::string joined;
   while (!stopped_) {
@@ -80,7 +87,7 @@ awaitable<void> frame_writer::run(io::byte_stream& stream) {
     // Control first, then bulk up to the batch size.
     std::size_t bytes = 0;
     batch.clear();
-    auto take = [&](std::deque<std::string>& q, std::uint64_t& count) {
+    auto take = [&](std::deque<queued>& q, std::uint64_t& count) {
       std::size_t taken = 0;
       while (!q.empty() && (batch.empty() || bytes + q.front().size() <= max_batch_)) {
         bytes += q.front().size();
@@ -97,12 +104,16 @@ awaitable<void> frame_writer::run(io::byte_stream& stream) {
     bufs.clear();
     if (batch.size() > 1 && bytes <= join_below) {
       joined.clear();
-      for (auto& b : batch) joined += b;
+      for (auto& b : batch) (joined += b.head) += b.tail;
       bufs.emplace_back(asio::buffer(joined));
     } else {
-      for (auto& b : batch) bufs.emplace_back(asio::buffer(b));
+      for (auto& b : batch) {
+        bufs.emplace_back(asio::buffer(b.head));
+        if (!b.tail.empty()) bufs.emplace_back(asio::buffer(b.tail));
+      }
     }
     co_await stream.write_all(bufs);
+    batch.clear();  // lets go of the senders' buffers at once
     queued_ -= std::min(queued_, bytes);
     for (std::size_t i : {0, 1}) done_frames_[i] = std::max(done_frames_[i], batch_end[i]);
     drained_.notify_all();

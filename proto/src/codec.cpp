@@ -44,17 +44,17 @@ void put_varint(std::string& out, std::uint64_t v) {
 
 }  // namespace
 
-void append_data_frame(std::string& out, std::uint64_t call_id, std::uint32_t stream, std::string_view data) {
+void append_data_frame_head(std::string& out, std::uint64_t call_id, std::uint32_t stream, std::size_t size) {
   // proto3 leaves zero scalars and empty bytes out, as protobuf does.
-  // StreamData: 1 call_id (varint), 2 stream (varint), 3 data (bytes).
+  // StreamData: 1 call_id (varint), 2 stream (varint), 3 data (bytes, last:
+  // what follows the head is its value).
   std::size_t inner = 0;
   if (call_id) inner += 1 + varint_size(call_id);
   if (stream) inner += 1 + varint_size(stream);
-  if (!data.empty()) inner += 1 + varint_size(data.size()) + data.size();
+  if (size) inner += 1 + varint_size(size) + size;
   // Frame: 4 data (message; present even when empty).
   const std::size_t len = 1 + varint_size(inner) + inner;
   if (len > UINT32_MAX) throw std::length_error("tether frame over 4 GiB");
-  out.reserve(out.size() + frame_header_size + len);
   const auto n = static_cast<std::uint32_t>(len);
   const char header[frame_header_size] = {static_cast<char>(frame_magic[0]), static_cast<char>(frame_magic[1]),
                                           static_cast<char>(n),              static_cast<char>(n >> 8),
@@ -70,11 +70,16 @@ void append_data_frame(std::string& out, std::uint64_t call_id, std::uint32_t st
     out.push_back(static_cast<char>((2 << 3) | 0));
     put_varint(out, stream);
   }
-  if (!data.empty()) {
+  if (size) {
     out.push_back(static_cast<char>((3 << 3) | 2));
-    put_varint(out, data.size());
-    out.append(data);
+    put_varint(out, size);
   }
+}
+
+void append_data_frame(std::string& out, std::uint64_t call_id, std::uint32_t stream, std::string_view data) {
+  out.reserve(out.size() + max_data_frame_head + data.size());
+  append_data_frame_head(out, call_id, stream, data.size());
+  out.append(data);
 }
 
 std::string encode_frame(const v1::Frame& frame) {

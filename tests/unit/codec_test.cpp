@@ -205,3 +205,41 @@ TEST(DataFrameEncoder, MatchesTheMessageEncodingByteForByte) {
 
 }  // namespace
 }  // namespace tether::wire
+
+namespace tether::wire {
+namespace {
+
+// The head alone, sent before a payload kept in another buffer: the real
+// decoder reads head + payload as the StreamData it names, for lengths on
+// each side of the varint boundaries (1, 2 and 3 byte lengths).
+TEST(DataFrameHead, DecodesWithItsPayloadAcrossVarintBoundaries) {
+  std::string payload(2'100'000, '\0');
+  for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(i * 7);
+  frame_decoder decoder({.max_frame_size = 4u << 20});
+  decoder.feed(preamble_bytes());
+  ASSERT_EQ(decoder.next()->what, frame_decoder::item::kind::preamble);
+  for (std::uint64_t call_id : {1ull, 127ull, 128ull, ~0ull}) {
+    for (std::uint32_t stream : {0u, 1u, 128u}) {
+      for (std::size_t size : {std::size_t{1}, std::size_t{127}, std::size_t{128}, std::size_t{16'383},
+                               std::size_t{16'384}, std::size_t{65'536}, std::size_t{2'097'151},
+                               std::size_t{2'097'152}}) {
+        std::string head;
+        append_data_frame_head(head, call_id, stream, size);
+        ASSERT_LE(head.size(), max_data_frame_head);
+        decoder.feed(head);
+        decoder.feed(std::string_view(payload).substr(0, size));
+        auto item = decoder.next();
+        ASSERT_TRUE(item) << call_id << " " << stream << " " << size;
+        ASSERT_EQ(item->what, frame_decoder::item::kind::frame);
+        ASSERT_TRUE(item->frame.has_data());
+        EXPECT_EQ(item->frame.data().call_id(), call_id);
+        EXPECT_EQ(item->frame.data().stream(), stream);
+        EXPECT_EQ(item->frame.data().data(), std::string_view(payload).substr(0, size));
+        EXPECT_FALSE(decoder.next());
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tether::wire

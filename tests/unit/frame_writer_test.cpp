@@ -102,6 +102,36 @@ TEST(FrameWriter, JoinsASmallBatchIntoOneBufferButNotALargeOne) {
   EXPECT_EQ(out.writes[1].size(), 2u);
 }
 
+// A shared-tail frame goes out as its head and the sender's own buffer (no
+// copy), the same bytes as the copied frame, and the writer lets go of the
+// buffer once written; clear() lets go of one never written.
+TEST(FrameWriter, WritesASharedTailInPlaceAndThenLetsGoOfIt) {
+  asio::io_context ctx;
+  frame_writer w(ctx.get_executor());
+  recording_stream out;
+  const auto payload = std::make_shared<const std::string>(40'000, 'p');
+  std::string head;
+  wire::append_data_frame_head(head, 7, 0, payload->size());
+  w.send_shared(head, *payload, payload);
+  EXPECT_EQ(payload.use_count(), 2);
+  asio::co_spawn(ctx, w.run(out), asio::detached);
+  ctx.poll();
+  ASSERT_EQ(out.writes.size(), 1u);
+  ASSERT_EQ(out.writes[0].size(), 2u);
+  std::string copied;
+  wire::append_data_frame(copied, 7, 0, *payload);
+  EXPECT_TRUE(out.writes[0][0] + out.writes[0][1] == copied);
+  EXPECT_EQ(payload.use_count(), 1);  // written: let go
+
+  w.stop();
+  ctx.poll();
+  frame_writer idle(ctx.get_executor());
+  idle.send_shared(head, *payload, payload);
+  EXPECT_EQ(payload.use_count(), 2);
+  idle.clear();
+  EXPECT_EQ(payload.use_count(), 1);
+}
+
 TEST(FrameWriter, ClearDropsQueuedFrames) {
   asio::io_context ctx;
   frame_writer w(ctx.get_executor());

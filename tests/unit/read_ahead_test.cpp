@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <deque>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -47,10 +50,10 @@ outcome read_all(unique_fd fd, checksum_kind kind, read_ahead::options o) {
         try {
           for (;;) {
             const auto chunk = co_await reader.next();
-            if (chunk.empty()) break;
-            out.bytes.append(chunk);
+            if (chunk.bytes.empty()) break;
+            out.bytes.append(chunk.bytes);
             ++out.chunks;
-            out.largest = std::max(out.largest, chunk.size());
+            out.largest = std::max(out.largest, chunk.bytes.size());
           }
         } catch (const std::system_error& e) {
           out.error = e.code().value();
@@ -72,6 +75,52 @@ TEST(ReadAhead, HandsOutTheFileInOrderThroughReusedBuffersWithItsDigest) {
   EXPECT_EQ(r.chunks, 16u);
   EXPECT_EQ(r.largest, 65'536u);
   EXPECT_EQ(r.digest, checksum::of(checksum_kind::xxh3_128, data));
+}
+
+// A chunk's buffer is not read into again while its lease is held (a frame
+// still queued for the port refers to it): the reader waits for it.
+TEST(ReadAhead, ABufferIsReusedOnlyOnceItsChunkIsLetGo) {
+  const std::string data = pattern(700'001);
+  asio::io_context loop;
+  asio::thread_pool pool(1);
+  std::string got;
+  std::size_t intact = 0, released = 0;
+  asio::co_spawn(
+      loop,
+      [&]() -> asio::awaitable<void> {
+        read_ahead reader(pool, loop.get_executor(), file_with(data), checksum_kind::xxh64,
+                          {.chunk = 65'536, .depth = 2});
+        std::deque<std::pair<read_ahead::chunk, std::string>> held;  // chunk, its bytes when handed out
+        for (;;) {
+          auto chunk = co_await reader.next();
+          if (chunk.bytes.empty()) break;
+          got.append(chunk.bytes);
+          held.emplace_back(chunk, std::string(chunk.bytes));
+          if (held.size() < 2) continue;
+          // Both buffers are held: let the older go a little later, as the
+          // writer would, and check it kept its bytes meanwhile.
+          auto oldest = std::move(held.front());
+          held.pop_front();
+          asio::co_spawn(
+              loop,
+              [&, oldest = std::move(oldest)]() mutable -> asio::awaitable<void> {
+                for (int i = 0; i < 3; ++i) co_await asio::post(loop, asio::use_awaitable);
+                intact += oldest.first.bytes == oldest.second;
+                ++released;
+                oldest.first.hold.reset();
+              },
+              asio::detached);
+        }
+        for (auto& h : held) intact += h.first.bytes == h.second, ++released;
+        held.clear();
+        EXPECT_EQ(co_await reader.finish(), checksum::of(checksum_kind::xxh64, data));
+      },
+      asio::detached);
+  loop.run();
+  pool.join();
+  EXPECT_TRUE(got == data);
+  EXPECT_EQ(released, 11u);
+  EXPECT_EQ(intact, released);
 }
 
 TEST(ReadAhead, ReadsOnlyTheAskedRange) {

@@ -40,7 +40,7 @@ struct read_ahead::state {
   std::deque<filled> ready;
   std::size_t in_flight = 0;
   std::uint64_t offset, left;  // the next read's place; bytes not yet asked for
-  std::optional<std::size_t> lent;  // the buffer next() handed out last
+  std::size_t lent = 0;  // buffers whose chunk is still held (lease)
   bool ended = false;
 
   // On the strand: one read (all of `want` unless the file ends), hashed.
@@ -74,13 +74,30 @@ read_ahead::read_ahead(asio::thread_pool& pool, asio::any_io_executor loop, uniq
     s.buffers.emplace_back(new char[s.chunk]);
     s.free.push_back(i);
   }
-  schedule();
+  schedule(state_);
 }
 
-read_ahead::~read_ahead() = default;
+// Chunks still held (frames not yet written) come back later: no read starts
+// for them once the reader is gone (a download that failed or was cancelled).
+read_ahead::~read_ahead() { state_->ended = true; }
 
-void read_ahead::schedule() {
-  auto& s = *state_;
+struct read_ahead::lease {
+  lease(std::shared_ptr<state> s, std::size_t b) : st(std::move(s)), buffer(b) {}
+  lease(const lease&) = delete;
+  lease& operator=(const lease&) = delete;
+  std::shared_ptr<state> st;
+  std::size_t buffer;
+  // On the loop (the writer and the download run there).
+  ~lease() {
+    --st->lent;
+    st->free.push_back(buffer);
+    schedule(st);
+    st->wake.cancel();  // a next() waiting for a buffer
+  }
+};
+
+void read_ahead::schedule(const std::shared_ptr<state>& st) {
+  auto& s = *st;
   while (!s.free.empty() && s.left > 0 && !s.ended) {
     const std::size_t buffer = s.free.back();
     s.free.pop_back();
@@ -89,7 +106,7 @@ void read_ahead::schedule() {
     s.offset += want;
     s.left -= want;
     ++s.in_flight;
-    asio::post(s.strand, [st = state_, buffer, at, want] {
+    asio::post(s.strand, [st, buffer, at, want] {
       const auto done = st->read(buffer, at, want);
       asio::post(st->loop, [st, done] {
         --st->in_flight;
@@ -109,12 +126,14 @@ asio::awaitable<void> read_ahead::wait_for_one() {
   co_await s.wake.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
 }
 
-asio::awaitable<std::string_view> read_ahead::next() {
+asio::awaitable<read_ahead::chunk> read_ahead::next() {
   auto& s = *state_;
-  if (s.lent) s.free.push_back(*std::exchange(s.lent, std::nullopt));
-  schedule();
-  while (!s.ended && s.ready.empty() && s.in_flight > 0) co_await wait_for_one();
-  if (s.ended || s.ready.empty()) co_return std::string_view{};
+  schedule(state_);
+  // Wait for a read in flight, or for a lent buffer to come back and its
+  // read to start.
+  while (!s.ended && s.ready.empty() && (s.in_flight > 0 || (s.left > 0 && s.lent > 0)))
+    co_await wait_for_one();
+  if (s.ended || s.ready.empty()) co_return chunk{};
   const auto f = s.ready.front();
   s.ready.pop_front();
   if (f.error) {
@@ -124,10 +143,11 @@ asio::awaitable<std::string_view> read_ahead::next() {
   if (f.size == 0) {
     s.ended = true;
     s.free.push_back(f.buffer);
-    co_return std::string_view{};
+    co_return chunk{};
   }
-  s.lent = f.buffer;
-  co_return std::string_view(s.buffers[f.buffer].get(), f.size);
+  ++s.lent;
+  co_return chunk{std::string_view(s.buffers[f.buffer].get(), f.size),
+                  std::make_shared<const lease>(state_, f.buffer)};
 }
 
 asio::awaitable<std::string> read_ahead::finish() {

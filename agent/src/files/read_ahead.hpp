@@ -5,6 +5,10 @@
 // turns, and the loop never waits on the disk or the hash: it only takes
 // chunks that are ready.
 //
+// A chunk's buffer goes back to the worker when the last holder of its lease
+// lets go (the connection's writer, once the frames are written): the loop
+// never copies the bytes, and the buffers bound what a download holds.
+//
 // The worker reads in file order (one strand) and stops at the first short
 // read, so the digest covers exactly the bytes next() hands out, even if the
 // file grows meanwhile. The shared state (buffers, the file descriptor,
@@ -36,16 +40,25 @@ class read_ahead {
              options o);
   ~read_ahead();
 
-  // The next chunk in file order; empty at the end. Valid until the next
-  // call. A failed read throws std::system_error (its errno).
-  boost::asio::awaitable<std::string_view> next();
+  // A chunk's bytes and their buffer's lease: the buffer is read into
+  // again only once every copy of `hold` is gone, so the chunk may travel
+  // on (frame_writer::send_shared) without a copy.
+  struct chunk {
+    std::string_view bytes;
+    std::shared_ptr<const void> hold;
+  };
+  // The next chunk in file order; empty at the end. Waits while every
+  // buffer is lent out. A failed read throws std::system_error (its errno).
+  boost::asio::awaitable<chunk> next();
   // Waits for the reads in flight, then returns the raw digest of every
   // byte next() handed out. Call once.
   boost::asio::awaitable<std::string> finish();
 
  private:
   struct state;
-  void schedule();
+  struct lease;
+  // Starts reads into the free buffers, within the range.
+  static void schedule(const std::shared_ptr<state>& st);
   boost::asio::awaitable<void> wait_for_one();
   std::shared_ptr<state> state_;
 };

@@ -45,10 +45,12 @@ awaitable<std::string> upload(call_context& call, const path_policy& policy, upl
 
   // The worker writes each chunk into the file and hashes it while the
   // loop reads the next ones from the port (background_checksum.hpp); up to
-  // 16 chunks of 64 KiB wait for it.
+  // 4 chunks of 64 KiB wait for it. More buy nothing: when the worker is the
+  // slower one (SHA-256), the host's credit window already holds the rest,
+  // and each queued chunk is agent memory (peak RSS of a SHA-256 upload).
   const auto loop = co_await asio::this_coro::executor;
   const std::string write_failed = "cannot write to '" + path + "'";
-  background_checksum hash(threads.hash, loop, kind, 16, file->fd());
+  background_checksum hash(threads.hash, loop, kind, 4, file->fd());
   std::uint64_t bytes = 0;
   for (;;) {
     auto chunk = co_await call.read(0);

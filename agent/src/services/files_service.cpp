@@ -141,24 +141,29 @@ awaitable<std::string> files_service::download(call_context& call) {
   ::posix_fadvise(fd.get(), static_cast<off_t>(req.offset()), span, POSIX_FADV_WILLNEED);
 
   // The worker reads and hashes chunks ahead (read_ahead.hpp); the loop
-  // only frames and writes ready chunks, yielding after each one so other
-  // calls of the session (ping, exec) get their turn between chunks.
+  // only frames ready chunks (their bytes stay in the worker's buffers until
+  // written), yielding after each one so other calls of the session (ping,
+  // exec) get their turn between chunks.
   const auto loop = co_await asio::this_coro::executor;
   files::read_ahead reader(workers().hash, loop, unique_fd(fd.release()), kind,
                            {.offset = req.offset(), .length = limit, .chunk = read_chunk, .depth = read_depth});
   std::uint64_t sent = 0;
   for (;;) {
-    std::string_view chunk;
+    files::read_ahead::chunk chunk;
     try {
       chunk = co_await reader.next();
     } catch (const std::system_error& e) {
       fail_errno(e.code().value(), "cannot read '" + path + "'");
     }
-    if (chunk.empty()) break;
+    if (chunk.bytes.empty()) break;
     std::string corrupted;  // tests only (test_fault.hpp)
-    if (files::test_corrupt_byte() && files::test_corrupt(corrupted.assign(chunk), sent)) chunk = corrupted;
-    co_await call.write(0, chunk);
-    sent += chunk.size();
+    if (files::test_corrupt_byte() && files::test_corrupt(corrupted.assign(chunk.bytes), sent)) {
+      co_await call.write(0, corrupted);
+    } else {
+      // The frames refer to the read-ahead buffer until written: no copy.
+      co_await call.write_shared(0, chunk.bytes, std::move(chunk.hold));
+    }
+    sent += chunk.bytes.size();
     co_await asio::post(loop, use_awaitable);
   }
   call.close_write(0);

@@ -74,12 +74,17 @@ class call_context_impl final : public call_context {
   }
 
   awaitable<void> write(std::uint32_t stream, std::string_view data) override {
+    co_await write_shared(stream, data, nullptr);
+  }
+
+  awaitable<void> write_shared(std::uint32_t stream, std::string_view data,
+                               std::shared_ptr<const void> owner) override {
     auto& win = outbound(stream);
     const std::size_t chunk_max = std::min<std::size_t>(
         wire::max_data_chunk, s_.peer_max_frame_ > 64 ? s_.peer_max_frame_ - 64 : 64);
     while (!data.empty()) {
       const std::size_t n = co_await win.acquire(std::min(data.size(), chunk_max));
-      s_.send_data_for(*c_, stream, data.substr(0, n));
+      s_.send_data_for(*c_, stream, data.substr(0, n), owner);
       data.remove_prefix(n);
     }
   }
@@ -394,10 +399,16 @@ void session::send_for(call_state& call, const v1::Frame& frame, frame_writer::l
   writer_.send(frame, lane);
 }
 
-void session::send_data_for(call_state& call, std::uint32_t stream, std::string_view data) {
+void session::send_data_for(call_state& call, std::uint32_t stream, std::string_view data,
+                            const std::shared_ptr<const void>& owner) {
   if (call.generation != generation_) return;
   call.sent_bulk = true;
   std::string bytes;
+  if (owner) {
+    wire::append_data_frame_head(bytes, call.id, stream, data.size());
+    writer_.send_shared(std::move(bytes), data, owner, frame_writer::lane::bulk);
+    return;
+  }
   wire::append_data_frame(bytes, call.id, stream, data);
   writer_.send_raw(std::move(bytes), frame_writer::lane::bulk);
 }

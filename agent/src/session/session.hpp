@@ -73,8 +73,10 @@ class session {
   void expire_deadlines();
   awaitable<void> run_call(std::shared_ptr<call_state> call, const method_handler& handler);
   void send_for(call_state& call, const v1::Frame& frame, frame_writer::lane lane);
-  // A StreamData frame on the bulk lane, encoded without a message copy.
-  void send_data_for(call_state& call, std::uint32_t stream, std::string_view data);
+  // A StreamData frame on the bulk lane, encoded without a message copy;
+  // with an `owner`, `data` is not copied at all (frame_writer::send_shared).
+  void send_data_for(call_state& call, std::uint32_t stream, std::string_view data,
+                     const std::shared_ptr<const void>& owner = nullptr);
 
   asio::any_io_executor ex_;
   io::byte_stream& stream_;

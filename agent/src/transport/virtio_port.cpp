@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
 #include "log.hpp"
+#include "tether/common/unique_fd.hpp"
 
 namespace tether::agent {
 namespace fs = std::filesystem;
@@ -54,6 +56,33 @@ port_state probe(int fd, const std::string& sysfs) {
   return (p.revents & POLLHUP) ? port_state::host_away : port_state::host_connected;
 }
 
+// Large writes go to the port through a pipe. write(2) on a port sends at
+// most 32 KiB, each its own virtqueue buffer and host notification (under
+// TCG, the guest's CPU runs the device model meanwhile); splice(2) from a
+// pipe sends all the pipe holds as one buffer. The pages write(2) puts into
+// the pipe are moved to the port, not copied again.
+class port_pipe {
+ public:
+  port_pipe() {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return;
+    r_.reset(fds[0]);
+    w_.reset(fds[1]);
+    // If the size cannot grow, the default (64 KiB) still batches.
+    ::fcntl(w_.get(), F_SETPIPE_SZ, static_cast<int>(wanted));
+  }
+  explicit operator bool() const noexcept { return static_cast<bool>(r_); }
+  int read_end() const noexcept { return r_.get(); }
+  int write_end() const noexcept { return w_.get(); }
+
+  static constexpr std::size_t wanted = 1 << 20;
+  // Below this a plain write is one buffer anyway, and one syscall.
+  static constexpr std::size_t worth_it = 32 * 1024;
+
+ private:
+  unique_fd r_, w_;
+};
+
 // How long a "no host" read waits for the host's connect notice before the
 // session ends (see port_stream::read_some).
 constexpr auto host_notice_grace = std::chrono::milliseconds(100);
@@ -96,6 +125,9 @@ class port_stream final : public io::byte_stream {
   }
 
   awaitable<void> write_all(std::span<const asio::const_buffer> bufs) override {
+    std::size_t total = 0;
+    for (const auto& b : bufs) total += b.size();
+    if (pipe_ && total > port_pipe::worth_it) co_return co_await write_through_pipe(bufs);
     for (const auto& b : bufs) {
       auto* p = static_cast<const char*>(b.data());
       std::size_t left = b.size();
@@ -123,6 +155,51 @@ class port_stream final : public io::byte_stream {
   std::string describe() const override { return path_; }
 
  private:
+  // Fills the pipe from `bufs` and splices it into the port, until all is
+  // written. Bytes left in the pipe when this throws go with the stream
+  // (the session ends; a half-sent frame is what the resync handles).
+  awaitable<void> write_through_pipe(std::span<const asio::const_buffer> bufs) {
+    std::vector<iovec> iov;
+    iov.reserve(bufs.size());
+    for (const auto& b : bufs)
+      if (b.size()) iov.push_back({const_cast<void*>(b.data()), b.size()});
+    std::size_t next = 0, in_pipe = 0;
+    const auto fail = [this](const char* what) {
+      throw boost::system::system_error(errno, boost::system::system_category(), what + path_);
+    };
+    while (next < iov.size() || in_pipe > 0) {
+      while (next < iov.size()) {
+        const ssize_t n = ::writev(pipe_.write_end(), &iov[next],
+                                   static_cast<int>(std::min<std::size_t>(iov.size() - next, IOV_MAX)));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) break;  // pipe full: drain it first
+        if (n < 0) fail("write to the pipe of ");
+        in_pipe += static_cast<std::size_t>(n);
+        for (auto left = static_cast<std::size_t>(n); left > 0;) {
+          const std::size_t step = std::min(left, iov[next].iov_len);
+          iov[next].iov_base = static_cast<char*>(iov[next].iov_base) + step;
+          iov[next].iov_len -= step;
+          left -= step;
+          if (iov[next].iov_len == 0) ++next;
+        }
+      }
+      const ssize_t m = ::splice(pipe_.read_end(), nullptr, sd_.native_handle(), nullptr, in_pipe,
+                                 SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (m > 0) {
+        in_pipe -= static_cast<std::size_t>(m);
+        continue;
+      }
+      if (m < 0 && errno == EINTR) continue;
+      if (m < 0 && errno == EAGAIN) {
+        co_await sd_.async_wait(asio::posix::descriptor_base::wait_write, use_awaitable);
+        continue;
+      }
+      // 0: the driver took the pipe's pages but could not queue them.
+      if (m == 0) errno = EIO;
+      fail("splice into ");
+    }
+  }
+
   // True if the host shows up as connected within the grace period.
   awaitable<bool> host_returns() {
     const auto until = std::chrono::steady_clock::now() + host_notice_grace;
@@ -144,6 +221,7 @@ class port_stream final : public io::byte_stream {
   std::string path_;
   std::string sysfs_;
   port_events& events_;
+  port_pipe pipe_;
 };
 
 }  // namespace

@@ -55,6 +55,13 @@ class call_context {
   virtual awaitable<std::optional<std::string>> read(std::uint32_t stream) = 0;
   // Sends bytes on outbound stream `stream`, waiting for credit as needed.
   virtual awaitable<void> write(std::uint32_t stream, std::string_view data) = 0;
+  // As write(), but the frames refer to `data` instead of copying it:
+  // `owner` keeps it alive and unchanged until they are written (or
+  // dropped with the session). This default copies.
+  virtual awaitable<void> write_shared(std::uint32_t stream, std::string_view data,
+                                       std::shared_ptr<const void> owner) {
+    co_await write(stream, data);
+  }
   // Marks outbound stream `stream` finished.
   virtual void close_write(std::uint32_t stream) = 0;
   // Pushes one event; waits while the peer has granted no event credit.

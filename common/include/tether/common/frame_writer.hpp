@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
+#include <string_view>
 
 #include "tether/common/async_event.hpp"
 #include "tether/common/byte_stream.hpp"
@@ -22,6 +24,11 @@ class frame_writer {
 
   void send(const v1::Frame& frame, lane l = lane::control);
   void send_raw(std::string bytes, lane l = lane::control);
+  // A frame of `head` then `tail`, where `tail` stays in the sender's buffer
+  // (no copy): `owner` keeps it alive and unchanged until the frame has
+  // been written or dropped, then the writer lets go of it.
+  void send_shared(std::string head, std::string_view tail, std::shared_ptr<const void> owner,
+                   lane l = lane::bulk);
   // Frame kinds that carry payload data travel in the bulk lane.
   static lane lane_for(const v1::Frame& frame);
 
@@ -51,7 +58,15 @@ class frame_writer {
  private:
   static constexpr std::size_t index(lane l) { return l == lane::control ? 0 : 1; }
 
-  std::deque<std::string> control_, bulk_;
+  struct queued {
+    std::string head;
+    std::string_view tail;
+    std::shared_ptr<const void> owner;  // of tail's bytes
+    std::size_t size() const noexcept { return head.size() + tail.size(); }
+  };
+  void push(queued q, lane l);
+
+  std::deque<queued> control_, bulk_;
   // Per lane, counted in frames: ever queued; taken for writing (or
   // cleared); gone (written or cleared). Positions for wait_written().
   std::uint64_t queued_frames_[2] = {0, 0};

@@ -41,6 +41,12 @@ std::string encode_frame(const v1::Frame& frame);
 // stream, data}}, byte for byte, copying `data` once: the bulk path (file
 // and exec output) skips the message object's copy and the zero-fill.
 void append_data_frame(std::string& out, std::uint64_t call_id, std::uint32_t stream, std::string_view data);
+// The bytes of that frame before `data` (`size` = data's length): the head
+// and the payload may then travel as separate buffers (no copy of the
+// payload), the wire bytes are the same.
+void append_data_frame_head(std::string& out, std::uint64_t call_id, std::uint32_t stream, std::size_t size);
+// The longest such head: frame header, two tags and lengths, two varints.
+inline constexpr std::size_t max_data_frame_head = frame_header_size + 1 + 5 + 1 + 10 + 1 + 5 + 1 + 10;
 
 class frame_decoder {
  public:
