@@ -127,6 +127,71 @@ std::map<std::string, double> wait_probe(context& c, long long pid) {
   }
 }
 
+// tether-agent's own QGA front end vs qemu-ga, in one guest, over the same
+// protocol: a second tether-agent serves QGA on the spare port (free once
+// the raw rows are done) while qemu-ga keeps its port; the same client code
+// drives both.
+std::vector<row> qga_rows(context& c) {
+  run(c.ctx, exec::run(*c.guest, {.argv = {"sh", "-c",
+      "setsid /usr/bin/tether-agent --listen-unix /tmp/bench-qga.sock --qga-port org.tether.raw.0 --audit off "
+      "--log-level warning </dev/null >/dev/console 2>&1 & echo $! > /tmp/bench-qga.pid; "
+      "for i in $(seq 300); do [ -S /tmp/bench-qga.sock ] && exit 0; sleep 0.1; done; exit 1"}}));
+  test::qga_client tether_qga(c.vm.socket("raw"), 120s);
+  const std::size_t file_bytes = 64u << 20, chunk = 4u << 20;  // 4 MiB: a reply stays below libvirt's 10 MiB
+  run(c.ctx, exec::run(*c.guest, {.argv = {"dd", "if=/dev/urandom", "of=/root/bench-qga-read.bin", "bs=1M",
+                                           "count=64"}}));
+  // open, read to EOF (each chunk base64-decoded), close: what a harness's copy-out does.
+  auto read_all = [&](test::qga_client& q) {
+    const auto t0 = clock::now();
+    const auto h = std::to_string(static_cast<long long>(
+        q.execute("guest-file-open", R"({"path":"/root/bench-qga-read.bin"})").number_value()));
+    std::size_t got = 0;
+    for (;;) {
+      auto r = q.execute("guest-file-read", "{\"handle\":" + h + ",\"count\":" + std::to_string(chunk) + "}");
+      const auto& f = r.struct_value().fields();
+      got += test::base64_decode(f.at("buf-b64").string_value()).size();
+      if (f.at("eof").bool_value() || got >= file_bytes) break;
+    }
+    q.execute("guest-file-close", "{\"handle\":" + h + "}");
+    if (got != file_bytes) throw std::runtime_error("guest-file-read returned " + std::to_string(got) + " bytes");
+    return static_cast<double>(got) / 1e6 / (ms_since(t0) / 1000.0);
+  };
+  std::vector<double> tp, qp, te, qe, tr, qr;
+  for (int r = 0; r < c.rounds; ++r) {
+    for (auto [q, out] : {std::pair{&tether_qga, &tp}, std::pair{c.qga.get(), &qp}}) {
+      std::vector<double> v;
+      for (int i = 0; i < 200; ++i) {
+        const auto t0 = clock::now();
+        q->execute("guest-ping");
+        v.push_back(ms_since(t0));
+      }
+      out->push_back(median_of(v));
+    }
+    for (auto [q, out] : {std::pair{&tether_qga, &te}, std::pair{c.qga.get(), &qe}}) {
+      std::vector<double> v;
+      for (int i = 0; i < 20; ++i) {
+        const auto t0 = clock::now();
+        if (q->exec({"/bin/true"}).exit_code != 0) throw std::runtime_error("guest-exec /bin/true failed");
+        v.push_back(ms_since(t0));
+      }
+      out->push_back(median_of(v));
+    }
+    if (r < 3) {  // ~10 s a round through qemu-ga
+      tr.push_back(read_all(tether_qga));
+      qr.push_back(read_all(*c.qga));
+    }
+  }
+  run(c.ctx, exec::run(*c.guest, {.argv = {"sh", "-c", "kill $(cat /tmp/bench-qga.pid); rm -f /root/bench-qga-read.bin"}}));
+  return {{.metric = "QGA guest-ping (median of 200 per round)", .unit = "ms", .tether = summarize(tp),
+           .qemu_ga = summarize(qp), .note = "the same QGA client against tether-agent's QGA and qemu-ga"},
+          {.metric = "QGA guest-exec /bin/true + guest-exec-status until exited (median of 20 per round)",
+           .unit = "ms", .tether = summarize(te), .qemu_ga = summarize(qe),
+           .note = "status polled every 1 ms, as harnesses do"},
+          {.metric = "QGA guest-file-read 64 MiB (open, 4 MiB reads, close)", .unit = "MB/s",
+           .lower_is_better = false, .tether = summarize(tr), .qemu_ga = summarize(qr),
+           .note = "base64 decoded on the host; up to 3 rounds"}};
+}
+
 // Start a process, wait for its exit status: what harnesses do most.
 row exec_row(context& c, const std::function<void()>& after_round) {
   constexpr int per_round = 20;
@@ -666,6 +731,8 @@ int main_impl(int argc, char** argv) {
     std::cerr << "no Python rows: this build has no Python package (TETHER_BUILD_PYTHON=OFF)\n";
   }
   for (auto& r : raw) rows.push_back(r);
+  std::cerr << "measuring QGA: tether-agent's vs qemu-ga...\n";
+  for (auto& r : qga_rows(c)) rows.push_back(std::move(r));
   std::cerr << "measuring file transfers...\n";
   for (auto& r : files_rows(c, *raw[0].raw, *raw[1].raw)) rows.push_back(std::move(r));
   rows.push_back(idle_rss);

@@ -20,6 +20,7 @@ build_pkgs=(
   protobuf-compiler libprotobuf-dev
   libudev-dev libsystemd-dev
   libssl-dev libxxhash-dev xxhash  # transfer checksums from standard libraries; xxhsum for reference digests
+  libcrypt-dev  # crypt(3): the QGA VM test checks the passwords guest-set-user-password set
   libgtest-dev libgmock-dev
   dpkg-dev file
   dbus-daemon  # loopback tests: a private bus for the agent's D-Bus paths

@@ -11,8 +11,10 @@
 
 #include "audit/journal_sink.hpp"
 #include "log.hpp"
+#include "qga/fsfreeze.hpp"
 #include "qga/qga_agent.hpp"
 #include "qga/server.hpp"
+#include "services/fsfreeze_service.hpp"
 #include "services/devices_service.hpp"
 #include "services/exec_service.hpp"
 #include "services/files_service.hpp"
@@ -28,7 +30,7 @@
 namespace tether::agent {
 
 service_registry make_registry(const agent_options& options, const asio::any_io_executor& ex,
-                               std::function<void()> stop_agent) {
+                               std::function<void()> stop_agent, qga::freezer* freezer) {
   const agent_config& cfg = options.config;
   service_registry r;
   auto add = [&](std::string_view name, auto make) {
@@ -51,6 +53,7 @@ service_registry make_registry(const agent_options& options, const asio::any_io_
   add("forward", [&] {
     return std::make_shared<forward_service>(forward_policy{.patterns = cfg.forward_sockets, .source = cfg.source});
   });
+  if (freezer) add("fsfreeze", [&] { return std::make_shared<fsfreeze_service>(*freezer); });
   return r;
 }
 
@@ -72,11 +75,17 @@ struct agent_state {
   asio::any_io_executor ex;
   // Set by run_agent: begins the shutdown a stop signal begins.
   std::function<void()> stop;
-  service_registry registry = make_registry(options, ex, [this] {
-    asio::post(ex, [this] {
-      if (stop) stop();
-    });
-  });
+  // One freezer for the fsfreeze service and QGA's guest-fsfreeze-*.
+  std::unique_ptr<qga::freezer> freezer = std::make_unique<qga::freezer>(
+      ex, options.qga.fsfreeze_hook, options.qga.freeze_limit, options.qga.freeze_host_gone_limit);
+  service_registry registry = make_registry(
+      options, ex,
+      [this] {
+        asio::post(ex, [this] {
+          if (stop) stop();
+        });
+      },
+      freezer.get());
   // Shared by all sessions, so its rate limit holds for the whole agent.
   std::unique_ptr<audit::audit_log> audit =
       options.audit ? std::make_unique<audit::audit_log>(audit::journal_or_stderr()) : nullptr;
@@ -84,7 +93,7 @@ struct agent_state {
   // commands, a freeze) outlives host connections, as in qemu-ga.
   std::unique_ptr<qga::qga_agent> qga =
       options.qga.enabled
-          ? std::make_unique<qga::qga_agent>(ex, options.qga, options.config, registry, agent_version())
+          ? std::make_unique<qga::qga_agent>(ex, options.qga, options.config, registry, *freezer, agent_version())
           : nullptr;
   std::list<stream_protocol::acceptor> acceptors;
   std::list<io::byte_stream*> streams;  // live unix connections

@@ -14,6 +14,10 @@
 
 namespace tether::agent {
 
+namespace qga {
+class freezer;
+}
+
 inline constexpr const char* default_port = "org.tether.agent.0";
 
 struct agent_options {
@@ -51,10 +55,11 @@ std::string agent_version();
 // The agent's services as `options` configures them. Services the config
 // disables are never made, only registered by name so their calls get
 // DISABLED_BY_CONFIG with the setting to change. `stop_agent` ends the agent
-// as a stop signal would (simulated power). (The fuzz targets serve a
-// session with it too.)
+// as a stop signal would (simulated power). `freezer`: the agent's one
+// freezer, which QGA shares (null: no fsfreeze service). (The fuzz targets
+// serve a session with it too.)
 service_registry make_registry(const agent_options& options, const asio::any_io_executor& ex,
-                               std::function<void()> stop_agent);
+                               std::function<void()> stop_agent, qga::freezer* freezer = nullptr);
 
 // Runs until SIGINT/SIGTERM. Returns the process exit status.
 int run_agent(const agent_options& options);

@@ -104,6 +104,7 @@ CLI::Validator in_range(T min, T max) {
 
 // Every command: one function per command file, called in help order by main.
 void add_ping(command_table&);
+void add_fsfreeze(command_table&);
 void add_info(command_table&);
 void add_stats(command_table&);
 void add_exec(command_table&);

@@ -166,6 +166,7 @@ int run(int argc, char** argv) {
   add_files(commands);
   add_devices(commands);
   add_power(commands);
+  add_fsfreeze(commands);
   add_shutdown_all(commands);
   add_qmp(commands);
   app.footer(footer);  // after the commands: they would inherit it

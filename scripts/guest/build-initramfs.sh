@@ -44,7 +44,7 @@ qga=$(command -v qemu-ga || echo /usr/sbin/qemu-ga)
 [[ -x "$qga" ]] || { echo "build-initramfs: qemu-ga missing (package qemu-guest-agent)" >&2; exit 1; }
 
 inputs=$( { sha256sum "$0" "$agent" "${extras[@]}" "$kernel";
-            echo "$kver"; dpkg-query -W udev busybox-static qemu-guest-agent 2>/dev/null; } | sha256sum | cut -d' ' -f1)
+            echo "$kver"; dpkg-query -W udev busybox-static qemu-guest-agent passwd libpam-modules 2>/dev/null; } | sha256sum | cut -d' ' -f1)
 if [[ -f "$out/inputs.sha256" && "$(cat "$out/inputs.sha256")" == "$inputs" && -f "$out/initrd.img" ]]; then
   echo "build-initramfs: $out is up to date (cached)" >&2
   exit 0
@@ -82,6 +82,19 @@ for e in "${extras[@]}"; do copy_with_libs "$e" "/usr/bin/$(basename "$e")"; don
 copy_with_libs "$udevd" /lib/systemd/systemd-udevd
 copy_with_libs "$(command -v udevadm || echo /bin/udevadm)" /bin/udevadm
 copy_with_libs "$qga" /usr/sbin/qemu-ga
+# chpasswd, which guest-set-user-password runs (qemu-ga's and tether's), with
+# the PAM stack it sets plain passwords through; /etc/shadow is made below.
+copy_with_libs /usr/sbin/chpasswd /usr/sbin/chpasswd
+# The modules go where libpam looks (next to libpam in /lib: the guest has no
+# merged /usr, so the host's /usr/lib path would not be found).
+pamdir=$(dirname "$(find /lib /usr/lib -name pam_unix.so -path '*security*' | head -n1)")
+libpam=$(ldd /usr/sbin/chpasswd | grep -oE '/[^ ]*/libpam\.so[^ ]*')
+secdir=$(dirname "$libpam")/security
+copy_with_libs "$pamdir/pam_unix.so" "$secdir/pam_unix.so"
+cp "$pamdir/pam_deny.so" "$pamdir/pam_permit.so" "$root$secdir/"  # no libraries (ldd: "statically linked")
+mkdir -p "$root/etc/pam.d"
+cp /etc/pam.d/chpasswd /etc/pam.d/common-password "$root/etc/pam.d/"
+cp /etc/login.defs "$root/etc/login.defs"
 
 # udev rules and helpers (by-id symlinks, /dev/virtio-ports/NAME).
 mkdir -p "$root/lib/udev/rules.d"
@@ -121,6 +134,12 @@ root:x:0:
 tester:x:1000:
 nogroup:x:65534:
 GR
+cat > "$root/etc/shadow" <<'SH'
+root:*:19000:0:99999:7:::
+tester:*:19000:0:99999:7:::
+nobody:*:19000:0:99999:7:::
+SH
+chmod 0640 "$root/etc/shadow"
 chown 1000:1000 "$root/home/tester"
 echo "tether-guest" > "$root/etc/hostname"
 

@@ -2,12 +2,15 @@
 // qemu-ga is qga_compare_test.cpp): one policy with the protobuf services,
 // exec's capture modes and truncation, state across host connections,
 // guest-shutdown through the power service (simulated: it stops the agent).
+#include <arpa/inet.h>
 #include <sys/wait.h>
 
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 #include "support/agent_process.hpp"
@@ -65,7 +68,8 @@ TEST(QgaPolicy, AServiceDeniedInTheConfigIsDisabledThroughQgaToo) {
   for (const auto& cmd : info.at("return").at("supported_commands").as_array()) {
     const auto& name = cmd.at("name").as_string();
     const bool off = name == "guest-exec" || name == "guest-exec-status" || name == "guest-shutdown" ||
-                     name == "guest-suspend-ram" || name == "guest-get-time";
+                     name == "guest-suspend-ram" || name == "guest-suspend-disk" ||
+                     name == "guest-suspend-hybrid" || name == "guest-get-time";
     EXPECT_EQ(cmd.at("enabled").as_bool(), !off) << name;
   }
   EXPECT_EQ(ask(c, "{\"execute\":\"guest-ping\"}"), json::parse("{\"return\":{}}"));
@@ -145,6 +149,77 @@ TEST(QgaPower, GuestShutdownGoesThroughThePowerServiceAndSendsNoReply) {
   const int st = rig.agent.stop(0, std::chrono::seconds(10));
   ASSERT_TRUE(WIFEXITED(st)) << "agent did not stop by itself (status " << st << ")";
   EXPECT_EQ(WEXITSTATUS(st), 0);
+}
+
+TEST(QgaPower, SuspendToDiskIsRefusedWhereThereIsNoWayToHibernate) {
+  // Simulated, and the kernel method has no sleep states: nothing happens here.
+  qga_agent_rig rig({"--power-simulate", "--power-method", "kernel"});
+  qga_client c(rig.sock, std::chrono::seconds(20));
+  for (const char* cmd : {"guest-suspend-disk", "guest-suspend-hybrid"}) {
+    const auto e = ask(c, std::string("{\"execute\":\"") + cmd + "\"}");
+    EXPECT_EQ(e.at("error").at("class"), "GenericError") << e;
+    EXPECT_NE(e.at("error").at("desc").as_string().find("is not supported without systemd"), std::string::npos) << e;
+  }
+  EXPECT_EQ(ask(c, "{\"execute\":\"guest-ping\"}").at("return"), json::object{});
+}
+
+TEST(QgaSsh, KeysOutsideTheFilesRootsAreNeitherReadNorWritten) {
+  // Confined to a temp dir: root's home is outside, so nothing of this host
+  // is touched; the checks before the lookup answer as qemu-ga's do.
+  temp_dir root;
+  qga_agent_rig rig({"--files-root", root.path()});
+  qga_client c(rig.sock, std::chrono::seconds(20));
+  for (const char* req : {
+           R"({"execute":"guest-ssh-add-authorized-keys","arguments":{"username":"root","keys":["ssh-rsa X x"]}})",
+           R"({"execute":"guest-ssh-add-authorized-keys","arguments":{"username":"root","keys":["ssh-rsa X x"],"reset":true}})",
+           R"({"execute":"guest-ssh-remove-authorized-keys","arguments":{"username":"root","keys":["ssh-rsa X x"]}})",
+       }) {
+    const auto e = ask(c, req);
+    EXPECT_EQ(e.at("error").at("class"), "GenericError") << req << " " << e;
+  }
+  const auto bad = ask(c, R"({"execute":"guest-ssh-add-authorized-keys","arguments":{"username":"root","keys":["ok","#x"]}})");
+  EXPECT_EQ(bad.at("error").at("desc"), "invalid OpenSSH public key: '#x'");
+  const auto missing = ask(c, R"({"execute":"guest-ssh-remove-authorized-keys","arguments":{"username":"root"}})");
+  EXPECT_EQ(missing.at("error").at("desc"), "Parameter 'keys' is missing");
+  const auto typed = ask(c, R"({"execute":"guest-ssh-add-authorized-keys","arguments":{"username":"root","keys":[1]}})");
+  EXPECT_EQ(typed.at("error").at("desc"), "Invalid parameter type for 'keys[0]', expected: string");
+  const auto user = ask(c, R"({"execute":"guest-ssh-add-authorized-keys","arguments":{"username":"no-such-user-x","keys":["k"]}})");
+  EXPECT_EQ(user.at("error").at("desc"), "failed to lookup user 'no-such-user-x': Success");
+}
+
+TEST(QgaSystem, RoutesAreTheKernelsTables) {
+  qga_agent_rig rig;
+  qga_client c(rig.sock, std::chrono::seconds(20));
+  const auto r = ask(c, "{\"execute\":\"guest-network-get-route\"}").at("return").as_array();
+  // Our own reading of the tables: interface and destination of each route.
+  std::vector<std::string> want;
+  std::ifstream v4("/proc/net/route");
+  std::string line;
+  std::getline(v4, line);  // the header
+  while (std::getline(v4, line)) {
+    std::istringstream f(line);
+    std::string iface, hex;
+    f >> iface >> hex;
+    const auto d = static_cast<std::uint32_t>(std::stoul(hex, nullptr, 16));
+    want.push_back(iface + " " + std::to_string(d & 0xff) + "." + std::to_string(d >> 8 & 0xff) + "." +
+                   std::to_string(d >> 16 & 0xff) + "." + std::to_string(d >> 24) + " 4");
+  }
+  std::ifstream v6("/proc/net/ipv6_route");
+  while (std::getline(v6, line)) {
+    std::istringstream f(line);
+    std::vector<std::string> w{std::istream_iterator<std::string>(f), {}};
+    ASSERT_EQ(w.size(), 10u) << line;
+    in6_addr a{};
+    for (int i = 0; i < 16; ++i) a.s6_addr[i] = static_cast<std::uint8_t>(std::stoul(w[0].substr(2 * i, 2), nullptr, 16));
+    char text[INET6_ADDRSTRLEN];
+    ::inet_ntop(AF_INET6, &a, text, sizeof text);
+    want.push_back(w[9] + " " + text + " 6");
+  }
+  std::vector<std::string> got;
+  for (const auto& e : r)
+    got.push_back(std::string(e.at("iface").as_string()) + " " + std::string(e.at("destination").as_string()) + " " +
+                  std::to_string(e.at("version").as_int64()));
+  EXPECT_EQ(got, want);
 }
 
 }  // namespace

@@ -36,6 +36,19 @@ TEST_F(Tetherctl, PingJsonIsOneObject) {
   EXPECT_NE(r.out.find("\"median_ms\":"), std::string::npos) << r.out;
 }
 
+// Status only: a freeze or thaw here would act on this machine's filesystems
+// (tests/vm/qga_vm_test.cpp freezes inside a guest).
+TEST_F(Tetherctl, FsfreezeStatusAndItsUsage) {
+  const auto r = test::run_tetherctl(sock() + "fsfreeze status");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out, "thawed\n");
+  EXPECT_EQ(test::run_tetherctl(sock() + "--json fsfreeze status").out, "{\"frozen\":false}\n");
+  const auto wrong = test::run_tetherctl(sock() + "fsfreeze status --mountpoint /srv");
+  EXPECT_EQ(wrong.status, 2) << wrong.out;
+  EXPECT_NE(wrong.out.find("--mountpoint goes with freeze only"), std::string::npos) << wrong.out;
+  EXPECT_EQ(test::run_tetherctl(sock() + "fsfreeze melt").status, 2);
+}
+
 TEST_F(Tetherctl, InfoPrintsTheGuestFacts) {
   auto r = test::run_tetherctl(sock() + "info");
   EXPECT_EQ(r.status, 0) << r.out;

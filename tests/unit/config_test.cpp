@@ -162,7 +162,7 @@ TEST(ConfigFile, ReportsFileAndLineOfEachError) {
        "test.conf:2: exec.users has an empty list item (items are separated by commas)"},
       {"[services]\ndeny = stats, exce\n",
        "test.conf:2: services.deny names unknown service 'exce' (known: ping, info, stats, devices, exec, files, "
-       "power, forward)"},
+       "power, forward, fsfreeze)"},
       {"[forward]\nsockets = run/*.sock\n", "test.conf:2: forward.sockets needs absolute patterns, got 'run/*.sock'"},
       {"[services]\nallow =\n",
        "test.conf:2: services.allow is empty; list the services to serve, or remove the key to serve all"},

@@ -192,9 +192,12 @@ struct dispatch_rig {
   qga_options options;
   agent_config config;
   service_registry registry;
+  freezer fsfreeze{ctx.get_executor(), "", options.freeze_limit, options.freeze_host_gone_limit};
   std::unique_ptr<qga_agent> agent;
 
-  void start() { agent = std::make_unique<qga_agent>(ctx.get_executor(), options, config, registry, "test"); }
+  void start() {
+    agent = std::make_unique<qga_agent>(ctx.get_executor(), options, config, registry, fsfreeze, "test");
+  }
   std::string ask(const std::string& text) {
     auto r = test::run_for(ctx, agent->handle({false, text}));
     return r.text.value_or("(no reply)");

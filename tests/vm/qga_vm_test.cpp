@@ -1,17 +1,18 @@
 // tether-agent serving QGA on the guest's real org.qemu.guest_agent.0 port
-// (qemu-ga, which the fast guest runs there, is stopped first), and fsfreeze
-// on a real filesystem: a loop-mounted ext4, the guest's only freezable one.
-// The frozen state allows only qemu-ga's few commands; a freeze that is
-// never thawed is thawed by the agent's guard, and the write that waited on
-// the frozen filesystem then completes.
+// (qga_vm_fixture.hpp), and fsfreeze on a real filesystem: a loop-mounted
+// ext4, the guest's only freezable one. The frozen state allows only
+// qemu-ga's few commands; a freeze that is never thawed is thawed by the
+// agent's guard, and the write that waited on the frozen filesystem then
+// completes. The commands that change the guest act on it for real: ssh
+// keys, passwords (checked with crypt(3) here), routes read back.
 #include <chrono>
 
 #include <boost/json.hpp>
 
-#include "support/async.hpp"
-#include "support/qga_client.hpp"
-#include "tether/exec.hpp"
-#include "vm_fixture.hpp"
+#include <crypt.h>
+
+#include "qga_vm_fixture.hpp"
+#include "tether/fsfreeze.hpp"
 
 namespace tether {
 namespace {
@@ -20,48 +21,7 @@ using test::run_for;
 using namespace std::chrono_literals;
 namespace json = boost::json;
 
-// Set up once for the binary's guest: the filesystem, and a second
-// tether-agent that serves QGA on the port qemu-ga held (its guards: 5 s
-// after a freeze, 1 s without a host).
-constexpr const char* setup_script = R"(set -e
-modprobe loop
-modprobe crc32c_generic
-modprobe ext4
-dd if=/dev/zero of=/tmp/frz.img bs=1M count=32 2>/dev/null
-dev=$(losetup -f)
-losetup $dev /tmp/frz.img
-mke2fs -q $dev
-mkdir -p /mnt/frz
-mount -t ext4 $dev /mnt/frz
-ga=$(pidof qemu-ga)
-respawn=$(cut -d' ' -f4 /proc/$ga/stat)
-kill $respawn $ga
-setsid /usr/bin/tether-agent --listen-unix /tmp/qga-agent.sock --qga-port org.qemu.guest_agent.0 \
-  --qga-freeze-limit-ms 5000 --qga-freeze-host-gone-ms 1000 --audit off </dev/null >/dev/console 2>&1 &
-# Until it listens: exec.Run kills this script's process group when the
-# script ends, which would take the agent along if setsid had not run yet.
-for i in $(seq 600); do [ -S /tmp/qga-agent.sock ] && break; sleep 0.1; done
-[ -S /tmp/qga-agent.sock ]
-)";
-
-class GuestQga : public test::vm_client_test {
- protected:
-  static inline std::optional<std::string> set_up;  // the setup's failure, or "" when it worked
-
-  void SetUp() override {
-    if (!set_up) {
-      const auto r = run_for(ctx, exec::run(guest_client, {.argv = {"sh", "-c", setup_script}}), 120s);
-      set_up = r.result.exit_code == 0 ? "" : "setup failed: " + r.out + r.err;
-    }
-    ASSERT_EQ(*set_up, "");
-  }
-
-  json::value ask(test::qga_client& c, const std::string& req) { return json::parse(c.request(req, 60s)); }
-
-  std::string status(test::qga_client& c) {
-    return std::string(ask(c, "{\"execute\":\"guest-fsfreeze-status\"}").at("return").as_string());
-  }
-};
+using test::GuestQga;
 
 TEST_F(GuestQga, TheVirtioPortIsServedByTether) {
   test::qga_client qga(guest.qga_socket(), 120s);
@@ -86,7 +46,100 @@ TEST_F(GuestQga, TrimsTheFilesystemsOnDevicesAndReadsAuthorizedKeys) {
       "> /home/tester/.ssh/authorized_keys"}}), 60s);
   ASSERT_EQ(setup.result.exit_code, 0) << setup.err;
   const auto keys = ask(qga, R"({"execute":"guest-ssh-get-authorized-keys","arguments":{"username":"tester"}})");
-  EXPECT_EQ(keys.at("return").at("keys"), json::parse(R"(["ssh-ed25519 AAAA one","ssh-rsa BBBB two"])")) << keys;
+  // Last line first: qemu-ga 7.2's order (qga_compare_vm_test.cpp checks it against qemu-ga).
+  EXPECT_EQ(keys.at("return").at("keys"), json::parse(R"(["ssh-rsa BBBB two","ssh-ed25519 AAAA one"])")) << keys;
+}
+
+TEST_F(GuestQga, AddsAndRemovesAuthorizedKeysAsTheUsersOwnFile) {
+  test::qga_client qga(guest.qga_socket(), 120s);
+  sh("rm -rf /home/tester/.ssh");
+  auto keys = [&] {
+    return ask(qga, R"({"execute":"guest-ssh-get-authorized-keys","arguments":{"username":"tester"}})")
+        .at("return").at("keys");
+  };
+  const auto added = ask(qga, R"({"execute":"guest-ssh-add-authorized-keys","arguments":{"username":"tester",
+      "keys":["ssh-rsa CCCC three","ssh-rsa DDDD four","ssh-rsa CCCC three"],"reset":true}})");
+  EXPECT_EQ(added.at("return"), json::object{}) << added;
+  // Created by the agent: the user's, private.
+  EXPECT_EQ(sh("stat -c '%a %U' /home/tester/.ssh /home/tester/.ssh/authorized_keys"), "700 tester\n600 tester\n");
+  sh("echo '# kept' >> /home/tester/.ssh/authorized_keys");
+  ask(qga, R"({"execute":"guest-ssh-add-authorized-keys","arguments":{"username":"tester","keys":["ssh-rsa CCCC three","ssh-rsa EEEE five"]}})");
+  EXPECT_EQ(keys(), json::parse(R"(["ssh-rsa EEEE five","ssh-rsa DDDD four","ssh-rsa CCCC three"])"));
+  ask(qga, R"({"execute":"guest-ssh-remove-authorized-keys","arguments":{"username":"tester","keys":["ssh-rsa CCCC three"]}})");
+  EXPECT_EQ(sh("cat /home/tester/.ssh/authorized_keys"), "ssh-rsa DDDD four\n# kept\nssh-rsa EEEE five\n");
+  EXPECT_EQ(sh("stat -c '%a %U' /home/tester/.ssh/authorized_keys"), "600 tester\n");
+  const auto bad = ask(qga, R"({"execute":"guest-ssh-add-authorized-keys","arguments":{"username":"tester","keys":["# no"]}})");
+  EXPECT_EQ(bad.at("error").at("desc").as_string(), "invalid OpenSSH public key: '# no'") << bad;
+  const auto none = ask(qga, R"({"execute":"guest-ssh-remove-authorized-keys","arguments":{"username":"root","keys":["k"]}})");
+  EXPECT_EQ(none.at("return"), json::object{}) << none;  // root has no file: nothing to do, nothing made
+  EXPECT_EQ(sh("ls -a /root | grep -c '^.ssh$' || true"), "0\n");
+}
+
+TEST_F(GuestQga, SetsAUsersPasswordThroughChpasswd) {
+  test::qga_client qga(guest.qga_socket(), 120s);
+  auto shadow_hash = [&](const std::string& user) {  // its /etc/shadow entry
+    const auto line = sh("grep '^" + user + ":' /etc/shadow");
+    const auto a = line.find(':'), b = line.find(':', a + 1);
+    return line.substr(a + 1, b - a - 1);
+  };
+  auto set = [&](const std::string& user, const std::string& pw, bool crypted) {
+    return ask(qga, R"({"execute":"guest-set-user-password","arguments":{"username":)" + test::json_quote(user) +
+                        R"(,"password":")" + test::base64_encode(pw) + R"(","crypted":)" +
+                        (crypted ? "true" : "false") + "}}");
+  };
+  EXPECT_EQ(set("tester", "plain pass 1", false).at("return"), json::object{});
+  const auto stored = shadow_hash("tester");
+  crypt_data cd{};
+  ASSERT_NE(crypt_r("plain pass 1", stored.c_str(), &cd), nullptr) << stored;
+  EXPECT_EQ(std::string(cd.output), stored);  // the password now verifies
+  crypt_data cd2{};
+  const std::string hash = crypt_r("crypted pass 2", "$6$tethersalt$", &cd2);
+  EXPECT_EQ(set("tester", hash, true).at("return"), json::object{});
+  EXPECT_EQ(shadow_hash("tester"), hash);
+  const auto colon = set("tes:ter", "x", false);
+  EXPECT_EQ(colon.at("error").at("desc").as_string(), "forbidden characters in username") << colon;
+  const auto newline = set("tester", "a\nb", false);
+  EXPECT_EQ(newline.at("error").at("desc").as_string(), "forbidden characters in raw password") << newline;
+  const auto unknown = set("no-such-user", "x", false);
+  EXPECT_EQ(unknown.at("error").at("desc").as_string(), "child process has failed to set user password") << unknown;
+  EXPECT_EQ(shadow_hash("tester"), hash);
+}
+
+TEST_F(GuestQga, ListsTheRoutesOfBothFamilies) {
+  sh("ip link set lo up && ip route replace 10.9.8.0/24 dev lo metric 7 && "
+     "ip -6 route replace 2001:db8:7::/64 dev lo metric 9");
+  test::qga_client qga(guest.qga_socket(), 120s);
+  const auto r = ask(qga, "{\"execute\":\"guest-network-get-route\"}");
+  bool v4 = false, v6 = false;
+  for (const auto& e : r.at("return").as_array()) {
+    if (e.at("destination") == "10.9.8.0") {
+      v4 = true;
+      EXPECT_EQ(e, json::parse(R"({"iface":"lo","destination":"10.9.8.0","metric":7,"gateway":"0.0.0.0",
+          "mask":"255.255.255.0","irtt":0,"flags":1,"refcnt":0,"use":0,"window":0,"mtu":0,"version":4})")) << e;
+    }
+    if (e.at("destination") == "2001:db8:7::") {
+      v6 = true;
+      EXPECT_EQ(e.at("desprefixlen"), "64");
+      EXPECT_EQ(e.at("metric"), 9);
+      EXPECT_EQ(e.at("iface"), "lo");
+      EXPECT_EQ(e.at("nexthop"), "::");
+      EXPECT_EQ(e.at("version"), 6);
+    }
+  }
+  EXPECT_TRUE(v4 && v6) << r;
+  sh("ip route del 10.9.8.0/24 dev lo; ip -6 route del 2001:db8:7::/64 dev lo");
+}
+
+TEST_F(GuestQga, SuspendToDiskIsRefusedWhereTheGuestCannotHibernate) {
+  test::qga_client qga(guest.qga_socket(), 120s);
+  // No systemd in the fast guest: the power service has no way to hibernate
+  // and says so (qemu-ga here would write "disk" to /sys/power/state).
+  for (const char* cmd : {"guest-suspend-disk", "guest-suspend-hybrid"}) {
+    const auto e = ask(qga, std::string("{\"execute\":\"") + cmd + "\"}");
+    EXPECT_EQ(e.at("error").at("class"), "GenericError") << e;
+    EXPECT_NE(e.at("error").at("desc").as_string().find("is not supported without systemd"), std::string::npos) << e;
+  }
+  EXPECT_EQ(ask(qga, "{\"execute\":\"guest-ping\"}").at("return"), json::object{});  // still up
 }
 
 TEST_F(GuestQga, FreezeAllowsOnlyQemuGasFrozenCommandsUntilThawed) {
@@ -140,6 +193,32 @@ TEST_F(GuestQga, AFreezeIsThawedWhenTheHostStaysAway) {
   EXPECT_EQ(status(back), "thawed");
   const auto r = run_for(ctx, exec::run(guest_client, {.argv = {"sh", "-c", "echo more > /mnt/frz/more && sync"}}), 60s);
   EXPECT_EQ(r.result.exit_code, 0);
+}
+
+TEST_F(GuestQga, TetherUsersFreezeAndThawThroughTheFsfreezeService) {
+  // The guest's own tether-agent (the tether port's; tetherctl would need
+  // the chardev this test's client holds: tests/loopback/qga_test.cpp runs it).
+  const auto listed = run_for(ctx, fsfreeze::freeze(guest_client, {"/mnt/frz"}), 60s);
+  EXPECT_EQ(listed.frozen, 1u);
+  EXPECT_TRUE(run_for(ctx, fsfreeze::frozen(guest_client), 60s));
+  const auto again = test::error_of(ctx, fsfreeze::freeze(guest_client), "a second freeze");
+  EXPECT_NE(std::string(again.what()).find("frozen already"), std::string::npos) << again.what();
+  // A write into the frozen filesystem waits for the thaw.
+  exec::options write{.argv = {"sh", "-c", "echo svc > /mnt/frz/svc && sync"}};
+  auto writer = run_for(ctx, [&]() -> awaitable<std::unique_ptr<exec::process>> {
+    co_return std::make_unique<exec::process>(co_await exec::process::start(guest_client, write));
+  }());
+  EXPECT_EQ(run_for(ctx, fsfreeze::thaw(guest_client), 60s), 1u);
+  EXPECT_EQ(run_for(ctx, writer->wait(), 120s).exit_code, 0);
+  EXPECT_EQ(sh("cat /mnt/frz/svc"), "svc\n");
+  // The library: every freezable filesystem (here only /mnt/frz).
+  const auto r = run_for(ctx, fsfreeze::freeze(guest_client), 60s);
+  EXPECT_EQ(r.frozen, 1u);
+  EXPECT_GT(r.thaw_limit.count(), 0);
+  EXPECT_TRUE(run_for(ctx, fsfreeze::frozen(guest_client), 60s));
+  EXPECT_EQ(run_for(ctx, fsfreeze::thaw(guest_client), 60s), 1u);
+  EXPECT_FALSE(run_for(ctx, fsfreeze::frozen(guest_client), 60s));
+  EXPECT_EQ(run_for(ctx, fsfreeze::thaw(guest_client), 60s), 0u);
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-passed=() failed=()
+passed=() failed=() skipped=()
 # check NAME COMMAND...: runs one check; its output goes with a failure.
 check() {
   local label=$1 out
@@ -166,7 +166,15 @@ set_user_password() {
          perl -e 'exit(crypt(\$ARGV[0], \$ARGV[1]) eq \$ARGV[1] ? 0 : 1)' '$password' \"\$h\" &&
          ! perl -e 'exit(crypt(\$ARGV[0], \$ARGV[1]) eq \$ARGV[1] ? 0 : 1)' 'wrong' \"\$h\""
 }
-check "virsh set-user-password (the password works in the guest)" set_user_password
+# guest-set-user-password comes with h/qgacmds (issue 16); until the agent
+# serves it, the check is reported as skipped, never as passed.
+if agent_cmd '{"execute":"guest-info"}' |
+   json '"guest-set-user-password" in [c["name"] for c in j["return"]["supported_commands"]]' | grep -qx True; then
+  check "virsh set-user-password (the password works in the guest)" set_user_password
+else
+  skipped+=("virsh set-user-password (guest-set-user-password not served by this agent)")
+  echo "SKIP virsh set-user-password: this tether-agent does not serve guest-set-user-password"
+fi
 
 fsfreeze_status() { agent_cmd '{"execute":"guest-fsfreeze-status"}' | json 'j["return"]'; }
 domfsfreeze_thaw() {
@@ -222,7 +230,8 @@ shutdown_agent() {
 check "virsh shutdown --mode agent (the domain ends shut off)" shutdown_agent
 
 run_s=$((SECONDS - t1))
-echo "virsh_test: ${#passed[@]} passed, ${#failed[@]} failed; boot ${boot_s} s, checks ${run_s} s"
+echo "virsh_test: ${#passed[@]} passed, ${#failed[@]} failed, ${#skipped[@]} skipped; boot ${boot_s} s, checks ${run_s} s"
+((${#skipped[@]} == 0)) || printf 'SKIPPED: %s\n' "${skipped[@]}"
 if ((${#failed[@]})); then
   printf 'FAILED: %s\n' "${failed[@]}"
   echo "console tail ($console):"

@@ -28,7 +28,7 @@ namespace tether::agent {
 // config error (so a typo cannot silently leave a service enabled); a new
 // service adds its name here.
 inline constexpr std::string_view known_services[] = {"ping",  "info",  "stats", "devices",
-                                                      "exec",  "files", "power", "forward"};
+                                                      "exec",  "files", "power", "forward", "fsfreeze"};
 bool is_known_service(std::string_view name);
 
 struct agent_config {

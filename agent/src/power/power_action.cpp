@@ -33,6 +33,8 @@ std::string logind_member(v1::PowerAction a) {
     case v1::POWER_ACTION_REBOOT: return "Reboot";
     case v1::POWER_ACTION_HALT: return "Halt";
     case v1::POWER_ACTION_SUSPEND: return "Suspend";
+    case v1::POWER_ACTION_HIBERNATE: return "Hibernate";
+    case v1::POWER_ACTION_HYBRID_SLEEP: return "HybridSleep";
     default: return "";
   }
 }
@@ -43,6 +45,8 @@ const char* target_unit(v1::PowerAction a) {
     case v1::POWER_ACTION_REBOOT: return "reboot.target";
     case v1::POWER_ACTION_HALT: return "halt.target";
     case v1::POWER_ACTION_SUSPEND: return "suspend.target";
+    case v1::POWER_ACTION_HIBERNATE: return "hibernate.target";
+    case v1::POWER_ACTION_HYBRID_SLEEP: return "hybrid-sleep.target";
     default: return "";
   }
 }
@@ -62,13 +66,23 @@ bool has_cap_sys_boot() {
   return (data[CAP_SYS_BOOT / 32].effective & (1u << (CAP_SYS_BOOT % 32))) != 0;
 }
 
-// The kernel's sleep states (/sys/power/state: "freeze mem disk").
-bool kernel_can_suspend() {
-  std::ifstream f("/sys/power/state");
+bool file_has_word(const char* path, std::initializer_list<std::string_view> words) {
+  std::ifstream f(path);
   std::string word;
-  while (f >> word)
-    if (word == "mem" || word == "standby" || word == "freeze") return true;
+  while (f >> word) {
+    if (word.size() > 2 && word.front() == '[' && word.back() == ']') word = word.substr(1, word.size() - 2);
+    for (const auto w : words)
+      if (word == w) return true;
+  }
   return false;
+}
+
+// Whether the kernel offers the sleep state (/sys/power/state: "freeze mem
+// disk"; /sys/power/disk: "[platform] shutdown reboot suspend").
+bool kernel_can_sleep(v1::PowerAction action) {
+  if (action == v1::POWER_ACTION_SUSPEND) return file_has_word("/sys/power/state", {"mem", "standby", "freeze"});
+  if (!file_has_word("/sys/power/state", {"disk"})) return false;
+  return action != v1::POWER_ACTION_HYBRID_SLEEP || file_has_word("/sys/power/disk", {"suspend"});
 }
 
 // Opens the bus systemd listens on: the system bus, or (no D-Bus daemon)
@@ -111,6 +125,9 @@ void check_logind_answer(v1::PowerAction action, const std::string& can) {
                          (action == v1::POWER_ACTION_SUSPEND
                               ? ": the kernel or the virtual hardware offers no sleep state, or it is "
                                 "disabled in systemd-sleep.conf)"
+                          : is_sleep(action)
+                              ? ": the kernel offers no hibernation, no swap can hold the image, or it is "
+                                "disabled in systemd-sleep.conf)"
                               : ")"));
   if (can == "challenge")
     throw call_error(v1::ERROR_CODE_PERMISSION_DENIED,
@@ -146,9 +163,10 @@ awaitable<plan> prepare_systemd(v1::PowerAction action, const action_options& op
   } else if (try_logind) {
     log::info("power: no D-Bus system bus; using the systemd manager on {}", p.bus_address);
   }
-  if (action == v1::POWER_ACTION_SUSPEND && !kernel_can_suspend())
+  if (is_sleep(action) && !kernel_can_sleep(action))
     throw call_error(v1::ERROR_CODE_FAILED_PRECONDITION,
-                     "suspend is not supported by this guest: /sys/power/state offers no sleep state");
+                     std::string(action_name(action)) + " is not supported by this guest: /sys/power/" +
+                         (action == v1::POWER_ACTION_SUSPEND ? "state offers no sleep state" : "state offers no disk"));
   // A cheap call that proves the manager answers on this bus.
   auto m = bus.new_method_call(systemd_dest, systemd_path, "org.freedesktop.DBus.Peer", "Ping");
   try {
@@ -161,10 +179,11 @@ awaitable<plan> prepare_systemd(v1::PowerAction action, const action_options& op
 }
 
 plan prepare_kernel(v1::PowerAction action, bool simulate) {
-  if (action == v1::POWER_ACTION_SUSPEND)
+  if (is_sleep(action))
     throw call_error(v1::ERROR_CODE_FAILED_PRECONDITION,
-                     "suspend is not supported without systemd: this guest's init is not systemd, and "
-                     "the agent's fallback (reboot(2)) has no suspend");
+                     std::string(action_name(action)) +
+                         " is not supported without systemd: this guest's init is not systemd, and "
+                         "the agent's fallback (reboot(2)) has no sleep states");
   if (!simulate && !has_cap_sys_boot())
     throw call_error(v1::ERROR_CODE_PERMISSION_DENIED,
                      std::string("cannot ") + action_name(action) +
@@ -226,8 +245,14 @@ const char* action_name(v1::PowerAction a) {
     case v1::POWER_ACTION_REBOOT: return "reboot";
     case v1::POWER_ACTION_HALT: return "halt";
     case v1::POWER_ACTION_SUSPEND: return "suspend";
+    case v1::POWER_ACTION_HIBERNATE: return "hibernate";
+    case v1::POWER_ACTION_HYBRID_SLEEP: return "hybrid-sleep";
     default: return "unspecified";
   }
+}
+
+bool is_sleep(v1::PowerAction a) {
+  return a == v1::POWER_ACTION_SUSPEND || a == v1::POWER_ACTION_HIBERNATE || a == v1::POWER_ACTION_HYBRID_SLEEP;
 }
 
 const char* method_name(v1::PowerMethod m) {

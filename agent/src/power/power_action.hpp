@@ -36,6 +36,8 @@ struct plan {
 };
 
 const char* action_name(v1::PowerAction a);  // "poweroff", ...
+// Suspend, hibernate, hybrid sleep: the guest comes back.
+bool is_sleep(v1::PowerAction a);
 const char* method_name(v1::PowerMethod m);  // "logind", ...
 
 // Checks that `action` can be carried out here and how. Throws call_error:

@@ -17,16 +17,20 @@ namespace tether::agent::qga {
 
 class args {
  public:
-  explicit args(const json::object& o) : o_(o) {}
+  // `prefix` names the object in messages: "vcpus[0]." for a list's element.
+  explicit args(const json::object& o, std::string prefix = {}) : o_(o), prefix_(std::move(prefix)) {}
 
   std::int64_t integer(std::string_view name);
   std::optional<std::int64_t> opt_integer(std::string_view name);
   std::string string(std::string_view name);
   std::optional<std::string> opt_string(std::string_view name);
+  bool boolean(std::string_view name);
   std::optional<bool> opt_boolean(std::string_view name);
+  std::vector<std::string> strings(std::string_view name);
   std::optional<std::vector<std::string>> opt_strings(std::string_view name);
   // The raw value (alternates: "bool or enum"), marked as taken.
   const json::value* opt_value(std::string_view name);
+  const json::value& value(std::string_view name) { return need(name); }
 
   // After the last parameter: fails on any the command does not take.
   void done() const;
@@ -35,7 +39,10 @@ class args {
   const json::value* take(std::string_view name);
   const json::value& need(std::string_view name);
 
+  std::string full(std::string_view name) const { return prefix_ + std::string(name); }
+
   const json::object& o_;
+  std::string prefix_;
   std::set<std::string, std::less<>> taken_;
 };
 

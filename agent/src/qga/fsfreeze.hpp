@@ -28,6 +28,7 @@ class freezer {
   ~freezer();
 
   bool frozen() const { return frozen_; }
+  std::chrono::milliseconds limit() const { return limit_; }
   // Returns how many filesystems were frozen. Throws qga_error.
   awaitable<std::int64_t> freeze(const std::optional<std::vector<std::string>>& mountpoints);
   // Returns how many filesystems were thawed (0 when none was frozen).

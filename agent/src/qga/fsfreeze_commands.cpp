@@ -8,20 +8,20 @@
 namespace tether::agent::qga {
 
 void add_fsfreeze_commands(std::vector<command_def>& t) {
-  t.push_back({"guest-fsfreeze-thaw", "", [](command_call& c) -> awaitable<json::value> {
+  t.push_back({"guest-fsfreeze-thaw", "fsfreeze", [](command_call& c) -> awaitable<json::value> {
                  c.a.done();
                  co_return json::value(co_await c.agent.fsfreeze().thaw());
                }, true, true});
-  t.push_back({"guest-fsfreeze-freeze-list", "", [](command_call& c) -> awaitable<json::value> {
+  t.push_back({"guest-fsfreeze-freeze-list", "fsfreeze", [](command_call& c) -> awaitable<json::value> {
                  const auto mountpoints = c.a.opt_strings("mountpoints");
                  c.a.done();
                  co_return json::value(co_await c.agent.fsfreeze().freeze(mountpoints));
                }});
-  t.push_back({"guest-fsfreeze-freeze", "", [](command_call& c) -> awaitable<json::value> {
+  t.push_back({"guest-fsfreeze-freeze", "fsfreeze", [](command_call& c) -> awaitable<json::value> {
                  c.a.done();
                  co_return json::value(co_await c.agent.fsfreeze().freeze(std::nullopt));
                }});
-  t.push_back({"guest-fsfreeze-status", "", [](command_call& c) -> awaitable<json::value> {
+  t.push_back({"guest-fsfreeze-status", "fsfreeze", [](command_call& c) -> awaitable<json::value> {
                  c.a.done();
                  co_return json::value(c.agent.fsfreeze().frozen() ? "frozen" : "thawed");
                }, true, true});

@@ -1,4 +1,4 @@
-// guest-shutdown and guest-suspend-ram through the power service's
+// guest-shutdown and guest-suspend-ram/-disk/-hybrid through the power service's
 // power.Request: the same checks, events, hooks and --power-simulate. Like
 // qemu-ga they send no reply on success (the guest is going away); the
 // action starts once that was decided, as after the power service's answer.
@@ -21,6 +21,14 @@ awaitable<json::value> request_power(command_call& c, v1::PowerAction action, st
 }  // namespace
 
 void add_power_commands(std::vector<command_def>& t) {
+  t.push_back({"guest-suspend-hybrid", "power", [](command_call& c) -> awaitable<json::value> {
+                 c.a.done();
+                 co_return co_await request_power(c, v1::POWER_ACTION_HYBRID_SLEEP, "guest-suspend-hybrid");
+               }, false});
+  t.push_back({"guest-suspend-disk", "power", [](command_call& c) -> awaitable<json::value> {
+                 c.a.done();
+                 co_return co_await request_power(c, v1::POWER_ACTION_HIBERNATE, "guest-suspend-disk");
+               }, false});
   t.push_back({"guest-suspend-ram", "power", [](command_call& c) -> awaitable<json::value> {
                  c.a.done();
                  co_return co_await request_power(c, v1::POWER_ACTION_SUSPEND, "guest-suspend-ram");

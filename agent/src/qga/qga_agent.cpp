@@ -13,8 +13,11 @@ namespace {
 std::vector<command_def> make_table() {
   // qemu-ga lists its commands newest first; the groups follow suit.
   std::vector<command_def> t;
+  add_route_command(t);
   add_stats_commands(t);
-  add_maintenance_commands(t);
+  add_ssh_commands(t);
+  add_fstrim_command(t);
+  add_password_command(t);
   add_inventory_commands(t);
   add_system_commands(t);
   add_exec_commands(t);
@@ -45,12 +48,11 @@ bool is_known_command(std::string_view name) {
 }
 
 qga_agent::qga_agent(const asio::any_io_executor& ex, const qga_options& options, const agent_config& config,
-                     const service_registry& registry, std::string version)
+                     const service_registry& registry, freezer& fsfreeze, std::string version)
     : ex_(ex), options_(options), config_(config), registry_(registry),
       files_(std::make_unique<file_handles>(config.files_roots)),
       execs_(std::make_unique<exec_table>(ex)),
-      freezer_(std::make_unique<freezer>(ex, options.fsfreeze_hook, options.freeze_limit,
-                                         options.freeze_host_gone_limit)) {
+      freezer_(fsfreeze) {
   session_.agent_version = std::move(version);
   session_.services = registry.enabled_services();
   session_.session_id = "qga";
@@ -58,15 +60,15 @@ qga_agent::qga_agent(const asio::any_io_executor& ex, const qga_options& options
 
 qga_agent::~qga_agent() = default;
 
-void qga_agent::stop() { freezer_->stop(); }
+void qga_agent::stop() { freezer_.stop(); }
 
 void qga_agent::connected() {
   ++connections_;
-  freezer_->host_back();
+  freezer_.host_back();
 }
 
 void qga_agent::disconnected() {
-  if (--connections_ == 0) freezer_->host_gone();
+  if (--connections_ == 0) freezer_.host_gone();
 }
 
 std::optional<std::string> qga_agent::disabled_reason(const command_def& c) const {
@@ -74,7 +76,7 @@ std::optional<std::string> qga_agent::disabled_reason(const command_def& c) cons
   if (options_.block.contains(name)) return "";
   if (options_.allow && !options_.allow->contains(name)) return "";
   if (!c.service.empty() && !config_.service_enabled(c.service)) return "";
-  if (freezer_->frozen() && !c.while_frozen) return "the agent is in frozen state";
+  if (freezer_.frozen() && !c.while_frozen) return "the agent is in frozen state";
   return std::nullopt;
 }
 

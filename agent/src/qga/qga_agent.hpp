@@ -41,7 +41,7 @@ using command_fn = std::function<awaitable<json::value>(command_call&)>;
 struct command_def {
   std::string_view name;
   // The [services] name whose policy covers the command (a denied service
-  // disables it); empty for the protocol's own commands and fsfreeze.
+  // disables it); empty for the protocol's own commands and the few of its own (set-time, set-vcpus, ...).
   std::string_view service;
   command_fn fn;
   bool success_response = true;  // false: no reply at all (qemu-ga's shutdown, suspend)
@@ -60,7 +60,10 @@ void add_power_commands(std::vector<command_def>& t);
 void add_fsfreeze_commands(std::vector<command_def>& t);
 void add_inventory_commands(std::vector<command_def>& t);
 void add_stats_commands(std::vector<command_def>& t);
-void add_maintenance_commands(std::vector<command_def>& t);
+void add_fstrim_command(std::vector<command_def>& t);
+void add_ssh_commands(std::vector<command_def>& t);
+void add_password_command(std::vector<command_def>& t);
+void add_route_command(std::vector<command_def>& t);
 
 // Every command tether serves, in qemu-ga's guest-info order (newest first).
 std::span<const command_def> commands();
@@ -69,7 +72,7 @@ bool is_known_command(std::string_view name);
 class qga_agent {
  public:
   qga_agent(const asio::any_io_executor& ex, const qga_options& options, const agent_config& config,
-            const service_registry& registry, std::string version);
+            const service_registry& registry, freezer& fsfreeze, std::string version);
   ~qga_agent();
 
   struct reply {
@@ -93,7 +96,7 @@ class qga_agent {
   const std::string& version() const { return session_.agent_version; }
   file_handles& files() { return *files_; }
   exec_table& execs() { return *execs_; }
-  freezer& fsfreeze() { return *freezer_; }
+  freezer& fsfreeze() { return freezer_; }
 
   // Agent shutdown: a freeze ends, started commands are left to run.
   void stop();
@@ -109,7 +112,7 @@ class qga_agent {
   session_info session_;
   std::unique_ptr<file_handles> files_;
   std::unique_ptr<exec_table> execs_;
-  std::unique_ptr<freezer> freezer_;
+  freezer& freezer_;  // the agent's one (the fsfreeze service's too)
   int connections_ = 0;
 };
 

@@ -1,10 +1,13 @@
 // Facts about the guest system: guest-get-host-name, guest-get-osinfo,
 // guest-get-time, guest-set-time, guest-get-timezone, guest-get-vcpus,
-// guest-get-users, guest-get-load. Reply fields as qemu-ga 7.2's (load as
+// guest-set-vcpus, guest-get-users, guest-get-load. Reply fields as qemu-ga 7.2's (load as
 // newer qemu-ga's, which libvirt asks for).
+#include <fcntl.h>
 #include <unistd.h>
 #include <utmpx.h>
 
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -12,6 +15,7 @@
 #include "qga/qga_agent.hpp"
 #include "qga/run_helper.hpp"
 #include "qga/sys_text.hpp"
+#include "tether/common/unique_fd.hpp"
 #include "services/info_service.hpp"
 #include "sys/procfs.hpp"
 
@@ -52,6 +56,66 @@ json::value vcpus() {
                                {"logical-id", i}});
   }
   return out;
+}
+
+// qemu-ga's transfer_vcpu (vcpu to sysfs): writes "online" only when it
+// differs; a CPU without the file is "online" and cannot go offline.
+void set_vcpu(std::int64_t id, bool online) {
+  const std::string dir = "/sys/devices/system/cpu/cpu" + std::to_string(id) + "/";
+  const auto sys_error = [&](const std::string& call, const std::string& what) {
+    return qga_error(call + "(\"" + what + "\"): " + std::strerror(errno));
+  };
+  const unique_fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dfd) throw sys_error("open", dir);
+  const std::string file = dir + "/online";
+  const unique_fd fd(::openat(dfd.get(), "online", O_RDWR | O_CLOEXEC));
+  if (!fd) {
+    if (errno != ENOENT) throw sys_error("open", file);
+    if (!online) throw qga_error("logical processor #" + std::to_string(id) + " can't be offlined");
+    return;  // already online, as it always is
+  }
+  char status = 0;
+  const auto n = ::pread(fd.get(), &status, 1, 0);
+  if (n < 0) throw sys_error("pread", file);
+  if (n == 0) throw qga_error("pread(\"" + file + "\"): unexpected EOF");
+  if (online == (status != '0')) return;
+  status = online ? '1' : '0';
+  if (::pwrite(fd.get(), &status, 1, 0) < 0) throw sys_error("pwrite", file);
+}
+
+// qemu-ga's partial success: the CPUs are set in order until one fails; the
+// reply is how many were set, or that first error when none was.
+awaitable<json::value> set_vcpus(command_call& c) {
+  const auto& list = c.a.value("vcpus");
+  c.a.done();
+  if (!list.is_array()) wrong_type("vcpus", "array");
+  struct want {
+    std::int64_t id;
+    bool online;
+  };
+  std::vector<want> wants;  // QAPI checks the whole list before the command runs
+  for (std::size_t i = 0; i < list.as_array().size(); ++i) {
+    const std::string name = "vcpus[" + std::to_string(i) + "]";
+    const auto& v = list.as_array()[i];
+    if (!v.is_object()) wrong_type(name, "object");
+    args a(v.as_object(), name + ".");
+    const auto id = a.integer("logical-id");
+    const auto online = a.boolean("online");
+    a.opt_boolean("can-offline");
+    a.done();
+    wants.push_back({id, online});
+  }
+  std::int64_t done = 0;
+  for (const auto& w : wants) {
+    try {
+      set_vcpu(w.id, w.online);
+    } catch (const qga_error&) {
+      if (done == 0) throw;
+      break;
+    }
+    ++done;
+  }
+  co_return json::value(done);
 }
 
 json::value users() {
@@ -123,6 +187,7 @@ void add_system_commands(std::vector<command_def>& t) {
   t.push_back(simple_command("guest-get-host-name", "info", [] {
     return json::value(json::object{{"host-name", read_os_facts().hostname}});
   }));
+  t.push_back({"guest-set-vcpus", "", set_vcpus});
   t.push_back(simple_command("guest-get-vcpus", "info", vcpus));
   t.push_back({"guest-set-time", "", set_time});
   t.push_back(simple_command("guest-get-time", "info", [] { return json::value(now_ns()); }));

@@ -86,9 +86,10 @@ awaitable<std::string> power_service::request(call_context& call) {
   const auto req = call.request<v1::PowerRequest>();
   const auto action = req.action();
   if (action != v1::POWER_ACTION_POWEROFF && action != v1::POWER_ACTION_REBOOT &&
-      action != v1::POWER_ACTION_HALT && action != v1::POWER_ACTION_SUSPEND)
+      action != v1::POWER_ACTION_HALT && !power::is_sleep(action))
     throw call_error(v1::ERROR_CODE_INVALID_ARGUMENT,
-                     "power.Request: action must be poweroff, reboot, halt or suspend, got " +
+                     "power.Request: action must be poweroff, reboot, halt or suspend (or, for QGA's guest-suspend-disk "
+                     "and -hybrid, hibernate or hybrid-sleep), got " +
                          std::to_string(static_cast<int>(action)));
   if (req.hook_timeout_ms() > max_hook_timeout_ms)
     throw call_error(v1::ERROR_CODE_INVALID_ARGUMENT,
@@ -229,8 +230,8 @@ awaitable<void> power_service::steps(const power::plan& plan, const power::hook_
   publish(std::move(started));
 
   if (options_.simulate) {
-    if (plan.action == v1::POWER_ACTION_SUSPEND) {
-      log::notice("power: simulated suspend: nothing to do");
+    if (power::is_sleep(plan.action)) {
+      log::notice("power: simulated {}: nothing to do", power::action_name(plan.action));
       in_progress_ = v1::POWER_ACTION_UNSPECIFIED;
       co_return;
     }
@@ -247,7 +248,7 @@ awaitable<void> power_service::steps(const power::plan& plan, const power::hook_
   }
   co_await power::execute(plan, action_options_, worker_);  // failures: see carry_out
   // A suspended guest comes back and may be asked again.
-  if (plan.action == v1::POWER_ACTION_SUSPEND) in_progress_ = v1::POWER_ACTION_UNSPECIFIED;
+  if (power::is_sleep(plan.action)) in_progress_ = v1::POWER_ACTION_UNSPECIFIED;
 }
 
 awaitable<std::string> power_service::watch(call_context& call) {
