@@ -32,6 +32,7 @@
 #include "drive.hpp"
 #include "log.hpp"
 #include "privileges.hpp"
+#include "qga/fsfreeze.hpp"
 #include "qga/qga_agent.hpp"
 #include "qga/server.hpp"
 #include "quiet_protobuf.hpp"
@@ -78,7 +79,9 @@ agent::agent_options options;
 void check_policy() {
   asio::io_context ctx;
   auto registry = agent::make_registry(options, ctx.get_executor(), [] {});
-  qga::qga_agent a(ctx.get_executor(), options.qga, options.config, registry, "fuzz");
+  // (No hook: guest-fsfreeze-* are disabled, checked below.)
+  qga::freezer freezer(ctx.get_executor(), "", options.qga.freeze_limit, options.qga.freeze_host_gone_limit);
+  qga::qga_agent a(ctx.get_executor(), options.qga, options.config, registry, freezer, "fuzz");
   for (const auto& c : qga::commands()) {
     const std::string name(c.name);
     if (a.enabled(c)) check(harmless.contains(name), "only harmless QGA commands are enabled");
@@ -185,7 +188,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   {
     fuzz::agent_rig rig(ctx, options, 16 * 1024);
     auto& registry = rig.registry;
-    qga::qga_agent qga_agent(ctx.get_executor(), options.qga, options.config, registry, "fuzz");
+    qga::freezer freezer(ctx.get_executor(), "", options.qga.freeze_limit, options.qga.freeze_host_gone_limit);
+    qga::qga_agent qga_agent(ctx.get_executor(), options.qga, options.config, registry, freezer, "fuzz");
     bool served = false;
     asio::co_spawn(ctx, qga::serve_connection(qga_agent, rig.agent_end()), [&](std::exception_ptr e) {
       // Only the stream may fail (the host went away mid-reply).
